@@ -1,0 +1,204 @@
+// swift-tools-version:6.1
+// The auth service: three processes (gateway, identity, token) and what they share.
+
+import Foundation
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "auth-service",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "identity", targets: ["identity"]),
+        .executable(name: "token", targets: ["token"]),
+        .executable(name: "gateway", targets: ["gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Tests only: an independent HTTP client for the end-to-end suite (already in Hummingbird's graph).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // MARK: Shared
+        .target(
+            name: "WireProtocol",
+            dependencies: [nioCore, .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Shared/Sources/WireProtocol",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ServiceSupport",
+            dependencies: [
+                nioCore, nioPosix, logging, lifecycle, argumentParser,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Sources/ServiceSupport",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WireTransport",
+            dependencies: [
+                "WireProtocol", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            path: "Shared/Sources/WireTransport",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WireTesting",
+            dependencies: ["WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging],
+            path: "Shared/Sources/WireTesting",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: identity
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Services/identity/Sources/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .systemLibrary(
+            name: "CArgon2",
+            path: "Services/identity/Sources/CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"]), .brew(["argon2"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            path: "Services/identity/Sources/CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
+        ),
+        .target(
+            name: "IdentityService",
+            dependencies: ["WireProtocol", "WireTransport", "ServiceSupport", "CLibPQ", "CArgon2", "CSodium", nioCore, nioPosix, logging, lifecycle],
+            path: "Services/identity/Sources/IdentityService",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "identity",
+            dependencies: ["IdentityService", "ServiceSupport", argumentParser, logging, lifecycle],
+            path: "Services/identity/Sources/identity",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: token
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Services/token/Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
+        .target(
+            name: "TokenService",
+            dependencies: [
+                "WireProtocol", "WireTransport", "ServiceSupport", "CHiredis", nioCore, nioPosix, logging, lifecycle,
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            path: "Services/token/Sources/TokenService",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "token",
+            dependencies: ["TokenService", "ServiceSupport", argumentParser, logging, lifecycle],
+            path: "Services/token/Sources/token",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: gateway
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Services/gateway/Sources/Gateway",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "gateway",
+            dependencies: ["Gateway", "ServiceSupport", argumentParser, logging, lifecycle],
+            path: "Services/gateway/Sources/gateway",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests
+        .testTarget(
+            name: "WireProtocolTests",
+            dependencies: ["WireProtocol", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WireTransportTests",
+            dependencies: ["WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IdentityServiceTests",
+            dependencies: ["IdentityService", "WireProtocol", "ServiceSupport", "WireTesting", nioCore, logging],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenServiceTests",
+            dependencies: ["TokenService", "WireProtocol", "ServiceSupport", "WireTesting", nioCore, logging],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "IdentityService", "TokenService", "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport",
+                nioCore, nioPosix, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
+
+// Benchmarks resolve only when asked for, so an ordinary build never fetches the benchmark package.
+if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"])
+    )
+    package.targets.append(
+        .executableTarget(
+            name: "WireBenchmarks",
+            dependencies: [
+                "WireProtocol", "WireTransport", "WireTesting", nioCore, nioPosix, logging,
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/WireBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+        )
+    )
+}

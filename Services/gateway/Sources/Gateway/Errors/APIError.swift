@@ -1,0 +1,73 @@
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+
+/// An error answer in the seed's shape: `{"detail": "…"}` with the right status and headers.
+///
+/// Every error a route or middleware raises is one of these; no route builds an error body
+/// itself. 401s carry `WWW-Authenticate: Bearer` (RFC 6750), 429 and 503 carry `Retry-After`.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var detail: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ detail: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.detail = detail
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        self.response()
+    }
+
+    /// The response, without needing a request (for middleware that answers by itself).
+    public func response() -> Response {
+        var headers = self.headers
+        headers[.contentType] = "application/json"
+        var body = ByteBuffer()
+        body.writeString("{\"detail\":")
+        body.writeJSONString(self.detail)
+        body.writeString("}")
+        return Response(status: self.status, headers: headers, body: .init(byteBuffer: body))
+    }
+}
+
+extension APIError {
+    static func notFound() -> APIError { APIError(.notFound, "Not Found") }
+
+    static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> APIError {
+        var headers = HTTPFields()
+        headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+        return APIError(.methodNotAllowed, "Method Not Allowed", headers: headers)
+    }
+
+    static func unavailable(_ detail: String, retryAfterSeconds: Int = 1) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfterSeconds)
+        return APIError(.serviceUnavailable, detail, headers: headers)
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `text` as a JSON string literal, escaping what RFC 8259 requires.
+    mutating func writeJSONString(_ text: String) {
+        self.writeInteger(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): self.writeStaticString("\\\"")
+            case UInt8(ascii: "\\"): self.writeStaticString("\\\\")
+            case 0x0A: self.writeStaticString("\\n")
+            case 0x0D: self.writeStaticString("\\r")
+            case 0x09: self.writeStaticString("\\t")
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                self.writeStaticString("\\u00")
+                self.writeInteger(hex[Int(byte >> 4)])
+                self.writeInteger(hex[Int(byte & 0x0F)])
+            default: self.writeInteger(byte)
+            }
+        }
+        self.writeInteger(UInt8(ascii: "\""))
+    }
+}

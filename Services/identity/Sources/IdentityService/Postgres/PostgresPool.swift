@@ -1,0 +1,30 @@
+public import Logging
+public import ServiceSupport
+
+/// PostgreSQL connections for identity: libpq behind a ``BlockingConnectionPool``.
+public final class PostgresPool: Sendable {
+    public let url: String
+    private let connections: BlockingConnectionPool<LibPQConnection>
+    private let logger: Logger
+
+    public init(url: String, size: Int, blockingPool: BlockingPool, logger: Logger) {
+        self.url = url
+        self.logger = logger
+        self.connections = BlockingConnectionPool(size: size, blockingPool: blockingPool) {
+            try LibPQConnection(url: url)
+        }
+    }
+
+    /// Runs `work` with a connection on a pool thread.
+    ///
+    /// - Throws: ``PostgresError`` (kind `connectionFailed` when PostgreSQL cannot be reached),
+    ///   `BlockingPoolError.overloaded`, or what `work` throws.
+    func withConnection<Result: Sendable>(_ work: @escaping @Sendable (LibPQConnection) throws -> Result) async throws -> Result {
+        do {
+            return try await self.connections.withConnection(work)
+        } catch let error as PostgresError where error.kind == .connectionFailed {
+            self.logger.warning("postgres unreachable", metadata: ["error": "\(error.message)"])
+            throw error
+        }
+    }
+}

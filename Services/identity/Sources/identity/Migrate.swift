@@ -1,0 +1,26 @@
+import ArgumentParser
+import IdentityService
+import Logging
+import ServiceSupport
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing, then exit.")
+
+    func run() async throws {
+        let environment = EnvironmentReader.process()
+        let (configuration, level) = try ServiceEntryPoint.loadConfiguration(service: "identity") {
+            (try IdentityConfiguration(environment: environment), try LoggingBootstrap.level(from: environment))
+        }
+        LoggingBootstrap.bootstrap(service: "identity", level: level)
+        let logger = Logger(label: "identity")
+        let blockingPool = BlockingPool(threads: 1, maximumPending: 4)
+        let pool = PostgresPool(url: configuration.databaseURL, size: 1, blockingPool: blockingPool, logger: logger)
+        do {
+            let applied = try await MigrationRunner(pool: pool, logger: logger).run()
+            print(applied.isEmpty ? "identity: schema up to date" : "identity: applied migrations \(applied.map(String.init).joined(separator: ", "))")
+        } catch {
+            StandardError.write("identity: migration failed: \(error)\n")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,44 @@
+public import Logging
+public import ServiceLifecycle
+public import ServiceSupport
+import WireProtocol
+public import WireTransport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The token process, assembled: blocking pool, Redis client, operations and wire server.
+///
+/// Stateless apart from Redis, so any number of instances run side by side.
+public struct TokenServer: Sendable {
+    public let configuration: TokenConfiguration
+    public let blockingPool: BlockingPool
+    public let redis: RedisClient
+    public let wireServer: WireServer
+
+    public init(configuration: TokenConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.blockingPool = BlockingPool(threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
+        self.redis = RedisClient(
+            endpoint: configuration.redis,
+            size: configuration.redisPoolSize,
+            blockingPool: self.blockingPool,
+            logger: logger
+        )
+        let readiness = TokenReadiness(redis: self.redis, instance: "token/\(getpid())")
+        let dispatcher = OperationDispatcher(ready: readiness.check)
+        self.wireServer = WireServer(
+            configuration: .init(address: configuration.socket, maximumFrameLength: configuration.maximumFrameLength),
+            dispatcher: dispatcher,
+            logger: logger
+        )
+    }
+
+    /// The services to run, in dependency order.
+    public var services: [any Service] { [self.blockingPool, self.wireServer] }
+}

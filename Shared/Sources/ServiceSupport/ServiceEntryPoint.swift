@@ -1,0 +1,46 @@
+public import ArgumentParser
+public import Logging
+public import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What every executable does before it serves: read its configuration once and, when it is
+/// wrong, say which variable and why, then exit non-zero.
+public enum ServiceEntryPoint {
+    /// Runs `load`; a ``ConfigurationError`` is printed as `service: configuration error: VAR: reason`
+    /// and becomes exit code 78 (EX_CONFIG).
+    public static func loadConfiguration<Configuration>(
+        service: String,
+        _ load: () throws -> Configuration
+    ) throws -> Configuration {
+        do {
+            return try load()
+        } catch let error as ConfigurationError {
+            StandardError.write("\(service): \(error)\n")
+            throw ExitCode(78)
+        }
+    }
+}
+
+extension ServiceEntryPoint {
+    /// Runs `services` in one `ServiceGroup` until SIGTERM or SIGINT, then shuts them down
+    /// gracefully in reverse order: servers stop taking work first, pools close last.
+    public static func run(services: [any Service], logger: Logger) async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        // Below a container's default 10 s stop timeout, so we exit before being killed.
+        configuration.maximumGracefulShutdownDuration = .seconds(8)
+        let group = ServiceGroup(configuration: configuration)
+        try await group.run()
+    }
+}

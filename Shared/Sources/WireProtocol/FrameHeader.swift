@@ -1,0 +1,105 @@
+public import NIOCore
+
+/// What a frame is: a request, the response to one, or an error answering one.
+public enum FrameKind: UInt8, Sendable, Hashable {
+    case request = 0
+    case response = 1
+    case error = 2
+}
+
+/// The fixed binary header that follows a frame's length field.
+///
+/// Layout, all integers big-endian (see `docs/protocol.md`):
+///
+/// ```
+/// u8 version | u8 kind | u16 code | u32 correlation id | u32 deadline ms | u8 n | n bytes request id
+/// ```
+///
+/// `code` is a ``WireOperation`` in a request and a ``WireStatus`` in a response or an error.
+public struct FrameHeader: Sendable, Hashable {
+    /// The only protocol version this build speaks.
+    public static let currentVersion: UInt8 = 1
+    /// Bytes of the header before the request id.
+    public static let fixedSize = 13
+    /// The longest request id a header carries; longer ids are cut by the sender.
+    public static let maximumRequestIDLength = 64
+
+    public var version: UInt8
+    public var kind: FrameKind
+    public var code: UInt16
+    public var correlationID: UInt32
+    /// The caller's remaining budget when it sent the request, in milliseconds; 0 in answers.
+    public var deadlineMilliseconds: UInt32
+    /// The request id for logs, printable ASCII, at most ``maximumRequestIDLength`` bytes.
+    public var requestID: String
+
+    public init(
+        version: UInt8 = FrameHeader.currentVersion,
+        kind: FrameKind,
+        code: UInt16,
+        correlationID: UInt32,
+        deadlineMilliseconds: UInt32 = 0,
+        requestID: String = ""
+    ) {
+        self.version = version
+        self.kind = kind
+        self.code = code
+        self.correlationID = correlationID
+        self.deadlineMilliseconds = deadlineMilliseconds
+        self.requestID = requestID
+    }
+
+    /// The number of bytes ``write(to:)`` produces.
+    public var encodedSize: Int { Self.fixedSize + Self.sanitized(self.requestID).utf8.count }
+
+    /// Writes the header; a request id that is too long or not printable ASCII is cleaned first.
+    public func write(to buffer: inout ByteBuffer) {
+        let id = Self.sanitized(self.requestID)
+        buffer.writeMultipleIntegers(
+            self.version,
+            self.kind.rawValue,
+            self.code,
+            self.correlationID,
+            self.deadlineMilliseconds,
+            UInt8(id.utf8.count)
+        )
+        buffer.writeString(id)
+    }
+
+    /// Reads a header from the front of a frame body.
+    ///
+    /// - Throws: ``WireError/unsupportedVersion(_:)`` or ``WireError/malformedHeader(_:)``.
+    public static func read(from buffer: inout ByteBuffer) throws(WireError) -> FrameHeader {
+        guard
+            let (version, kindByte, code, correlationID, deadline, idLength) = buffer.readMultipleIntegers(
+                as: (UInt8, UInt8, UInt16, UInt32, UInt32, UInt8).self
+            )
+        else {
+            throw .malformedHeader("header shorter than \(Self.fixedSize) bytes")
+        }
+        guard version == Self.currentVersion else { throw .unsupportedVersion(version) }
+        guard let kind = FrameKind(rawValue: kindByte) else { throw .malformedHeader("unknown kind \(kindByte)") }
+        guard Int(idLength) <= Self.maximumRequestIDLength else { throw .malformedHeader("request id too long") }
+        guard let idBytes = buffer.readBytes(length: Int(idLength)) else {
+            throw .malformedHeader("request id cut short")
+        }
+        guard idBytes.allSatisfy(Self.isPrintableASCII) else { throw .malformedHeader("request id not printable ASCII") }
+        return FrameHeader(
+            version: version,
+            kind: kind,
+            code: code,
+            correlationID: correlationID,
+            deadlineMilliseconds: deadline,
+            requestID: String(decoding: idBytes, as: UTF8.self)
+        )
+    }
+
+    static func isPrintableASCII(_ byte: UInt8) -> Bool { byte >= 0x21 && byte <= 0x7E }
+
+    /// Keeps request ids log-safe: printable ASCII only, cut to the maximum length.
+    static func sanitized(_ id: String) -> String {
+        var bytes = id.utf8.filter(isPrintableASCII)
+        if bytes.count > maximumRequestIDLength { bytes.removeLast(bytes.count - maximumRequestIDLength) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,142 @@
+import NIOCore
+import Synchronization
+import WireProtocol
+
+/// One request on its way out, with the promise its answer completes.
+struct WireClientRequest {
+    var operation: WireOperation
+    var payload: ByteBuffer
+    var requestID: String
+    var timeout: TimeAmount
+    var promise: EventLoopPromise<Frame>
+}
+
+/// Carries many requests at once on one connection and matches each answer to its caller.
+///
+/// Follows NIOExtras' `RequestResponseWithIDHandler`: (request, promise) pairs go out, answers
+/// come back in any order and complete the promise with the same correlation id, and a close or
+/// an error fails every promise still open. It adds what that handler lacks: a deadline per
+/// request that fails its promise with ``WireError/deadlineExceeded`` (the remaining budget is
+/// sent in the header so the server can drop work nobody waits for), a cap on requests in flight,
+/// and the server's draining notice, after which no new request is sent on this connection.
+final class MultiplexingClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = Frame
+    typealias OutboundIn = WireClientRequest
+    typealias OutboundOut = Frame
+
+    private struct Pending {
+        var promise: EventLoopPromise<Frame>
+        var timeout: Scheduled<Void>
+    }
+
+    private let maximumInFlight: Int
+    private let status: WireConnection.Status
+    private var pending: [UInt32: Pending] = [:]
+    private var nextCorrelationID: UInt32 = 1
+    private var closed = false
+
+    init(maximumInFlight: Int, status: WireConnection.Status) {
+        self.maximumInFlight = maximumInFlight
+        self.status = status
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = Self.unwrapOutboundIn(data)
+        if self.closed {
+            request.promise.fail(WireError.connectionClosed)
+            promise?.fail(WireError.connectionClosed)
+            return
+        }
+        if self.status.isDraining {
+            // Not sent: the caller may retry on another instance.
+            let error = WireError.connectionFailed(endpoint: "draining instance", reason: "shutting down")
+            request.promise.fail(error)
+            promise?.fail(error)
+            return
+        }
+        guard self.pending.count < self.maximumInFlight else {
+            request.promise.fail(WireError.tooManyInFlight(limit: self.maximumInFlight))
+            promise?.fail(WireError.tooManyInFlight(limit: self.maximumInFlight))
+            return
+        }
+        let id = self.takeCorrelationID()
+        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) { () -> Void in
+            guard let expired = self.pending.removeValue(forKey: id) else { return }
+            self.status.setInFlight(self.pending.count)
+            expired.promise.fail(WireError.deadlineExceeded)
+        }
+        self.pending[id] = Pending(promise: request.promise, timeout: timeout)
+        self.status.setInFlight(self.pending.count)
+        let milliseconds = max(1, min(Int64(UInt32.max), request.timeout.nanoseconds / 1_000_000))
+        let header = FrameHeader(
+            kind: .request,
+            code: request.operation.rawValue,
+            correlationID: id,
+            deadlineMilliseconds: UInt32(milliseconds),
+            requestID: request.requestID
+        )
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenFailure { error in
+            self.complete(id, with: .failure(error))
+        }
+        written.futureResult.cascade(to: promise)
+        context.write(Self.wrapOutboundOut(Frame(header: header, payload: request.payload)), promise: written)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        if frame.header.correlationID == 0 {
+            // An unsolicited notice: the server is draining. Finish what is in flight, send no more.
+            if WireStatus(rawValue: frame.header.code) == .shuttingDown {
+                self.status.markDraining()
+                if self.pending.isEmpty { context.close(promise: nil) }
+            }
+            return
+        }
+        // An answer after its timeout finds nothing here and is dropped.
+        self.complete(frame.header.correlationID, with: .success(frame))
+        if self.status.isDraining && self.pending.isEmpty {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.failAll(WireError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func complete(_ id: UInt32, with result: Result<Frame, any Error>) {
+        guard let entry = self.pending.removeValue(forKey: id) else { return }
+        entry.timeout.cancel()
+        self.status.setInFlight(self.pending.count)
+        entry.promise.completeWith(result)
+    }
+
+    private func failAll(_ error: any Error) {
+        self.closed = true
+        self.status.markClosed()
+        let open = self.pending
+        self.pending.removeAll()
+        self.status.setInFlight(0)
+        for entry in open.values {
+            entry.timeout.cancel()
+            entry.promise.fail(error)
+        }
+    }
+
+    private func takeCorrelationID() -> UInt32 {
+        // 0 is reserved for unsolicited notices; skip ids still waiting after a wrap-around.
+        repeat {
+            self.nextCorrelationID &+= 1
+        } while self.nextCorrelationID == 0 || self.pending[self.nextCorrelationID] != nil
+        return self.nextCorrelationID
+    }
+}
+
+@available(*, unavailable)
+extension MultiplexingClientHandler: Sendable {}

@@ -1,0 +1,92 @@
+public import Logging
+public import NIOCore
+import ServiceSupport
+public import SwiftProtobuf
+public import WireProtocol
+
+/// Routes each request to the handler registered for its operation and turns every outcome,
+/// including errors, into the answering frame.
+///
+/// `ping` is built in (it touches nothing); `ready` is built from the closure the service passes.
+/// An unknown operation gets a ``WireStatus/unknownOperation`` answer and the connection stays.
+///
+/// ```swift
+/// var dispatcher = OperationDispatcher(ready: { _ in await store.readiness() })
+/// dispatcher.on(.register) { (request: WireRegisterRequest, context) in try await users.register(request) }
+/// ```
+public struct OperationDispatcher: Sendable {
+    /// A handler working on raw payloads.
+    public typealias Handler = @Sendable (WireRequest) async throws -> ByteBuffer
+
+    private var handlers: [WireOperation: Handler] = [:]
+
+    /// - Parameter ready: checks the service's own dependencies.
+    public init(ready: @escaping @Sendable (WireRequest) async -> WireReadyReply) {
+        self.handlers[.ping] = { _ in ByteBuffer() }
+        self.handlers[.ready] = { request in WirePayload.encode(await ready(request)) }
+    }
+
+    /// Registers a handler that takes and returns protobuf messages.
+    public mutating func on<Request: Message, Response: Message>(
+        _ operation: WireOperation,
+        _ handler: @escaping @Sendable (Request, WireRequest) async throws -> Response
+    ) {
+        self.handlers[operation] = { request in
+            let message = try WirePayload.decode(Request.self, from: request.payload)
+            return WirePayload.encode(try await handler(message, request))
+        }
+    }
+
+    /// Registers a handler working on raw payloads.
+    public mutating func on(_ operation: WireOperation, raw handler: @escaping Handler) {
+        self.handlers[operation] = handler
+    }
+
+    /// Runs the handler for `request`; `nil` when the answer is to be dropped because the
+    /// caller's deadline has passed (nobody is waiting for it).
+    public func dispatch(_ request: WireRequest) async -> Frame? {
+        guard NIODeadline.now() < request.deadline else {
+            request.logger.debug("dropped: deadline passed before work started")
+            return nil
+        }
+        guard let handler = self.handlers[request.operation] else {
+            return Self.errorFrame(
+                answering: request.header,
+                status: .unknownOperation,
+                message: "unknown operation \(request.header.code)"
+            )
+        }
+        do {
+            return Frame.response(to: request.header, payload: try await handler(request))
+        } catch WireError.deadlineExceeded {
+            request.logger.debug("dropped: deadline passed during work")
+            return nil
+        } catch let error as any WireErrorConvertible {
+            return Self.errorFrame(
+                answering: request.header,
+                status: error.wireStatus,
+                message: error.wireMessage,
+                metadata: error.wireMetadata
+            )
+        } catch BlockingPoolError.overloaded {
+            request.logger.warning("refused: blocking pool full")
+            return Self.errorFrame(answering: request.header, status: .overloaded, message: "service overloaded")
+        } catch {
+            request.logger.error("operation failed", metadata: ["error": "\(String(reflecting: error))"])
+            return Self.errorFrame(answering: request.header, status: .internalError, message: "internal error")
+        }
+    }
+
+    /// An error frame answering `header`.
+    public static func errorFrame(
+        answering header: FrameHeader,
+        status: WireStatus,
+        message: String,
+        metadata: [String: String] = [:]
+    ) -> Frame {
+        var reply = WireErrorReply()
+        reply.message = message
+        reply.metadata = metadata
+        return Frame.response(to: header, status: status, payload: WirePayload.encode(reply))
+    }
+}

@@ -1,0 +1,129 @@
+public import NIOCore
+public import NIOPosix
+import Synchronization
+public import SwiftProtobuf
+public import WireProtocol
+
+/// One client connection to a service instance, carrying many requests at once.
+///
+/// ```swift
+/// let connection = try await WireConnection.connect(to: .unix(path: "/run/auth/token-1.sock"))
+/// let reply = try await connection.request(.ready, WireEmpty(), as: WireReadyReply.self, timeout: .seconds(1))
+/// ```
+public final class WireConnection: Sendable {
+    /// What the connection's handler reports to the outside: draining, closed, requests in flight.
+    final class Status: Sendable {
+        private let draining = Atomic<Bool>(false)
+        private let closed = Atomic<Bool>(false)
+        private let inFlight = Atomic<Int>(0)
+
+        var isDraining: Bool { self.draining.load(ordering: .relaxed) }
+        var isClosed: Bool { self.closed.load(ordering: .relaxed) }
+        var requestsInFlight: Int { self.inFlight.load(ordering: .relaxed) }
+        func markDraining() { self.draining.store(true, ordering: .relaxed) }
+        func markClosed() { self.closed.store(true, ordering: .relaxed) }
+        func setInFlight(_ count: Int) { self.inFlight.store(count, ordering: .relaxed) }
+    }
+
+    public let address: WireEndpointAddress
+    let channel: any Channel
+    let status: Status
+
+    init(address: WireEndpointAddress, channel: any Channel, status: Status) {
+        self.address = address
+        self.channel = channel
+        self.status = status
+    }
+
+    /// Whether new requests may be sent: open and not draining.
+    public var isUsable: Bool { self.channel.isActive && !self.status.isClosed && !self.status.isDraining }
+
+    /// Connects to `address`.
+    ///
+    /// - Throws: ``WireError/connectionFailed(endpoint:reason:)`` when nothing answers there.
+    public static func connect(
+        to address: WireEndpointAddress,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        maximumFrameLength: Int = FrameDecoder.defaultMaximumFrameLength,
+        maximumInFlight: Int = 4096,
+        connectTimeout: TimeAmount = .seconds(1)
+    ) -> EventLoopFuture<WireConnection> {
+        let status = Status()
+        let bootstrap = ClientBootstrap(group: eventLoopGroup)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    try operations.addHandler(
+                        ByteToMessageHandler(
+                            FrameDecoder(maximumFrameLength: maximumFrameLength),
+                            maximumBufferSize: maximumFrameLength + 4
+                        )
+                    )
+                    try operations.addHandler(FrameEncoder(maximumFrameLength: maximumFrameLength))
+                    try operations.addHandler(MultiplexingClientHandler(maximumInFlight: maximumInFlight, status: status))
+                }
+            }
+        let socketAddress: SocketAddress
+        do {
+            socketAddress = try address.socketAddress()
+        } catch {
+            return eventLoopGroup.next().makeFailedFuture(
+                WireError.connectionFailed(endpoint: address.description, reason: "\(error)")
+            )
+        }
+        return bootstrap.connect(to: socketAddress)
+            .map { WireConnection(address: address, channel: $0, status: status) }
+            .flatMapErrorThrowing { error in
+                throw WireError.connectionFailed(endpoint: address.description, reason: "\(error)")
+            }
+    }
+
+    /// Sends one request and waits for its answer.
+    ///
+    /// - Returns: the answer's payload.
+    /// - Throws: ``WireError/remote(status:message:)`` for an error answer, ``WireError/deadlineExceeded``,
+    ///   ``WireError/connectionClosed`` when the connection dies with the request in flight.
+    public func request(
+        _ operation: WireOperation,
+        payload: ByteBuffer,
+        requestID: String = "",
+        timeout: TimeAmount
+    ) async throws -> ByteBuffer {
+        let promise = self.channel.eventLoop.makePromise(of: Frame.self)
+        let request = WireClientRequest(
+            operation: operation,
+            payload: payload,
+            requestID: requestID,
+            timeout: timeout,
+            promise: promise
+        )
+        self.channel.writeAndFlush(request, promise: nil)
+        let frame = try await promise.futureResult.get()
+        guard frame.header.kind == .error else { return frame.payload }
+        let reply = (try? WirePayload.decode(WireErrorReply.self, from: frame.payload)) ?? WireErrorReply()
+        throw WireError.remote(status: WireStatus(rawValue: frame.header.code), message: reply.message)
+    }
+
+    /// Sends a protobuf request and decodes the protobuf answer.
+    public func request<Response: Message>(
+        _ operation: WireOperation,
+        _ message: some Message,
+        as response: Response.Type,
+        requestID: String = "",
+        timeout: TimeAmount
+    ) async throws -> Response {
+        let payload = try await self.request(
+            operation,
+            payload: WirePayload.encode(message, allocator: self.channel.allocator),
+            requestID: requestID,
+            timeout: timeout
+        )
+        return try WirePayload.decode(Response.self, from: payload)
+    }
+
+    /// Closes the connection; requests in flight fail with ``WireError/connectionClosed``.
+    public func close() async {
+        try? await self.channel.close()
+    }
+}

@@ -1,0 +1,216 @@
+public import Logging
+public import NIOCore
+import NIOExtras
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+public import WireProtocol
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Serves framed requests on a Unix-domain socket (or TCP) and answers them through an
+/// ``OperationDispatcher``.
+///
+/// Each connection carries many requests at once; each request runs in its own child task and
+/// its answer is written when ready, so answers may leave out of order. On graceful shutdown the
+/// server stops accepting, tells every connection it is draining, lets running requests finish
+/// and answer, then closes and removes its socket file.
+///
+/// ```swift
+/// let server = WireServer(configuration: .init(address: .unix(path: "/run/auth/identity.sock")),
+///                         dispatcher: dispatcher, logger: logger)
+/// let group = ServiceGroup(services: [pool, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public final class WireServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var address: WireEndpointAddress
+        /// The largest frame accepted or sent.
+        public var maximumFrameLength: Int
+        /// Requests running at once on one connection; beyond it a request is answered `overloaded`.
+        public var maximumInFlightPerConnection: Int
+        /// The budget of a request that arrives without a deadline.
+        public var defaultDeadline: TimeAmount
+
+        public init(
+            address: WireEndpointAddress,
+            maximumFrameLength: Int = FrameDecoder.defaultMaximumFrameLength,
+            maximumInFlightPerConnection: Int = 4096,
+            defaultDeadline: TimeAmount = .seconds(30)
+        ) {
+            self.address = address
+            self.maximumFrameLength = maximumFrameLength
+            self.maximumInFlightPerConnection = maximumInFlightPerConnection
+            self.defaultDeadline = defaultDeadline
+        }
+    }
+
+    public let configuration: Configuration
+    private let dispatcher: OperationDispatcher
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let boundAddress = Mutex<SocketAddress?>(nil)
+
+    public init(
+        configuration: Configuration,
+        dispatcher: OperationDispatcher,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.dispatcher = dispatcher
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+    }
+
+    /// The address the server is listening on once it runs (a TCP port chosen by the system included).
+    public var localAddress: SocketAddress? { self.boundAddress.withLock { $0 } }
+
+    public func run() async throws {
+        let quiesce = ServerQuiescingHelper(group: self.eventLoopGroup)
+        let maximumFrameLength = self.configuration.maximumFrameLength
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<Frame, Frame>> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let operations = channel.pipeline.syncOperations
+                // The decoder refuses an oversize length before buffering; the buffer cap is a second guard.
+                try operations.addHandler(
+                    ByteToMessageHandler(
+                        FrameDecoder(maximumFrameLength: maximumFrameLength),
+                        maximumBufferSize: maximumFrameLength + 4
+                    )
+                )
+                try operations.addHandler(FrameEncoder(maximumFrameLength: maximumFrameLength))
+                try operations.addHandler(WireProtocolErrorHandler(logger: logger))
+                try operations.addHandler(ConnectionDrainHandler())
+                return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+            }
+        }
+
+        let server: NIOAsyncChannel<NIOAsyncChannel<Frame, Frame>, Never>
+        switch self.configuration.address {
+        case .unix(let path):
+            try Self.prepareSocketDirectory(for: path)
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: path,
+                cleanupExistingSocketFile: true,
+                childChannelInitializer: initializer
+            )
+            // Only the stack's user and group may connect.
+            chmod(path, 0o660)
+        case .tcp(let host, let port):
+            server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
+        }
+        self.boundAddress.withLock { $0 = server.channel.localAddress }
+        logger.info("listening", metadata: ["address": "\(self.configuration.address)"])
+
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                do {
+                    try await server.executeThenClose { connections in
+                        for try await connection in connections {
+                            group.addTask { await self.serve(connection) }
+                        }
+                    }
+                } catch {
+                    logger.error("accept loop failed", metadata: ["error": "\(error)"])
+                }
+            }
+        } onGracefulShutdown: {
+            logger.info("draining connections")
+            quiesce.initiateShutdown(promise: nil)
+        }
+
+        if case .unix(let path) = self.configuration.address {
+            unlink(path)
+        }
+        logger.info("stopped")
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
+        let inFlight = InFlightCounter()
+        let limit = self.configuration.maximumInFlightPerConnection
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await frame in inbound {
+                        guard frame.header.kind == .request else { continue }
+                        guard inFlight.enter(limit: limit) else {
+                            try await outbound.write(
+                                OperationDispatcher.errorFrame(answering: frame.header, status: .overloaded, message: "too many requests in flight")
+                            )
+                            continue
+                        }
+                        let request = self.makeRequest(frame)
+                        group.addTask {
+                            defer { inFlight.leave() }
+                            guard let answer = await self.dispatcher.dispatch(request) else { return }
+                            // A peer that went away cannot be answered; that is not our failure.
+                            try? await outbound.write(answer)
+                        }
+                    }
+                }
+            }
+        } catch {
+            self.logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func makeRequest(_ frame: Frame) -> WireRequest {
+        let budget =
+            frame.header.deadlineMilliseconds == 0
+            ? self.configuration.defaultDeadline : .milliseconds(Int64(frame.header.deadlineMilliseconds))
+        var logger = self.logger
+        logger[metadataKey: "operation"] = "\(WireOperation(rawValue: frame.header.code))"
+        if !frame.header.requestID.isEmpty {
+            logger[metadataKey: "request_id"] = "\(frame.header.requestID)"
+        }
+        return WireRequest(header: frame.header, payload: frame.payload, deadline: .now() + budget, logger: logger)
+    }
+
+    /// Creates the socket's directory when missing, enterable only by its owner and group.
+    static func prepareSocketDirectory(for path: String) throws {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        let directory = String(path[..<slash])
+        var components: [Substring] = []
+        for part in directory.split(separator: "/") {
+            components.append(part)
+            let prefix = (directory.hasPrefix("/") ? "/" : "") + components.joined(separator: "/")
+            if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
+                throw IOError(errnoCode: errno, reason: "mkdir \(prefix)")
+            }
+        }
+    }
+}
+
+/// Requests running on one connection.
+private final class InFlightCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Counts one more request unless `limit` are already running.
+    func enter(limit: Int) -> Bool {
+        guard self.count.add(1, ordering: .relaxed).newValue <= limit else {
+            self.count.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func leave() {
+        self.count.subtract(1, ordering: .relaxed)
+    }
+}
