@@ -143,7 +143,11 @@ let package = Package(
         // MARK: tests
         .testTarget(
             name: "WireProtocolTests",
-            dependencies: ["WireProtocol", nioCore, .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "WireProtocol", nioCore,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

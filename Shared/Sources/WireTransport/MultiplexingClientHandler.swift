@@ -106,7 +106,8 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.failAll(error)
+        // A reset or a broken pipe means the same to a caller as a close: the answer is lost.
+        self.failAll(error as? WireError ?? WireError.connectionClosed)
         context.close(promise: nil)
     }
 

@@ -1,0 +1,25 @@
+# make run   — build and start the whole stack on 127.0.0.1:8000 (Ctrl-C stops it)
+# make test  — build and run every test against a private PostgreSQL and Redis
+# make bench — benchmarks (see README)
+.PHONY: run test build bench proto clean
+
+run:
+	scripts/run-stack
+
+test:
+	scripts/test
+
+build:
+	scripts/install-deps
+	swift build
+
+bench:
+	scripts/bench
+
+proto:
+	scripts/gen-proto
+
+clean:
+	-scripts/services stop .run/dev
+	-scripts/services stop .run/test
+	rm -rf .build .run
