@@ -13,8 +13,10 @@ struct WireServerShutdownTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.appending("drain.sock")
+        let started = Counter()
         var dispatcher = OperationDispatcher.alwaysReady()
         dispatcher.on(WireOperation(rawValue: 960), raw: { request in
+            started.increment()
             try await Task.sleep(for: .milliseconds(300))
             return ByteBuffer(string: "finished")
         })
@@ -29,7 +31,8 @@ struct WireServerShutdownTests {
 
                 let connection = try await WireConnection.connect(to: .unix(path: path)).get()
                 async let answer = connection.request(WireOperation(rawValue: 960), payload: ByteBuffer(), timeout: .seconds(5))
-                try await Task.sleep(for: .milliseconds(50))
+                // Shut down only once the request is being worked on.
+                while started.value == 0 { try await Task.sleep(for: .milliseconds(2)) }
                 trigger.triggerGracefulShutdown()
 
                 #expect(String(buffer: try await answer) == "finished")

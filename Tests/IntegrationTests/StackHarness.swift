@@ -1,0 +1,192 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import WireTesting
+
+/// Where the built executables are: `AUTH_BIN_DIR` (set by `make test`) or `.build/debug`.
+enum Executables {
+    static var directory: String {
+        if let dir = ProcessInfo.processInfo.environment["AUTH_BIN_DIR"], !dir.isEmpty { return dir }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug").path
+    }
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+}
+
+/// The PostgreSQL and Redis that `make test` started (DATABASE_URL, REDIS_URL).
+enum TestServices {
+    static var databaseURL: String { ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "postgresql://auth@127.0.0.1:5432/auth" }
+    static var redisURL: String { ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0" }
+}
+
+/// A free TCP port on loopback (bound, read and released).
+func freePort() async throws -> Int {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+    let port = channel.localAddress?.port ?? 0
+    try await channel.close()
+    return port
+}
+
+func randomSecret() -> String {
+    String((0..<48).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
+}
+
+/// One of our executables started as a child process, its standard error in a log file.
+final class ChildProcess: @unchecked Sendable {
+    let name: String
+    let process = Process()
+    let logPath: String
+
+    init(name: String, executable: String, arguments: [String], environment: [String: String], logPath: String) throws {
+        self.name = name
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        self.process.executableURL = URL(fileURLWithPath: executable)
+        self.process.arguments = arguments
+        self.process.environment = environment
+        self.process.standardOutput = log
+        self.process.standardError = log
+        try self.process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and waits for the exit; the exit status, or `nil` if it did not exit in time.
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) async -> Int32? {
+        if self.process.isRunning { kill(self.process.processIdentifier, signal) }
+        return await self.waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            if ContinuousClock.now > deadline {
+                kill(self.process.processIdentifier, SIGKILL)
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return self.process.terminationStatus
+    }
+
+    /// Runs an executable to completion: exit status and everything it printed.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration = .seconds(30))
+        async throws -> (status: Int32, output: String)
+    {
+        let directory = TemporaryDirectory(prefix: "run")
+        defer { directory.remove() }
+        let child = try ChildProcess(
+            name: executable,
+            executable: executable,
+            arguments: arguments,
+            environment: environment,
+            logPath: directory.appending("output.log")
+        )
+        let status = await child.waitForExit(timeout: timeout) ?? -1
+        return (status, child.log)
+    }
+}
+
+/// The whole stack as `make run` starts it: identity, N token instances and the gateway, each a
+/// real process talking over Unix sockets in a private directory, the gateway on a free port.
+final class Stack: @unchecked Sendable {
+    let directory = TemporaryDirectory(prefix: "stack")
+    let port: Int
+    let environment: [String: String]
+    private(set) var identity: ChildProcess!
+    private(set) var tokens: [ChildProcess] = []
+    private(set) var gateway: ChildProcess!
+
+    var baseURL: String { "http://127.0.0.1:\(self.port)" }
+    var identitySocket: String { self.directory.appending("identity.sock") }
+    var tokenDirectory: String { self.directory.appending("token") }
+    func tokenSocket(_ index: Int) -> String { self.tokenDirectory + "/token-\(index).sock" }
+
+    init(tokenInstances: Int = 2, overrides: [String: String] = [:]) async throws {
+        self.port = try await freePort()
+        var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG"].contains($0.key) }
+        environment["DATABASE_URL"] = TestServices.databaseURL
+        environment["REDIS_URL"] = TestServices.redisURL
+        environment["ACCESS_SECRET"] = randomSecret()
+        environment["REFRESH_SECRET"] = randomSecret()
+        environment["IDENTITY_SOCKET"] = self.directory.appending("identity.sock")
+        environment["TOKEN_SOCKET_DIR"] = self.directory.appending("token")
+        environment["PORT"] = String(self.port)
+        environment["LOG_LEVEL"] = "info"
+        environment["COOKIE_SECURE"] = "false"
+        environment.merge(overrides) { _, new in new }
+        self.environment = environment
+
+        self.identity = try ChildProcess(
+            name: "identity",
+            executable: Executables.path("identity"),
+            arguments: ["serve"],
+            environment: environment,
+            logPath: self.directory.appending("identity.log")
+        )
+        for index in 1...tokenInstances {
+            try self.startToken(index)
+        }
+        self.gateway = try ChildProcess(
+            name: "gateway",
+            executable: Executables.path("gateway"),
+            arguments: ["serve"],
+            environment: environment,
+            logPath: self.directory.appending("gateway.log")
+        )
+    }
+
+    func startToken(_ index: Int) throws {
+        var environment = self.environment
+        environment["TOKEN_SOCKET"] = self.tokenSocket(index)
+        self.tokens.append(
+            try ChildProcess(
+                name: "token-\(index)",
+                executable: Executables.path("token"),
+                arguments: ["serve"],
+                environment: environment,
+                logPath: self.directory.appending("token-\(index).log")
+            )
+        )
+    }
+
+    var processes: [ChildProcess] { [self.gateway, self.identity] + self.tokens }
+
+    /// Everything the processes logged, for a failing test's message.
+    var logs: String { self.processes.map { "--- \($0.name)\n\($0.log)" }.joined(separator: "\n") }
+
+    /// Waits until `/health/ready` answers 200.
+    func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let response = try? await HTTP.get(self.baseURL + "/health/ready"), response.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw StackError.notReady(self.logs)
+    }
+
+    /// SIGTERM to every process; their exit statuses by name.
+    func stop() async -> [String: Int32?] {
+        var statuses: [String: Int32?] = [:]
+        for process in self.processes { statuses[process.name] = await process.stop() }
+        return statuses
+    }
+
+    deinit {
+        for process in [self.gateway, self.identity].compactMap({ $0 }) + self.tokens where process.process.isRunning {
+            kill(process.process.processIdentifier, SIGKILL)
+        }
+        self.directory.remove()
+    }
+}
+
+enum StackError: Error, CustomStringConvertible {
+    case notReady(String)
+    var description: String {
+        switch self {
+        case .notReady(let logs): "the stack did not become ready; logs:\n\(logs)"
+        }
+    }
+}
