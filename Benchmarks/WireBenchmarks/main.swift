@@ -12,6 +12,11 @@ var dispatcher = OperationDispatcher.alwaysReady()
 dispatcher.on(echo, raw: { request in request.payload })
 let payload = ByteBuffer(repeating: 0x61, count: 64)
 
+func oneDecimal(_ value: Double) -> String {
+    let tenths = Int((value * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10)"
+}
+
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
@@ -51,7 +56,7 @@ try await withWireServer(dispatcher: dispatcher) { address, _ in
     let throughput = Double(inFlight * perTask) / seconds
 
     print("frame round trip over a Unix socket, 64-byte payload")
-    print(String(format: "  one at a time: p50 %.1f µs, p99 %.1f µs (%d samples)", percentile(latencies, 0.5), percentile(latencies, 0.99), samples))
-    print(String(format: "  64 in flight:  %.0f round trips/s (%d requests)", throughput, inFlight * perTask))
+    print("  one at a time: p50 \(oneDecimal(percentile(latencies, 0.5))) µs, p99 \(oneDecimal(percentile(latencies, 0.99))) µs (\(samples) samples)")
+    print("  64 in flight:  \(Int(throughput)) round trips/s (\(inFlight * perTask) requests)")
     await connection.close()
 }
