@@ -21,6 +21,8 @@ public func buildApplication(
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     let registrar = RouteRegistrar(router: router, table: routes)
     HealthRoutes(backends: backends).register(in: registrar)
+    AuthRoutes(identity: backends.identityClient, token: backends.tokenClient, cookie: configuration.refreshCookie)
+        .register(in: registrar)
     return Application(
         router: router,
         configuration: .init(

@@ -19,11 +19,13 @@ import Darwin
 public struct IdentityServer: Sendable {
     public let configuration: IdentityConfiguration
     public let blockingPool: BlockingPool
+    public let hashingPool: BlockingPool
     public let postgres: PostgresPool
     public let wireServer: WireServer
 
-    public init(configuration: IdentityConfiguration, logger: Logger) {
+    public init(configuration: IdentityConfiguration, logger: Logger) throws {
         self.configuration = configuration
+        self.hashingPool = BlockingPool(threads: configuration.hashingThreads, maximumPending: configuration.hashingQueueLimit)
         self.blockingPool = BlockingPool(threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
         self.postgres = PostgresPool(
             url: configuration.databaseURL,
@@ -32,7 +34,15 @@ public struct IdentityServer: Sendable {
             logger: logger
         )
         let readiness = IdentityReadiness(pool: self.postgres, instance: "identity/\(getpid())")
-        let dispatcher = OperationDispatcher(ready: readiness.check)
+        var dispatcher = OperationDispatcher(ready: readiness.check)
+        let operations = try IdentityOperations(
+            users: PostgresUserStore(pool: self.postgres),
+            hasher: Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2),
+            hashingPool: self.hashingPool,
+            rules: configuration.registration,
+            lockout: configuration.lockout
+        )
+        operations.register(in: &dispatcher)
         self.wireServer = WireServer(
             configuration: .init(address: configuration.socket, maximumFrameLength: configuration.maximumFrameLength),
             dispatcher: dispatcher,
@@ -41,5 +51,5 @@ public struct IdentityServer: Sendable {
     }
 
     /// The services to run, in dependency order.
-    public var services: [any Service] { [self.blockingPool, self.wireServer] }
+    public var services: [any Service] { [self.blockingPool, self.hashingPool, self.wireServer] }
 }

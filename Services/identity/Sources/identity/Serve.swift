@@ -13,7 +13,7 @@ struct Serve: AsyncParsableCommand {
         }
         LoggingBootstrap.bootstrap(service: "identity", level: level)
         let logger = Logger(label: "identity")
-        let server = IdentityServer(configuration: configuration, logger: logger)
+        let server = try IdentityServer(configuration: configuration, logger: logger)
         try await ServiceEntryPoint.run(services: server.services, logger: logger)
     }
 }

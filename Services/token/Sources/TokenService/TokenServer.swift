@@ -21,7 +21,7 @@ public struct TokenServer: Sendable {
     public let redis: RedisClient
     public let wireServer: WireServer
 
-    public init(configuration: TokenConfiguration, logger: Logger) {
+    public init(configuration: TokenConfiguration, logger: Logger) async {
         self.configuration = configuration
         self.blockingPool = BlockingPool(threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
         self.redis = RedisClient(
@@ -31,7 +31,17 @@ public struct TokenServer: Sendable {
             logger: logger
         )
         let readiness = TokenReadiness(redis: self.redis, instance: "token/\(getpid())")
-        let dispatcher = OperationDispatcher(ready: readiness.check)
+        var dispatcher = OperationDispatcher(ready: readiness.check)
+        let operations = TokenOperations(
+            keyRing: await KeyRing(hmacSecret: configuration.accessSecret),
+            store: RedisRefreshTokenStore(redis: self.redis, refreshSecret: configuration.refreshSecret, prefix: configuration.redisKeyPrefix),
+            issuer: configuration.issuer,
+            audience: configuration.audience,
+            accessLifetime: configuration.accessTokenMinutes * 60,
+            refreshLifetime: configuration.refreshTokenMinutes * 60,
+            reuseGrace: configuration.reuseGraceSeconds
+        )
+        operations.register(in: &dispatcher)
         self.wireServer = WireServer(
             configuration: .init(address: configuration.socket, maximumFrameLength: configuration.maximumFrameLength),
             dispatcher: dispatcher,

@@ -13,7 +13,7 @@ struct Serve: AsyncParsableCommand {
         }
         LoggingBootstrap.bootstrap(service: "token", level: level)
         let logger = Logger(label: "token")
-        let server = TokenServer(configuration: configuration, logger: logger)
+        let server = await TokenServer(configuration: configuration, logger: logger)
         try await ServiceEntryPoint.run(services: server.services, logger: logger)
     }
 }

@@ -29,6 +29,9 @@ public struct Backends: Sendable {
         self.token = BackendPool(service: "token", addresses: configuration.tokenSockets, configuration: tokenConfiguration, logger: logger)
     }
 
+    public var identityClient: IdentityClient { IdentityClient(pool: self.identity) }
+    public var tokenClient: TokenClient { TokenClient(pool: self.token) }
+
     /// The pools as services: they probe ejected instances and close connections at shutdown.
     public var services: [any Service] { [self.identity, self.token] }
 }

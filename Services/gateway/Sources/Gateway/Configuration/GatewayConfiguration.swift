@@ -20,6 +20,9 @@ public struct GatewayConfiguration: Sendable {
     public var backendTimeoutMilliseconds: Int
     /// The largest request body read (`MAX_BODY_BYTES`, 64 KiB).
     public var maximumBodyBytes: Int
+    /// The refresh cookie: `REFRESH_COOKIE_NAME` (`refresh_token`), `COOKIE_SECURE` (true),
+    /// `COOKIE_SAMESITE` (`lax`), `COOKIE_PATH` (`/api/v1`, the refresh routes).
+    public var refreshCookie: RefreshCookie
 
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.host = environment.string("HOST", default: "127.0.0.1")
@@ -42,6 +45,20 @@ public struct GatewayConfiguration: Sendable {
         }
         self.backendTimeoutMilliseconds = try environment.integer("BACKEND_TIMEOUT_MS", default: 5000, in: 10...120_000)
         self.maximumBodyBytes = try environment.integer("MAX_BODY_BYTES", default: 64 * 1024, in: 1024...(16 << 20))
+        let cookieName = environment.string("REFRESH_COOKIE_NAME", default: "refresh_token")
+        guard !cookieName.isEmpty, cookieName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }) else {
+            throw ConfigurationError(variable: "REFRESH_COOKIE_NAME", reason: "must be a cookie name token")
+        }
+        let sameSite = try environment.choice("COOKIE_SAMESITE", default: "lax", from: ["lax", "strict", "none"])
+        let secure = try environment.boolean("COOKIE_SECURE", default: true)
+        if sameSite == "none" && !secure {
+            throw ConfigurationError(variable: "COOKIE_SAMESITE", reason: "none requires COOKIE_SECURE=true (browsers drop such cookies)")
+        }
+        let path = environment.string("COOKIE_PATH", default: "/api/v1")
+        guard path.hasPrefix("/"), !path.contains(";"), !path.contains(" ") else {
+            throw ConfigurationError(variable: "COOKIE_PATH", reason: "must be a path starting with /")
+        }
+        self.refreshCookie = RefreshCookie(name: cookieName, secure: secure, sameSite: sameSite, path: path)
     }
 
     static func addresses(_ list: String, variable: String) throws(ConfigurationError) -> [WireEndpointAddress] {

@@ -10,10 +10,23 @@ public struct IdentityConfiguration: Sendable {
     public var databaseURL: String
     /// Connections to PostgreSQL (`DATABASE_POOL_SIZE`).
     public var databasePoolSize: Int
-    /// Threads for blocking calls, libpq and Argon2 (`BLOCKING_THREADS`, default: the cores).
+    /// Threads for libpq calls (`BLOCKING_THREADS`, default: the pool size).
     public var blockingThreads: Int
-    /// Work admitted to those threads at once before "overloaded" (`BLOCKING_QUEUE_LIMIT`).
+    /// libpq work admitted at once before "overloaded" (`BLOCKING_QUEUE_LIMIT`).
     public var blockingQueueLimit: Int
+    /// The Argon2id implementation (`ARGON2_BACKEND`: `libsodium`, the default, or `libargon2`).
+    public var argon2Backend: Argon2PasswordHasher.Backend
+    /// `ARGON2_MEMORY_KIB` (19456), `ARGON2_ITERATIONS` (2), `ARGON2_PARALLELISM` (1): OWASP's defaults.
+    public var argon2: Argon2Parameters
+    /// Threads hashing passwords (`HASHING_THREADS`, default: the cores).
+    public var hashingThreads: Int
+    /// Hashes admitted at once, running or waiting (`HASHING_QUEUE_LIMIT`); beyond it login and
+    /// register answer "overloaded" at once.
+    public var hashingQueueLimit: Int
+    /// `MAX_LOGIN_ATTEMPTS` (5) and `LOCKOUT_DURATION_MINUTES` (30).
+    public var lockout: LockoutPolicy
+    /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (128), `PASSWORD_REQUIRE_SPECIAL` (false).
+    public var registration: RegistrationRules
     /// The largest frame between processes (`MAX_FRAME_BYTES`).
     public var maximumFrameLength: Int
 
@@ -25,8 +38,41 @@ public struct IdentityConfiguration: Sendable {
         self.socket = socket
         self.databaseURL = try Self.postgresURL(environment.require("DATABASE_URL"))
         self.databasePoolSize = try environment.integer("DATABASE_POOL_SIZE", default: 8, in: 1...200)
-        self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: max(2, cores), in: 1...256)
-        self.blockingQueueLimit = try environment.integer("BLOCKING_QUEUE_LIMIT", default: 256, in: 1...100_000)
+        self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: self.databasePoolSize, in: 1...256)
+        self.blockingQueueLimit = try environment.integer("BLOCKING_QUEUE_LIMIT", default: 1024, in: 1...100_000)
+        let backendName = try environment.choice(
+            "ARGON2_BACKEND",
+            default: "libsodium",
+            from: Argon2PasswordHasher.Backend.allCases.map(\.rawValue)
+        )
+        self.argon2Backend = Argon2PasswordHasher.Backend(rawValue: backendName) ?? .libsodium
+        self.argon2 = Argon2Parameters(
+            memoryKiB: try environment.integer("ARGON2_MEMORY_KIB", default: 19456, in: 8...4_194_304),
+            iterations: try environment.integer("ARGON2_ITERATIONS", default: 2, in: 1...100),
+            parallelism: try environment.integer("ARGON2_PARALLELISM", default: 1, in: 1...64)
+        )
+        if self.argon2Backend == .libsodium && self.argon2.parallelism != 1 {
+            throw ConfigurationError(
+                variable: "ARGON2_PARALLELISM",
+                reason: "libsodium hashes with one lane only; set ARGON2_PARALLELISM=1 or ARGON2_BACKEND=libargon2"
+            )
+        }
+        self.hashingThreads = try environment.integer("HASHING_THREADS", default: max(1, cores), in: 1...256)
+        self.hashingQueueLimit = try environment.integer("HASHING_QUEUE_LIMIT", default: max(1, cores) * 16, in: 1...100_000)
+        self.lockout = LockoutPolicy(
+            maximumAttempts: try environment.integer("MAX_LOGIN_ATTEMPTS", default: 5, in: 1...1000),
+            durationSeconds: Double(try environment.integer("LOCKOUT_DURATION_MINUTES", default: 30, in: 1...525_600)) * 60
+        )
+        let minimum = try environment.integer("PASSWORD_MIN_LENGTH", default: 8, in: 1...128)
+        let maximum = try environment.integer("PASSWORD_MAX_LENGTH", default: 128, in: 8...1024)
+        guard minimum <= maximum else {
+            throw ConfigurationError(variable: "PASSWORD_MIN_LENGTH", reason: "must not exceed PASSWORD_MAX_LENGTH (\(maximum))")
+        }
+        self.registration = RegistrationRules(
+            passwordMinimumLength: minimum,
+            passwordMaximumLength: maximum,
+            requireSpecialCharacter: try environment.boolean("PASSWORD_REQUIRE_SPECIAL", default: false)
+        )
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
     }
 

@@ -84,13 +84,14 @@ final class LibPQConnection: BlockingConnection, @unchecked Sendable {
             return
         default:
             let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let constraint = PQresultErrorField(result, Int32(UInt8(ascii: "n"))).map { String(cString: $0) }
             let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
             if !self.isConnected {
                 // A statement may fail because the server went away; the pool drops this connection.
                 self.prepared.removeAll()
                 throw PostgresError(kind: .connectionFailed, sqlState: sqlState, message: message.trimmedLine)
             }
-            throw PostgresError(kind: .statementFailed, sqlState: sqlState, message: message.trimmedLine)
+            throw PostgresError(kind: .statementFailed, sqlState: sqlState, constraint: constraint, message: message.trimmedLine)
         }
     }
 

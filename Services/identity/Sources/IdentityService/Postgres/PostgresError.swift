@@ -13,11 +13,14 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var kind: Kind
     /// The five-character SQLSTATE, when the server sent one.
     public var sqlState: String?
+    /// The constraint a violation names (`users_email_key`), when the server sent one.
+    public var constraint: String?
     public var message: String
 
-    public init(kind: Kind, sqlState: String? = nil, message: String) {
+    public init(kind: Kind, sqlState: String? = nil, constraint: String? = nil, message: String) {
         self.kind = kind
         self.sqlState = sqlState
+        self.constraint = constraint
         self.message = message
     }
 

@@ -18,6 +18,15 @@ public struct TokenConfiguration: Sendable {
     public var accessTokenMinutes: Int
     /// Refresh-token lifetime in minutes (`REFRESH_TOKEN_EXPIRE_M`, 43200 = 30 days).
     public var refreshTokenMinutes: Int
+    /// The `iss` of access tokens (`JWT_ISSUER`, `auth-service`).
+    public var issuer: String
+    /// The `aud` of access tokens (`JWT_AUDIENCE`, `auth-service`).
+    public var audience: String
+    /// Seconds after a rotation during which the old token may be presented again without
+    /// counting as theft (`REFRESH_REUSE_GRACE_SECONDS`, 0 as in the seeds).
+    public var reuseGraceSeconds: Int
+    /// The prefix of every Redis key (`REDIS_KEY_PREFIX`, `auth`).
+    public var redisKeyPrefix: String
     /// Threads for blocking Redis calls (`BLOCKING_THREADS`).
     public var blockingThreads: Int
     /// Work admitted to those threads at once before "overloaded" (`BLOCKING_QUEUE_LIMIT`).
@@ -42,6 +51,13 @@ public struct TokenConfiguration: Sendable {
         self.refreshSecret = try environment.secret("REFRESH_SECRET")
         self.accessTokenMinutes = try environment.integer("ACCESS_TOKEN_EXPIRE_M", default: 15, in: 1...1440)
         self.refreshTokenMinutes = try environment.integer("REFRESH_TOKEN_EXPIRE_M", default: 43200, in: 1...525_600)
+        self.issuer = environment.string("JWT_ISSUER", default: "auth-service")
+        self.audience = environment.string("JWT_AUDIENCE", default: "auth-service")
+        self.reuseGraceSeconds = try environment.integer("REFRESH_REUSE_GRACE_SECONDS", default: 0, in: 0...60)
+        self.redisKeyPrefix = environment.string("REDIS_KEY_PREFIX", default: "auth")
+        guard self.redisKeyPrefix.utf8.count <= 64, !self.redisKeyPrefix.contains("{"), !self.redisKeyPrefix.contains("}") else {
+            throw ConfigurationError(variable: "REDIS_KEY_PREFIX", reason: "must be at most 64 characters without braces")
+        }
         self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: max(4, cores * 2), in: 1...256)
         self.blockingQueueLimit = try environment.integer("BLOCKING_QUEUE_LIMIT", default: 4096, in: 1...100_000)
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))

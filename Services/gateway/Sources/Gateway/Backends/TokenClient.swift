@@ -1,0 +1,32 @@
+import NIOCore
+public import WireProtocol
+public import WireTransport
+
+/// The gateway's calls to token: one method per operation, over the balancing pool.
+public struct TokenClient: Sendable {
+    let pool: BackendPool
+
+    public init(pool: BackendPool) {
+        self.pool = pool
+    }
+
+    public func issue(_ request: WireIssueTokensRequest, requestID: String) async throws -> WireTokenPair {
+        try await self.pool.request(.issueTokens, request, as: WireTokenPair.self, requestID: requestID)
+    }
+
+    /// Not idempotent: a rotation lost with a broken connection must not be replayed elsewhere,
+    /// or the second attempt would look like reuse.
+    public func refresh(_ request: WireRefreshTokensRequest, requestID: String) async throws -> WireTokenPair {
+        try await self.pool.request(.refreshTokens, request, as: WireTokenPair.self, requestID: requestID)
+    }
+
+    public func verify(accessToken: String, requestID: String) async throws -> WireAccessClaims {
+        var request = WireVerifyAccessTokenRequest()
+        request.accessToken = accessToken
+        return try await self.pool.request(.verifyAccessToken, request, as: WireAccessClaims.self, requestID: requestID, idempotent: true)
+    }
+
+    public func revoke(_ request: WireRevokeSessionRequest, requestID: String) async throws -> WireRevokeSessionReply {
+        try await self.pool.request(.revokeSession, request, as: WireRevokeSessionReply.self, requestID: requestID, idempotent: true)
+    }
+}

@@ -1,0 +1,51 @@
+import HTTPTypes
+import Hummingbird
+
+/// Where a request's credentials are: the bearer token and the refresh cookie.
+enum Credentials {
+    /// Larger `Authorization` headers are refused without being parsed.
+    static let maximumAuthorizationBytes = 8 * 1024 + 16
+
+    /// The bearer token, or a 401 saying why there is none.
+    static func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw APIError(.unauthorized, "Not authenticated", headers: APIError.bearerChallenge(error: nil))
+        }
+        guard header.utf8.count <= Self.maximumAuthorizationBytes else {
+            throw APIError(.unauthorized, "Could not validate credentials", headers: APIError.bearerChallenge(error: "invalid_token"))
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else {
+            throw APIError(.unauthorized, "Not authenticated", headers: APIError.bearerChallenge(error: nil))
+        }
+        return String(parts[1]).trimmingCharacters(in: " ")
+    }
+
+    /// The bearer token when one is sent, for routes where it is optional (logout).
+    static func optionalBearerToken(_ request: Request) -> String? {
+        try? self.bearerToken(request)
+    }
+
+    /// The value of cookie `name`, if sent.
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, parts[0].trimmingCharacters(in: " ") == name else { continue }
+                var value = parts[1].trimmingCharacters(in: " ")
+                if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+                return value
+            }
+        }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        var text = Substring(self)
+        while let first = text.first, set.contains(first) { text.removeFirst() }
+        while let last = text.last, set.contains(last) { text.removeLast() }
+        return String(text)
+    }
+}

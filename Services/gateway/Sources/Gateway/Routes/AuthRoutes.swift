@@ -1,0 +1,137 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import WireProtocol
+
+/// Seed 000's browser flow: register, login (refresh token in an HttpOnly cookie), one-time
+/// refresh rotation, logout, about_me.
+struct AuthRoutes {
+    let identity: IdentityClient
+    let token: TokenClient
+    let cookie: RefreshCookie
+
+    func register(in routes: RouteRegistrar) {
+        routes.on(.post, "/api/v1/register") { request, context in try await self.register(request, context) }
+        routes.on(.post, "/api/v1/login") { request, context in try await self.login(request, context) }
+        routes.on(.post, "/api/v1/refresh") { request, context in try await self.refresh(request, context) }
+        routes.on(.post, "/api/v1/logout") { request, context in try await self.logout(request, context) }
+        routes.on(.get, "/api/v1/about_me") { request, context in try await self.aboutMe(request, context) }
+    }
+
+    /// JSON `{username, email, password, full_name?}` → 201 the user.
+    func register(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let fields = try await RequestFields.json(request, context: context)
+        var message = WireRegisterRequest()
+        message.username = try fields.require("username")
+        message.email = try fields.require("email")
+        message.password = try fields.require("password")
+        if let fullName = fields.optional("full_name") { message.fullName = fullName }
+        let user = try await Self.call("identity") { try await self.identity.register(message, requestID: context.requestID) }
+        return Self.json(.created, UserJSON.body(user))
+    }
+
+    /// Form (or JSON) `username` (a username or an email) and `password` → the access token in
+    /// the body, the refresh token in the cookie.
+    func login(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let fields = try await RequestFields.formOrJSON(request, context: context)
+        var credentials = WireVerifyCredentialsRequest()
+        credentials.login = try fields.require("username")
+        credentials.password = try fields.require("password")
+        credentials.client = Self.client(request, context)
+        let user = try await Self.call("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
+
+        var issue = WireIssueTokensRequest()
+        issue.userID = user.id
+        issue.username = user.username
+        issue.role = user.role
+        issue.client = credentials.client
+        let pair = try await Self.call("token") { try await self.token.issue(issue, requestID: context.requestID) }
+        return self.tokenResponse(pair)
+    }
+
+    /// The refresh cookie → a new access token and a new cookie; the presented token is spent.
+    func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        guard let presented = Credentials.cookie(self.cookie.name, in: request), !presented.isEmpty else {
+            throw APIError(.unauthorized, "Refresh token missing", headers: APIError.bearerChallenge(error: nil))
+        }
+        var rotation = WireRefreshTokensRequest()
+        rotation.refreshToken = presented
+        rotation.client = Self.client(request, context)
+        do {
+            let pair = try await Self.call("token") { try await self.token.refresh(rotation, requestID: context.requestID) }
+            return self.tokenResponse(pair)
+        } catch var error as APIError where error.status == .unauthorized {
+            // A dead refresh token is of no use to the browser: drop it.
+            error.headers[.setCookie] = self.cookie.clearing
+            throw error
+        }
+    }
+
+    /// Revokes the cookie's session and denies the presented access token; clears the cookie.
+    func logout(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var revoke = WireRevokeSessionRequest()
+        revoke.refreshToken = Credentials.cookie(self.cookie.name, in: request) ?? ""
+        revoke.accessToken = Credentials.optionalBearerToken(request) ?? ""
+        if !revoke.refreshToken.isEmpty || !revoke.accessToken.isEmpty {
+            _ = try await Self.call("token") { try await self.token.revoke(revoke, requestID: context.requestID) }
+        }
+        var headers = HTTPFields()
+        headers[.setCookie] = self.cookie.clearing
+        headers[.cacheControl] = "no-store"
+        return Self.json(.ok, ByteBuffer(string: #"{"detail":"Successfully logged out"}"#), headers: headers)
+    }
+
+    /// Bearer → the current user, fresh from identity (so an inactive or deleted user is refused).
+    func aboutMe(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let user = try await self.currentUser(request, context)
+        return Self.json(.ok, UserJSON.body(user))
+    }
+
+    /// The user behind the request's bearer token.
+    func currentUser(_ request: Request, _ context: GatewayRequestContext) async throws -> WireUser {
+        let accessToken = try Credentials.bearerToken(request)
+        let claims = try await Self.call("token") { try await self.token.verify(accessToken: accessToken, requestID: context.requestID) }
+        do {
+            return try await Self.call("identity") { try await self.identity.user(id: claims.userID, requestID: context.requestID) }
+        } catch let error as APIError where error.status == .notFound || error.status == .unauthorized {
+            throw APIError(.unauthorized, "Could not validate credentials", headers: APIError.bearerChallenge(error: "invalid_token"))
+        }
+    }
+
+    private func tokenResponse(_ pair: WireTokenPair) -> Response {
+        var body = ByteBuffer()
+        body.writeString(#"{"access_token":"#)
+        body.writeJSONString(pair.accessToken)
+        body.writeString(#","token_type":"bearer","expires_in":"#)
+        body.writeString(String(pair.expiresIn))
+        body.writeString("}")
+        var headers = HTTPFields()
+        headers[.setCookie] = self.cookie.setting(pair.refreshToken, maxAge: pair.refreshExpiresIn)
+        headers[.cacheControl] = "no-store"
+        return Self.json(.ok, body, headers: headers)
+    }
+
+    static func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
+        var client = WireClientInfo()
+        client.ip = context.remoteAddress ?? ""
+        client.userAgent = String((request.headers[.userAgent] ?? "").prefix(256))
+        return client
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// Runs a backend call, turning its failure into the one HTTP mapping.
+    static func call<Result>(_ service: String, _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.from(backendError: error, service: service)
+        }
+    }
+}

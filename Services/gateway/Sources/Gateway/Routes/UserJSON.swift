@@ -1,0 +1,31 @@
+import NIOCore
+import WireProtocol
+
+/// The user as the API shows it (seed 000's shape): never the hash.
+enum UserJSON {
+    static func write(_ user: WireUser, to body: inout ByteBuffer) {
+        body.writeString(#"{"id":"#)
+        body.writeString(String(user.id))
+        body.writeString(#","username":"#)
+        body.writeJSONString(user.username)
+        body.writeString(#","email":"#)
+        body.writeJSONString(user.email)
+        body.writeString(#","full_name":"#)
+        if user.hasFullName { body.writeJSONString(user.fullName) } else { body.writeString("null") }
+        body.writeString(#","role":"#)
+        body.writeJSONString(user.role)
+        body.writeString(#","is_active":"#)
+        body.writeString(user.isActive ? "true" : "false")
+        body.writeString(#","is_verified":"#)
+        body.writeString(user.isVerified ? "true" : "false")
+        body.writeString(#","created_at":"#)
+        body.writeJSONString(user.createdAt)
+        body.writeString("}")
+    }
+
+    static func body(_ user: WireUser) -> ByteBuffer {
+        var body = ByteBuffer()
+        Self.write(user, to: &body)
+        return body
+    }
+}

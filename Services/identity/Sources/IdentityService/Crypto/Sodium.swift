@@ -1,0 +1,45 @@
+internal import CSodium
+
+/// libsodium's Argon2id and random bytes. The only file that imports `CSodium`.
+enum Sodium {
+    /// `sodium_init` once per process; safe to call from many threads.
+    static let initialized: Bool = sodium_init() >= 0
+
+    /// An Argon2id PHC string; libsodium always uses one lane (`p=1`).
+    static func argon2idHash(_ password: String, memoryKiB: Int, iterations: Int) throws(PasswordHashError) -> String {
+        precondition(Self.initialized, "libsodium failed to initialise")
+        var output = [CChar](repeating: 0, count: Int(crypto_pwhash_STRBYTES))
+        // The String converts to its NUL-terminated UTF-8 bytes; the length bounds what is hashed.
+        let code = crypto_pwhash_str_alg(
+            &output,
+            password,
+            UInt64(password.utf8.count),
+            UInt64(iterations),
+            memoryKiB * 1024,
+            crypto_pwhash_ALG_ARGON2ID13
+        )
+        guard code == 0 else { throw .library(function: "crypto_pwhash_str_alg", code: code) }
+        return String(cString: output)
+    }
+
+    /// Whether `password` matches the PHC string (one-lane strings only).
+    static func argon2idVerify(_ password: String, against phc: String) -> Bool {
+        precondition(Self.initialized, "libsodium failed to initialise")
+        return crypto_pwhash_str_verify(phc, password, UInt64(password.utf8.count)) == 0
+    }
+
+    /// Cryptographically secure random bytes.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        precondition(Self.initialized, "libsodium failed to initialise")
+        var bytes = [UInt8](repeating: 0, count: count)
+        randombytes_buf(&bytes, count)
+        return bytes
+    }
+
+    /// Compares in time that depends only on the length, not on where the bytes differ.
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        guard !a.isEmpty else { return true }
+        return sodium_memcmp(a, b, a.count) == 0
+    }
+}

@@ -1,0 +1,105 @@
+/// The rules a new account must meet: username shape, email syntax, password policy.
+///
+/// Lengths are checked first and cheaply, before anything is hashed.
+public struct RegistrationRules: Sendable {
+    public var passwordMinimumLength: Int
+    public var passwordMaximumLength: Int
+    public var requireSpecialCharacter: Bool
+
+    public init(passwordMinimumLength: Int = 8, passwordMaximumLength: Int = 128, requireSpecialCharacter: Bool = false) {
+        self.passwordMinimumLength = passwordMinimumLength
+        self.passwordMaximumLength = passwordMaximumLength
+        self.requireSpecialCharacter = requireSpecialCharacter
+    }
+
+    /// 3 to 50 of `[A-Za-z0-9_-]`.
+    public func checkUsername(_ username: String) throws(IdentityError) {
+        let bytes = username.utf8
+        guard (3...50).contains(bytes.count) else {
+            throw .invalidField(field: "username", reason: "must be 3 to 50 characters")
+        }
+        guard bytes.allSatisfy(Self.isUsernameByte) else {
+            throw .invalidField(field: "username", reason: "may contain only letters, digits, '_' and '-'")
+        }
+    }
+
+    /// The email trimmed and lower-cased, if it is syntactically valid.
+    public func normalizedEmail(_ email: String) throws(IdentityError) -> String {
+        let trimmed = email.trimmingCharacters(in: " \t\r\n")
+        let lowered = trimmed.lowercased()
+        let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
+        guard lowered.utf8.count <= 254, parts.count == 2 else {
+            throw .invalidField(field: "email", reason: "is not a valid email address")
+        }
+        let local = parts[0]
+        let domain = parts[1]
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...64).contains(local.utf8.count), local.utf8.allSatisfy(Self.isLocalPartByte),
+            !local.hasPrefix("."), !local.hasSuffix("."), !local.contains(".."),
+            labels.count >= 2, labels.allSatisfy({ Self.isDomainLabel($0) }),
+            let top = labels.last, top.utf8.count >= 2, !top.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else {
+            throw .invalidField(field: "email", reason: "is not a valid email address")
+        }
+        return lowered
+    }
+
+    /// The password policy; the error says what is missing, never the password.
+    public func checkPassword(_ password: String) throws(IdentityError) {
+        let length = password.count
+        guard length >= self.passwordMinimumLength else {
+            throw .invalidField(field: "password", reason: "must be at least \(self.passwordMinimumLength) characters")
+        }
+        guard length <= self.passwordMaximumLength else {
+            throw .invalidField(field: "password", reason: "must be at most \(self.passwordMaximumLength) characters")
+        }
+        var upper = false
+        var lower = false
+        var digit = false
+        var special = false
+        for character in password {
+            if character.isUppercase { upper = true }
+            else if character.isLowercase { lower = true }
+            else if character.isNumber { digit = true }
+            else if !character.isWhitespace { special = true }
+        }
+        guard upper else { throw .invalidField(field: "password", reason: "must contain an upper-case letter") }
+        guard lower else { throw .invalidField(field: "password", reason: "must contain a lower-case letter") }
+        guard digit else { throw .invalidField(field: "password", reason: "must contain a digit") }
+        if self.requireSpecialCharacter && !special {
+            throw .invalidField(field: "password", reason: "must contain a special character")
+        }
+    }
+
+    /// Only the length, for login: a longer password cannot be right and is not hashed.
+    public func checkPasswordLength(_ password: String) throws(IdentityError) {
+        guard password.count <= self.passwordMaximumLength else {
+            throw .invalidField(field: "password", reason: "must be at most \(self.passwordMaximumLength) characters")
+        }
+    }
+
+    static func isUsernameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+    }
+
+    static func isLocalPartByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || byte >= 0x80
+            || "!#$%&'*+-/=?^_`{|}~.".utf8.contains(byte)
+    }
+
+    static func isDomainLabel(_ label: Substring) -> Bool {
+        let bytes = label.utf8
+        guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") || $0 >= 0x80 }
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var text = Substring(self)
+        while let first = text.first, set.contains(first) { text.removeFirst() }
+        while let last = text.last, set.contains(last) { text.removeLast() }
+        return String(text)
+    }
+}

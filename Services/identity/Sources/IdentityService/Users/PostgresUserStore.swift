@@ -1,0 +1,111 @@
+import Logging
+
+/// ``UserStore`` on PostgreSQL: parameterised statements only, prepared once per connection.
+public struct PostgresUserStore: UserStore {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    /// The columns every query returns, in ``UserRecord`` order.
+    static let columns = """
+        id, username, email, full_name, password_hash, role, is_active, is_verified, deleted_at IS NOT NULL AS is_deleted,
+        failed_login_attempts, extract(epoch FROM locked_until)::float8 AS locked_until,
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
+        """
+
+    static let insert = PreparedStatement(
+        name: "users_insert",
+        sql: "INSERT INTO users (username, email, full_name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING \(columns)"
+    )
+    static let byLogin = PreparedStatement(
+        name: "users_by_login",
+        sql: "SELECT \(columns) FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) ORDER BY lower(username) = lower($1) DESC LIMIT 1"
+    )
+    static let byID = PreparedStatement(name: "users_by_id", sql: "SELECT \(columns) FROM users WHERE id = $1")
+    static let failedLogin = PreparedStatement(
+        name: "users_failed_login",
+        sql: """
+            UPDATE users SET
+                failed_login_attempts = CASE WHEN failed_login_attempts + 1 >= $2 THEN 0 ELSE failed_login_attempts + 1 END,
+                locked_until = CASE WHEN failed_login_attempts + 1 >= $2 THEN to_timestamp($4) ELSE locked_until END,
+                updated_at = to_timestamp($3)
+            WHERE id = $1
+            RETURNING locked_until = to_timestamp($4) AS locked_now
+            """
+    )
+    static let successfulLogin = PreparedStatement(
+        name: "users_successful_login",
+        sql: """
+            UPDATE users SET failed_login_attempts = 0, locked_until = NULL, last_login_at = to_timestamp($2),
+                password_hash = coalesce($3, password_hash), updated_at = to_timestamp($2)
+            WHERE id = $1
+            """
+    )
+
+    public func create(_ user: NewUser) async throws -> UserRecord {
+        do {
+            let rows = try await self.pool.withConnection { connection in
+                try connection.query(Self.insert, [user.username, user.email, user.fullName, user.passwordHash, user.role])
+            }
+            guard let record = Self.records(rows).first else { throw IdentityError.databaseUnavailable }
+            return record
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw error.constraint == "users_email_key" ? IdentityError.emailTaken : IdentityError.usernameTaken
+        } catch let error as PostgresError where error.kind == .connectionFailed {
+            throw IdentityError.databaseUnavailable
+        }
+    }
+
+    public func find(login: String) async throws -> UserRecord? {
+        try await self.mapped { try Self.records($0.query(Self.byLogin, [login])).first }
+    }
+
+    public func find(id: Int64) async throws -> UserRecord? {
+        try await self.mapped { try Self.records($0.query(Self.byID, [String(id)])).first }
+    }
+
+    public func recordFailedLogin(id: Int64, maximumAttempts: Int, now: Double, lockUntil: Double) async throws -> Bool {
+        try await self.mapped { connection in
+            let rows = try connection.query(Self.failedLogin, [String(id), String(maximumAttempts), String(now), String(lockUntil)])
+            return rows.first("locked_now") == "t"
+        }
+    }
+
+    public func recordSuccessfulLogin(id: Int64, now: Double, rehashed: String?) async throws {
+        try await self.mapped { connection in
+            _ = try connection.query(Self.successfulLogin, [String(id), String(now), rehashed])
+        }
+    }
+
+    private func mapped<Result: Sendable>(_ work: @escaping @Sendable (LibPQConnection) throws -> Result) async throws -> Result {
+        do {
+            return try await self.pool.withConnection(work)
+        } catch let error as PostgresError where error.kind == .connectionFailed {
+            throw IdentityError.databaseUnavailable
+        }
+    }
+
+    static func records(_ rows: PostgresRows) -> [UserRecord] {
+        rows.rows.compactMap { row in
+            guard row.count == 12, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
+                let hash = row[4], let role = row[5], let createdAt = row[11]
+            else { return nil }
+            return UserRecord(
+                id: id,
+                username: username,
+                email: email,
+                fullName: row[3],
+                passwordHash: hash,
+                role: role,
+                isActive: row[6] == "t",
+                isVerified: row[7] == "t",
+                isDeleted: row[8] == "t",
+                failedLoginAttempts: row[9].flatMap { Int($0) } ?? 0,
+                lockedUntil: row[10].flatMap { Double($0) },
+                createdAt: createdAt
+            )
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/// A row of `users` as identity works with it.
+public struct UserRecord: Sendable, Hashable {
+    public var id: Int64
+    public var username: String
+    public var email: String
+    public var fullName: String?
+    /// The PHC string; never leaves identity.
+    public var passwordHash: String
+    public var role: String
+    public var isActive: Bool
+    public var isVerified: Bool
+    public var isDeleted: Bool
+    public var failedLoginAttempts: Int
+    /// Seconds since 1970 until which login is refused, if locked.
+    public var lockedUntil: Double?
+    /// RFC 3339 UTC.
+    public var createdAt: String
+
+    /// Whether the account may log in at all (not counting a lock).
+    public var canLogIn: Bool { self.isActive && !self.isDeleted }
+}
+
+/// What registration stores.
+public struct NewUser: Sendable, Hashable {
+    public var username: String
+    public var email: String
+    public var fullName: String?
+    public var passwordHash: String
+    public var role: String
+
+    public init(username: String, email: String, fullName: String?, passwordHash: String, role: String = "user") {
+        self.username = username
+        self.email = email
+        self.fullName = fullName
+        self.passwordHash = passwordHash
+        self.role = role
+    }
+}

@@ -1,0 +1,21 @@
+public import WireProtocol
+public import WireTransport
+
+extension TokenError: WireErrorConvertible {
+    public var wireStatus: WireStatus {
+        switch self {
+        case .invalidAccessToken, .invalidRefreshToken, .tokenTooLarge: .invalidToken
+        case .refreshReused: .tokenReused
+        case .storeUnavailable: .dependencyUnavailable
+        }
+    }
+
+    public var wireMessage: String {
+        switch self {
+        case .invalidAccessToken, .tokenTooLarge: "Could not validate credentials"
+        case .invalidRefreshToken: "Invalid or expired refresh token"
+        case .refreshReused: "Refresh token reuse detected; the session has been revoked"
+        case .storeUnavailable: "Token store unavailable"
+        }
+    }
+}

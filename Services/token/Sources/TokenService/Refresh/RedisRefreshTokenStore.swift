@@ -1,0 +1,166 @@
+import Crypto
+import Foundation
+
+/// ``RefreshTokenStore`` on Redis: each operation is one Lua script, one round trip, atomic
+/// across token instances (no read-then-write between processes).
+///
+/// Keys (all of one user under one hash tag, so a script touches one Redis Cluster slot, and
+/// each expires by itself):
+///
+/// | key | type | holds |
+/// |---|---|---|
+/// | `P:{u:ID}:fam:F` | hash | the session: uid, username, role, scope, created, last_used, ua, ip |
+/// | `P:{u:ID}:rt:HMAC` | string | `c` (current) or `x:<consumed at>`; kept until it would have expired, so reuse is seen |
+/// | `P:{u:ID}:families` | set | the user's family ids |
+/// | `P:{u:ID}:epoch` | string | tokens issued before this time are dead |
+/// | `P:{u:ID}:deny:JTI` | string | a denied access token, until its `exp` |
+public struct RedisRefreshTokenStore: RefreshTokenStore {
+    let redis: RedisClient
+    let hashKey: SymmetricKey
+    /// `REDIS_KEY_PREFIX`; tests use their own.
+    let prefix: String
+
+    public init(redis: RedisClient, refreshSecret: String, prefix: String = "auth") {
+        self.redis = redis
+        self.hashKey = SymmetricKey(data: Data(refreshSecret.utf8))
+        self.prefix = prefix
+    }
+
+    func userKey(_ userID: Int64, _ suffix: String) -> String { "\(self.prefix):{u:\(userID)}:\(suffix)" }
+
+    static let start = RedisScript(
+        """
+        redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'username', ARGV[2], 'role', ARGV[3], 'scope', ARGV[4],
+          'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8])
+        redis.call('EXPIRE', KEYS[1], ARGV[6])
+        redis.call('SET', KEYS[2], 'c', 'EX', ARGV[6])
+        redis.call('SADD', KEYS[3], ARGV[9])
+        redis.call('EXPIRE', KEYS[3], ARGV[6])
+        return 1
+        """
+    )
+
+    public func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws {
+        let keys = [
+            self.userKey(grant.userID, "fam:\(token.familyID)"),
+            self.userKey(grant.userID, "rt:\(token.digest(key: self.hashKey))"),
+            self.userKey(grant.userID, "families"),
+        ]
+        let arguments = [
+            String(grant.userID), grant.username, grant.role, grant.scope, Self.format(now), String(lifetime),
+            String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID,
+        ]
+        _ = try await self.run(Self.start, keys: keys, arguments: arguments)
+    }
+
+    /// Consumed tokens become `x:<time>`; a second presentation is reuse, unless it falls within
+    /// the configured grace (several tabs refreshing at once), which issues one more successor.
+    static let rotate = RedisScript(
+        """
+        local state = redis.call('GET', KEYS[2])
+        if not state then return {'invalid'} end
+        local fam = redis.call('HMGET', KEYS[1], 'uid', 'username', 'role', 'scope', 'created')
+        if not fam[1] then return {'invalid'} end
+        local epoch = tonumber(redis.call('GET', KEYS[4]) or '0')
+        if tonumber(fam[5]) < epoch then
+          redis.call('DEL', KEYS[1])
+          redis.call('SREM', KEYS[5], ARGV[3])
+          return {'invalid'}
+        end
+        local now = tonumber(ARGV[1])
+        if state ~= 'c' then
+          local consumed = tonumber(string.sub(state, 3)) or 0
+          if tonumber(ARGV[4]) > 0 and now - consumed <= tonumber(ARGV[4]) then
+            redis.call('SET', KEYS[3], 'c', 'EX', ARGV[2])
+            return {'ok', fam[1], fam[2], fam[3], fam[4]}
+          end
+          redis.call('DEL', KEYS[1])
+          redis.call('SREM', KEYS[5], ARGV[3])
+          return {'reused', fam[1]}
+        end
+        redis.call('SET', KEYS[2], 'x:' .. ARGV[1], 'KEEPTTL')
+        redis.call('SET', KEYS[3], 'c', 'EX', ARGV[2])
+        redis.call('HSET', KEYS[1], 'last_used', ARGV[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        redis.call('EXPIRE', KEYS[5], ARGV[2])
+        return {'ok', fam[1], fam[2], fam[3], fam[4]}
+        """
+    )
+
+    public func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws
+        -> RotationOutcome
+    {
+        let id = presented.userID
+        let keys = [
+            self.userKey(id, "fam:\(presented.familyID)"),
+            self.userKey(id, "rt:\(presented.digest(key: self.hashKey))"),
+            self.userKey(id, "rt:\(next.digest(key: self.hashKey))"),
+            self.userKey(id, "epoch"),
+            self.userKey(id, "families"),
+        ]
+        let reply = try await self.run(
+            Self.rotate,
+            keys: keys,
+            arguments: [Self.format(now), String(lifetime), presented.familyID, String(reuseGrace)]
+        )
+        let fields = reply.array?.compactMap(\.string) ?? []
+        switch fields.first {
+        case "ok":
+            guard fields.count == 5, let userID = Int64(fields[1]), userID == id else { return .invalid }
+            return .rotated(SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4]))
+        case "reused":
+            return .reused(userID: id)
+        default:
+            return .invalid
+        }
+    }
+
+    static let revoke = RedisScript(
+        """
+        local existed = redis.call('DEL', KEYS[1])
+        redis.call('SREM', KEYS[2], ARGV[1])
+        return existed
+        """
+    )
+
+    public func revokeFamily(of token: RefreshToken) async throws -> Bool {
+        let keys = [self.userKey(token.userID, "fam:\(token.familyID)"), self.userKey(token.userID, "families")]
+        return try await self.run(Self.revoke, keys: keys, arguments: [token.familyID]).integer == 1
+    }
+
+    public func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws {
+        let seconds = Int((expiresAt - now).rounded(.up)) + 1
+        guard seconds > 0 else { return }
+        _ = try await self.command(["SET", self.userKey(userID, "deny:\(jti)"), "1", "EX", String(seconds)])
+    }
+
+    public func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool {
+        // Denylist and revocation epoch in one round trip (same hash tag, so MGET is cluster-safe).
+        let reply = try await self.command(["MGET", self.userKey(userID, "deny:\(jti)"), self.userKey(userID, "epoch")])
+        guard let values = reply.array, values.count == 2 else { return false }
+        if values[0] != .null { return false }
+        if let epoch = values[1].string.flatMap(Double.init), issuedAt < epoch { return false }
+        return true
+    }
+
+    private func command(_ arguments: [String]) async throws -> RedisValue {
+        do {
+            return try await self.redis.command(arguments)
+        } catch let error as RedisError {
+            if case .connectionFailed = error { throw TokenError.storeUnavailable }
+            throw error
+        }
+    }
+
+    private func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
+        do {
+            return try await script.run(on: self.redis, keys: keys, arguments: arguments)
+        } catch let error as RedisError {
+            if case .connectionFailed = error { throw TokenError.storeUnavailable }
+            throw error
+        }
+    }
+
+    /// Seconds with millisecond precision, as scripts compare them.
+    static func format(_ time: Double) -> String { String(format: "%.3f", time) }
+}

@@ -1,0 +1,56 @@
+/// The session data a refresh family carries from login to every rotation.
+public struct SessionGrant: Sendable, Hashable {
+    public var userID: Int64
+    public var username: String
+    public var role: String
+    public var scope: String
+
+    public init(userID: Int64, username: String, role: String, scope: String) {
+        self.userID = userID
+        self.username = username
+        self.role = role
+        self.scope = scope
+    }
+}
+
+/// What happened when a refresh token was presented.
+public enum RotationOutcome: Sendable, Hashable {
+    /// The token was current: it is consumed and `next` is the family's new current token.
+    case rotated(SessionGrant)
+    /// Unknown, expired, or of a revoked family.
+    case invalid
+    /// Already consumed: the family is revoked now.
+    case reused(userID: Int64)
+}
+
+/// Where refresh families live. Production: ``RedisRefreshTokenStore``.
+///
+/// Every operation is atomic across any number of token instances.
+public protocol RefreshTokenStore: Sendable {
+    /// Starts a family whose current token is `token`.
+    func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws
+
+    /// Consumes `presented` and makes `next` (same family) current, in one step.
+    func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome
+
+    /// Revokes the family of `token`; whether there was one.
+    func revokeFamily(of token: RefreshToken) async throws -> Bool
+
+    /// Denies the access token `jti` of `userID` until `expiresAt`.
+    func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws
+
+    /// Whether an access token is still allowed: not denied, and issued after the user's last
+    /// revocation of everything.
+    func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool
+}
+
+/// Where a session was started from, shown in session lists.
+public struct ClientDetails: Sendable, Hashable {
+    public var ip: String
+    public var userAgent: String
+
+    public init(ip: String, userAgent: String) {
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+}

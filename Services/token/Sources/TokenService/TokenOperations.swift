@@ -1,0 +1,133 @@
+import Logging
+public import ServiceSupport
+public import WireProtocol
+public import WireTransport
+
+/// The token service's operations: issue a session's tokens, rotate, verify, revoke.
+public struct TokenOperations: Sendable {
+    public let keyRing: KeyRing
+    public let store: any RefreshTokenStore
+    public let verifier: AccessTokenVerifier
+    public let issuer: String
+    public let audience: String
+    /// Seconds.
+    public let accessLifetime: Int
+    public let refreshLifetime: Int
+    public let reuseGrace: Int
+    public let now: @Sendable () -> Double
+
+    public init(
+        keyRing: KeyRing,
+        store: any RefreshTokenStore,
+        issuer: String,
+        audience: String,
+        accessLifetime: Int,
+        refreshLifetime: Int,
+        reuseGrace: Int = 0,
+        now: @escaping @Sendable () -> Double = { WallClock.now() }
+    ) {
+        self.keyRing = keyRing
+        self.store = store
+        self.verifier = AccessTokenVerifier(keyRing: keyRing, store: store, issuer: issuer, audience: audience)
+        self.issuer = issuer
+        self.audience = audience
+        self.accessLifetime = accessLifetime
+        self.refreshLifetime = refreshLifetime
+        self.reuseGrace = reuseGrace
+        self.now = now
+    }
+
+    /// Adds the handlers to `dispatcher`.
+    public func register(in dispatcher: inout OperationDispatcher) {
+        dispatcher.on(.issueTokens) { (request: WireIssueTokensRequest, _) in try await self.issue(request) }
+        dispatcher.on(.refreshTokens) { (request: WireRefreshTokensRequest, context) in try await self.refresh(request, context) }
+        dispatcher.on(.verifyAccessToken) { (request: WireVerifyAccessTokenRequest, _) in try await self.verify(request) }
+        dispatcher.on(.revokeSession) { (request: WireRevokeSessionRequest, context) in try await self.revoke(request, context) }
+    }
+
+    public func issue(_ request: WireIssueTokensRequest) async throws -> WireTokenPair {
+        let grant = SessionGrant(userID: request.userID, username: request.username, role: request.role, scope: request.scope)
+        let now = self.now()
+        let refresh = RefreshToken.make(userID: request.userID)
+        try await self.store.startFamily(
+            refresh,
+            grant: grant,
+            client: ClientDetails(ip: request.client.ip, userAgent: request.client.userAgent),
+            now: now,
+            lifetime: self.refreshLifetime
+        )
+        return try await self.pair(for: grant, refresh: refresh, now: now)
+    }
+
+    func refresh(_ request: WireRefreshTokensRequest, _ context: WireRequest) async throws -> WireTokenPair {
+        guard let presented = RefreshToken(parsing: request.refreshToken) else { throw TokenError.invalidRefreshToken }
+        let next = RefreshToken.make(userID: presented.userID, familyID: presented.familyID)
+        let now = self.now()
+        switch try await self.store.rotate(presented, next: next, now: now, lifetime: self.refreshLifetime, reuseGrace: self.reuseGrace) {
+        case .rotated(let grant):
+            return try await self.pair(for: grant, refresh: next, now: now)
+        case .reused(let userID):
+            context.logger.warning("refresh token reuse: session revoked", metadata: ["user_id": "\(userID)"])
+            throw TokenError.refreshReused
+        case .invalid:
+            throw TokenError.invalidRefreshToken
+        }
+    }
+
+    func verify(_ request: WireVerifyAccessTokenRequest) async throws -> WireAccessClaims {
+        let claims = try await self.verifier.verify(request.accessToken, now: self.now())
+        return Self.wire(claims)
+    }
+
+    func revoke(_ request: WireRevokeSessionRequest, _ context: WireRequest) async throws -> WireRevokeSessionReply {
+        var reply = WireRevokeSessionReply()
+        if let token = RefreshToken(parsing: request.refreshToken) {
+            reply.familyRevoked = try await self.store.revokeFamily(of: token)
+        }
+        if !request.accessToken.isEmpty {
+            let now = self.now()
+            if let claims = try? await self.verifier.verifiedStateless(request.accessToken, now: now), let userID = Int64(claims.sub) {
+                try await self.store.denyAccessToken(jti: claims.jti, userID: userID, expiresAt: Double(claims.exp), now: now)
+                reply.accessTokenDenied = true
+            }
+        }
+        context.logger.info("session revoked", metadata: ["family": "\(reply.familyRevoked)", "access": "\(reply.accessTokenDenied)"])
+        return reply
+    }
+
+    private func pair(for grant: SessionGrant, refresh: RefreshToken, now: Double) async throws -> WireTokenPair {
+        let issuedAt = (now * 1000).rounded(.down) / 1000
+        let claims = AccessTokenClaims(
+            iss: self.issuer,
+            aud: self.audience,
+            sub: String(grant.userID),
+            username: grant.username,
+            role: grant.role,
+            scope: grant.scope,
+            iat: issuedAt,
+            nbf: Int(now),
+            exp: Int(now) + self.accessLifetime,
+            jti: Base64URL.encode(RefreshToken.randomBytes(16))
+        )
+        var pair = WireTokenPair()
+        pair.accessToken = try await self.keyRing.sign(claims)
+        pair.expiresIn = Int64(self.accessLifetime)
+        pair.refreshToken = refresh.value
+        pair.refreshExpiresIn = Int64(self.refreshLifetime)
+        pair.scope = grant.scope
+        pair.userID = grant.userID
+        return pair
+    }
+
+    static func wire(_ claims: AccessTokenClaims) -> WireAccessClaims {
+        var wire = WireAccessClaims()
+        wire.userID = Int64(claims.sub) ?? 0
+        wire.username = claims.username
+        wire.role = claims.role
+        wire.scope = claims.scope
+        wire.jti = claims.jti
+        wire.issuedAt = Int64(claims.iat)
+        wire.expiresAt = Int64(claims.exp)
+        return wire
+    }
+}

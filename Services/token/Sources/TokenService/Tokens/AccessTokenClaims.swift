@@ -1,0 +1,54 @@
+public import JWTKit
+
+/// The claims of an access token (`typ` `at+jwt`).
+///
+/// `iat` keeps milliseconds (RFC 7519 allows a fractional NumericDate) so that a revocation at
+/// a given moment kills the tokens issued before it and spares those issued after, even within
+/// the same second.
+public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
+    public var iss: String
+    public var aud: String
+    /// The stable user id.
+    public var sub: String
+    public var username: String
+    public var role: String
+    /// Space-separated scopes.
+    public var scope: String
+    public var iat: Double
+    public var nbf: Int
+    public var exp: Int
+    public var jti: String
+
+    public init(
+        iss: String,
+        aud: String,
+        sub: String,
+        username: String,
+        role: String,
+        scope: String,
+        iat: Double,
+        nbf: Int,
+        exp: Int,
+        jti: String
+    ) {
+        self.iss = iss
+        self.aud = aud
+        self.sub = sub
+        self.username = username
+        self.role = role
+        self.scope = scope
+        self.iat = iat
+        self.nbf = nbf
+        self.exp = exp
+        self.jti = jti
+    }
+
+    /// Signature checks only; time, issuer and audience are checked by ``AccessTokenVerifier``
+    /// against an injected clock.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+
+    /// Whether the token is inside its validity window at `now`, with `leeway` seconds of clock skew.
+    public func isCurrent(at now: Double, leeway: Double) -> Bool {
+        now < Double(self.exp) + leeway && now + leeway >= Double(self.nbf)
+    }
+}
