@@ -168,7 +168,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenServiceTests",
-            dependencies: ["TokenService", "WireProtocol", "ServiceSupport", "WireTesting", nioCore, logging],
+            dependencies: [
+                "TokenService", "WireProtocol", "ServiceSupport", "WireTesting", nioCore, logging,
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

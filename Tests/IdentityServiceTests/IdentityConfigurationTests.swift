@@ -22,7 +22,10 @@ struct IdentityConfigurationTests {
             cores: 2
         )
         #expect(configuration.socket == .unix(path: "/tmp/x/identity.sock"))
-        #expect(configuration.blockingThreads == 2)
+        #expect(configuration.hashingThreads == 2, "hashing runs on as many threads as cores")
+        #expect(configuration.blockingThreads == configuration.databasePoolSize)
+        #expect(configuration.argon2 == .owasp)
+        #expect(configuration.lockout == LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800))
         #expect(configuration.maximumFrameLength == 1 << 20)
     }
 
@@ -43,5 +46,20 @@ struct IdentityConfigurationTests {
     @Test func migrationsAreNumberedInOrderWithoutGaps() {
         let versions = Migration.all.map(\.version)
         #expect(versions == Array(1...versions.count))
+    }
+}
+
+@Suite("Argon2 configuration")
+struct Argon2ConfigurationTests {
+    @Test func libsodiumRefusesMoreThanOneLane() {
+        #expect {
+            _ = try IdentityConfiguration(environment: EnvironmentReader(["DATABASE_URL": "postgresql://db/a", "ARGON2_PARALLELISM": "4"]))
+        } throws: { error in
+            (error as? ConfigurationError)?.variable == "ARGON2_PARALLELISM"
+        }
+        let argon2 = try? IdentityConfiguration(
+            environment: EnvironmentReader(["DATABASE_URL": "postgresql://db/a", "ARGON2_PARALLELISM": "4", "ARGON2_BACKEND": "libargon2"])
+        )
+        #expect(argon2?.argon2.parallelism == 4)
     }
 }

@@ -51,7 +51,15 @@ struct RedisOutageTests {
         let stack = try await Stack(tokenInstances: 2, overrides: ["REDIS_URL": redis.url])
         try await stack.waitUntilReady()
 
+        let client = CookieClient(base: stack.baseURL)
+        let name = SeedFlowTests.unique("outage")
+        #expect(try await SeedFlowTests.register(client, name).status == 201)
+        #expect(try await SeedFlowTests.login(client, name).status == 200)
+
         await redis.stop()
+        let refusedLogin = try await SeedFlowTests.login(client, name)
+        #expect(refusedLogin.status == 503, "no session can be started without Redis: \(refusedLogin.body)")
+        #expect(refusedLogin.headers.first(name: "retry-after") != nil)
         let down = try await HTTP.get(stack.baseURL + "/health/ready")
         #expect(down.status == 503)
         let detail = down.json?["detail"] as? String ?? ""
@@ -66,6 +74,9 @@ struct RedisOutageTests {
             if !recovered { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(recovered, "ready again within 10 s of Redis coming back\n\(stack.logs)")
+        // Redis came back empty (no persistence here): sessions start and rotate again.
+        #expect(try await SeedFlowTests.login(client, name).status == 200)
+        #expect(try await client.send(.POST, "/api/v1/refresh").status == 200)
         let statuses = await stack.stop()
         #expect(statuses.values.allSatisfy { $0 == 0 })
     }

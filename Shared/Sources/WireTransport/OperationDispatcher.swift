@@ -57,11 +57,14 @@ public struct OperationDispatcher: Sendable {
             )
         }
         do {
-            return Frame.response(to: request.header, payload: try await handler(request))
+            let answer = Frame.response(to: request.header, payload: try await handler(request))
+            request.logger.debug("handled")
+            return answer
         } catch WireError.deadlineExceeded {
             request.logger.debug("dropped: deadline passed during work")
             return nil
         } catch let error as any WireErrorConvertible {
+            request.logger.debug("refused", metadata: ["status": "\(error.wireStatus)"])
             return Self.errorFrame(
                 answering: request.header,
                 status: error.wireStatus,

@@ -1,0 +1,156 @@
+import Foundation
+import JWTKit
+import Testing
+@testable import TokenService
+
+/// A store that allows everything except what a test denies (Redis is tested in IntegrationTests).
+actor PermissiveStore: RefreshTokenStore {
+    var denied: Set<String> = []
+    func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws {}
+    func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome { .invalid }
+    func revokeFamily(of token: RefreshToken) async throws -> Bool { false }
+    func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws { self.denied.insert(jti) }
+    func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
+}
+
+@Suite("Access tokens")
+struct AccessTokenTests {
+    // 64 characters, so the attacker's HS512 key in one test is as long as jwt-kit asks.
+    static let secret = "an-access-secret-of-at-least-32-characters-padded-to-64-characters"
+    static let now = 1_800_000_000.0
+
+    static func claims(iss: String = "auth-service", aud: String = "auth-service", iat: Double = now, exp: Int = Int(now) + 900) -> AccessTokenClaims {
+        AccessTokenClaims(
+            iss: iss, aud: aud, sub: "42", username: "john_doe", role: "user", scope: "profile:read",
+            iat: iat, nbf: Int(iat), exp: exp, jti: "jti-\(UUID().uuidString)"
+        )
+    }
+
+    static func verifier(_ ring: KeyRing, store: any RefreshTokenStore = PermissiveStore()) -> AccessTokenVerifier {
+        AccessTokenVerifier(keyRing: ring, store: store, issuer: "auth-service", audience: "auth-service")
+    }
+
+    @Test func signedTokensVerifyWithTheirClaims() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let token = try await ring.sign(Self.claims())
+        let header = try #require(KeyRing.header(of: token))
+        #expect(header.typ == "at+jwt")
+        #expect(header.alg == "HS256")
+        #expect(header.kid == (await ring.signingKeyID))
+        let claims = try await Self.verifier(ring).verify(token, now: Self.now + 10)
+        #expect(claims.sub == "42")
+        #expect(claims.username == "john_doe")
+    }
+
+    @Test func theKeyIDIsTheSameOnEveryInstanceWithTheSameSecret() async {
+        let first = await KeyRing(hmacSecret: Self.secret).signingKeyID
+        let second = await KeyRing(hmacSecret: Self.secret).signingKeyID
+        let other = await KeyRing(hmacSecret: Self.secret + "x").signingKeyID
+        #expect(first == second)
+        #expect(first != other)
+    }
+
+    @Test(arguments: [
+        ("expired", claims(exp: Int(now) - 60)),
+        ("wrong issuer", claims(iss: "someone-else")),
+        ("wrong audience", claims(aud: "another-api")),
+        ("not yet valid", claims(iat: now + 3600, exp: Int(now) + 7200)),
+    ])
+    func claimsOutsideWhatWeAcceptAreRefused(_ label: String, _ claims: AccessTokenClaims) async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let token = try await ring.sign(claims)
+        await #expect(throws: TokenError.invalidAccessToken, "\(label)") {
+            _ = try await Self.verifier(ring).verify(token, now: Self.now)
+        }
+    }
+
+    @Test func aSmallClockSkewIsTolerated() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let token = try await ring.sign(Self.claims(exp: Int(Self.now) + 900))
+        _ = try await Self.verifier(ring).verify(token, now: Self.now + 900 + 10)
+    }
+
+    @Test func hs512WithTheSameSecretIsRefused() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let kid = await ring.signingKeyID
+        let attacker = JWTKeyCollection()
+        await attacker.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha512, kid: JWKIdentifier(string: kid))
+        var header = JWTHeader()
+        header.typ = "at+jwt"
+        let forged = try await attacker.sign(Self.claims(), kid: JWKIdentifier(string: kid), header: header)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(forged, now: Self.now) }
+    }
+
+    @Test func algNoneIsRefused() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let kid = await ring.signingKeyID
+        let header = Base64URL.encode(Array(#"{"alg":"none","typ":"at+jwt","kid":"\#(kid)"}"#.utf8))
+        let payload = Base64URL.encode(Array(try JSONEncoder().encode(Self.claims())))
+        for forged in ["\(header).\(payload).", "\(header).\(payload)"] {
+            await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(forged, now: Self.now) }
+        }
+    }
+
+    @Test func unknownKeyIDAndWrongTypeAreRefused() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let other = JWTKeyCollection()
+        await other.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256, kid: "some-other-kid")
+        var header = JWTHeader()
+        header.typ = "at+jwt"
+        let unknownKid = try await other.sign(Self.claims(), kid: "some-other-kid", header: header)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(unknownKid, now: Self.now) }
+
+        let kid = await ring.signingKeyID
+        let same = JWTKeyCollection()
+        await same.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
+        var refreshHeader = JWTHeader()
+        refreshHeader.typ = "JWT"
+        let wrongType = try await same.sign(Self.claims(), kid: JWKIdentifier(string: kid), header: refreshHeader)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(wrongType, now: Self.now) }
+    }
+
+    @Test func oversizeAndGarbageTokensAreRefused() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        await #expect(throws: TokenError.tokenTooLarge) {
+            _ = try await Self.verifier(ring).verify(String(repeating: "a", count: 9000), now: Self.now)
+        }
+        for garbage in ["", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9", "not a token at all"] {
+            await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(garbage, now: Self.now) }
+        }
+    }
+
+    @Test func aDeniedTokenIsRefused() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let store = PermissiveStore()
+        let claims = Self.claims()
+        let token = try await ring.sign(claims)
+        try await store.denyAccessToken(jti: claims.jti, userID: 42, expiresAt: Double(claims.exp), now: Self.now)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring, store: store).verify(token, now: Self.now) }
+    }
+}
+
+@Suite("Refresh token format")
+struct RefreshTokenFormatTests {
+    @Test func madeTokensParseBack() throws {
+        let token = RefreshToken.make(userID: 7)
+        let parsed = try #require(RefreshToken(parsing: token.value))
+        #expect(parsed == token)
+        let next = RefreshToken.make(userID: 7, familyID: token.familyID)
+        #expect(next.familyID == token.familyID)
+        #expect(next.value != token.value)
+    }
+
+    @Test(arguments: ["", "7", "7.abc.def", "x.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
+        "0.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
+        "7.\(String(repeating: "a", count: 22)).\(String(repeating: "!", count: 43))", String(repeating: "7", count: 200)])
+    func foreignStringsAreNotTokens(_ text: String) {
+        #expect(RefreshToken(parsing: text) == nil)
+    }
+
+    @Test func base64URLRoundTrips() {
+        for length in 0..<40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 37 + 11) }
+            #expect(Base64URL.decode(Substring(Base64URL.encode(bytes))) == bytes)
+        }
+    }
+}
