@@ -157,11 +157,16 @@ final class Stack: @unchecked Sendable {
     /// Everything the processes logged, for a failing test's message.
     var logs: String { self.processes.map { "--- \($0.name)\n\($0.log)" }.joined(separator: "\n") }
 
-    /// Waits until `/health/ready` answers 200.
+    /// Waits until `/health/ready` answers 200 with every token instance found and ready.
     func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let response = try? await HTTP.get(self.baseURL + "/health/ready"), response.status == 200 { return }
+            if let response = try? await HTTP.get(self.baseURL + "/health/ready"), response.status == 200,
+                let tokens = response.json?["token"] as? [[String: Any]],
+                tokens.count == self.tokens.count, tokens.allSatisfy({ $0["ready"] as? Bool == true })
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw StackError.notReady(self.logs)
