@@ -44,6 +44,36 @@ public struct PostgresUserStore: UserStore {
             """
     )
 
+    static let importUser = PreparedStatement(
+        name: "users_import",
+        sql: """
+            INSERT INTO users (id, username, email, full_name, password_hash, is_active, created_at)
+            VALUES (coalesce($1::bigint, nextval(pg_get_serial_sequence('users', 'id'))), $2, lower($3), $4, $5, $6, coalesce($7::timestamptz, now()))
+            ON CONFLICT DO NOTHING
+            RETURNING id
+            """
+    )
+    static let syncSequence = PreparedStatement(
+        name: "users_sync_sequence",
+        sql: "SELECT setval(pg_get_serial_sequence('users', 'id'), greatest((SELECT max(id) FROM users), 1))"
+    )
+
+    /// Loads an exported user as it is (hash untouched); `false` when the id, username or email exists.
+    public func importUser(_ user: ImportedUser) async throws -> Bool {
+        try await self.mapped { connection in
+            let rows = try connection.query(
+                Self.importUser,
+                [user.id.map(String.init), user.username, user.email, user.fullName, user.passwordHash, user.isActive ? "true" : "false", user.createdAt]
+            )
+            return !rows.rows.isEmpty
+        }
+    }
+
+    /// Moves the id sequence past imported ids so new registrations do not collide.
+    public func synchronizeIDSequence() async throws {
+        try await self.mapped { connection in _ = try connection.query(Self.syncSequence) }
+    }
+
     public func create(_ user: NewUser) async throws -> UserRecord {
         do {
             let rows = try await self.pool.withConnection { connection in
