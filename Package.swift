@@ -199,12 +199,18 @@ let package = Package(
 
 // Benchmarks build only when asked for (ENABLE_BENCHMARKS=1), so an ordinary build and CI skip them.
 if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
-    package.targets.append(
+    package.targets.append(contentsOf: [
         .executableTarget(
             name: "WireBenchmarks",
             dependencies: ["WireProtocol", "WireTransport", "WireTesting", nioCore, logging],
             path: "Benchmarks/WireBenchmarks",
             swiftSettings: swiftSettings
-        )
-    )
+        ),
+        .executableTarget(
+            name: "Argon2Benchmarks",
+            dependencies: ["IdentityService", nioCore],
+            path: "Benchmarks/Argon2Benchmarks",
+            swiftSettings: swiftSettings
+        ),
+    ])
 }

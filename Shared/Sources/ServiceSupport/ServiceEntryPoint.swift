@@ -44,3 +44,19 @@ extension ServiceEntryPoint {
         try await group.run()
     }
 }
+
+extension ServiceEntryPoint {
+    /// What every subcommand that needs configuration does first: read the environment once,
+    /// parse the configuration and `LOG_LEVEL` (exiting 78 naming a wrong variable), and set up logging.
+    public static func bootstrap<Configuration>(
+        service: String,
+        _ parse: (EnvironmentReader) throws -> Configuration
+    ) throws -> (Configuration, Logger) {
+        let environment = EnvironmentReader.process()
+        let (configuration, level) = try self.loadConfiguration(service: service) {
+            (try parse(environment), try LoggingBootstrap.level(from: environment))
+        }
+        LoggingBootstrap.bootstrap(service: service, level: level)
+        return (configuration, Logger(label: service))
+    }
+}

@@ -17,12 +17,7 @@ struct ImportUsers: AsyncParsableCommand {
     var format: String?
 
     func run() async throws {
-        let environment = EnvironmentReader.process()
-        let (configuration, level) = try ServiceEntryPoint.loadConfiguration(service: "identity") {
-            (try IdentityConfiguration(environment: environment), try LoggingBootstrap.level(from: environment))
-        }
-        LoggingBootstrap.bootstrap(service: "identity", level: level)
-        let logger = Logger(label: "identity")
+        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0) }
         guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else {
             throw ValidationError("cannot read \(self.file)")
         }

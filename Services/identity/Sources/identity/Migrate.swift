@@ -7,12 +7,7 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing, then exit.")
 
     func run() async throws {
-        let environment = EnvironmentReader.process()
-        let (configuration, level) = try ServiceEntryPoint.loadConfiguration(service: "identity") {
-            (try IdentityConfiguration(environment: environment), try LoggingBootstrap.level(from: environment))
-        }
-        LoggingBootstrap.bootstrap(service: "identity", level: level)
-        let logger = Logger(label: "identity")
+        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0) }
         let blockingPool = BlockingPool(threads: 1, maximumPending: 4)
         let pool = PostgresPool(url: configuration.databaseURL, size: 1, blockingPool: blockingPool, logger: logger)
         do {
