@@ -11,9 +11,10 @@ public enum StandardError {
     public static func write(_ text: String) {
         var text = text
         text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
             var offset = 0
             while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = Glibc.write(2, base + offset, bytes.count - offset)
                 if written <= 0 { return }
                 offset += written
             }

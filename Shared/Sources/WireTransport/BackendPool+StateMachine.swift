@@ -54,7 +54,7 @@ extension BackendPool {
                     if until <= now && endpoint.inFlight == 0 && trial == nil { trial = address }
                     continue
                 }
-                if best == nil || endpoint.inFlight < best!.inFlight {
+                if endpoint.inFlight < best?.inFlight ?? Int.max {
                     best = (address, endpoint.inFlight)
                 }
             }
