@@ -2,6 +2,9 @@
 -- logs in, every next one presents the newest refresh cookie, as a browser would.
 local cookie = nil
 local user = os.getenv("BENCH_USER")
+-- BENCH_DELAY_MS: a pause between requests, to measure latency at a fraction of the maximum load.
+local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
+delay = function() return pause end
 
 request = function()
   if cookie == nil then

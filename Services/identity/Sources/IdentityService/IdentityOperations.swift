@@ -98,7 +98,12 @@ public struct IdentityOperations: Sendable {
         if self.hasher.needsRehash(user.passwordHash) {
             rehashed = try? await self.hashing { try self.hasher.hash(password) }
         }
-        try await self.users.recordSuccessfulLogin(id: user.id, now: now, rehashed: rehashed)
+        // Most logins change nothing but the last-login time; writing that at most once a minute
+        // spares PostgreSQL a write per login under load.
+        let recentlyRecorded = user.lastLoginAt.map { now - $0 < 60 } ?? false
+        if user.failedLoginAttempts != 0 || user.lockedUntil != nil || rehashed != nil || !recentlyRecorded {
+            try await self.users.recordSuccessfulLogin(id: user.id, now: now, rehashed: rehashed)
+        }
         context.logger.info("login succeeded", metadata: ["user_id": "\(user.id)", "rehashed": "\(rehashed != nil)"])
         return user.wire
     }

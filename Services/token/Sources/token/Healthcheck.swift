@@ -1,5 +1,6 @@
 import ArgumentParser
 import ServiceSupport
+import TokenService
 import WireTransport
 
 struct Healthcheck: AsyncParsableCommand {
@@ -14,7 +15,7 @@ struct Healthcheck: AsyncParsableCommand {
     var ready = false
 
     func run() async throws {
-        let socket = self.socket ?? EnvironmentReader.process().string("TOKEN_SOCKET", default: "/run/auth/token.sock")
+        let socket = try self.socket ?? TokenConfiguration.socket(environment: EnvironmentReader.process()).description
         guard await WireTransport.Healthcheck.report(service: "token", socketText: socket, checkDependencies: self.ready) else {
             throw ExitCode.failure
         }

@@ -12,7 +12,8 @@ public struct PostgresUserStore: UserStore {
     static let columns = """
         id, username, email, full_name, password_hash, role, is_active, is_verified, deleted_at IS NOT NULL AS is_deleted,
         failed_login_attempts, extract(epoch FROM locked_until)::float8 AS locked_until,
-        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
+        to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
+        extract(epoch FROM last_login_at)::float8 AS last_login_at
         """
 
     static let insert = PreparedStatement(
@@ -119,7 +120,7 @@ public struct PostgresUserStore: UserStore {
 
     static func records(_ rows: PostgresRows) -> [UserRecord] {
         rows.rows.compactMap { row in
-            guard row.count == 12, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
+            guard row.count == 13, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
                 let hash = row[4], let role = row[5], let createdAt = row[11]
             else { return nil }
             return UserRecord(
@@ -134,7 +135,8 @@ public struct PostgresUserStore: UserStore {
                 isDeleted: row[8] == "t",
                 failedLoginAttempts: row[9].flatMap { Int($0) } ?? 0,
                 lockedUntil: row[10].flatMap { Double($0) },
-                createdAt: createdAt
+                createdAt: createdAt,
+                lastLoginAt: row[12].flatMap { Double($0) }
             )
         }
     }

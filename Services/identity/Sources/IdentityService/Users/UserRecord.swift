@@ -15,6 +15,8 @@ public struct UserRecord: Sendable, Hashable {
     public var lockedUntil: Double?
     /// RFC 3339 UTC.
     public var createdAt: String
+    /// Seconds since 1970 of the last successful login, if any.
+    public var lastLoginAt: Double?
 
     /// Whether the account may log in at all (not counting a lock).
     public var canLogIn: Bool { self.isActive && !self.isDeleted }

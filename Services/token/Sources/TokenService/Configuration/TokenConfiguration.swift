@@ -1,10 +1,18 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import NIOCore
 public import ServiceSupport
 public import WireTransport
 
 /// Everything the token process reads from its environment, parsed and checked once at start.
 public struct TokenConfiguration: Sendable {
-    /// Where this instance listens (`TOKEN_SOCKET`); each instance has its own.
+    /// Where this instance listens (`TOKEN_SOCKET`; or, with only `TOKEN_SOCKET_DIR` set,
+    /// `<dir>/token-<hostname>.sock`, so each compose replica names its own); each instance has its own.
     public var socket: WireEndpointAddress
     /// Redis (`REDIS_URL`).
     public var redis: RedisEndpoint
@@ -35,11 +43,7 @@ public struct TokenConfiguration: Sendable {
     public var maximumFrameLength: Int
 
     public init(environment: EnvironmentReader, cores: Int = System.coreCount) throws(ConfigurationError) {
-        let socketText = environment.string("TOKEN_SOCKET", default: "/run/auth/token.sock")
-        guard let socket = WireEndpointAddress(parsing: socketText) else {
-            throw ConfigurationError(variable: "TOKEN_SOCKET", reason: "must be a socket path or tcp://host:port")
-        }
-        self.socket = socket
+        self.socket = try Self.socket(environment: environment)
         let redisURL = try environment.require("REDIS_URL")
         do {
             self.redis = try RedisEndpoint(url: redisURL)
@@ -61,5 +65,26 @@ public struct TokenConfiguration: Sendable {
         self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: max(4, cores * 2), in: 1...256)
         self.blockingQueueLimit = try environment.integer("BLOCKING_QUEUE_LIMIT", default: 4096, in: 1...100_000)
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
+    }
+
+    /// This instance's socket, as `serve` and `healthcheck` both work it out.
+    public static func socket(environment: EnvironmentReader) throws(ConfigurationError) -> WireEndpointAddress {
+        var text = environment.string("TOKEN_SOCKET", default: "/run/auth/token.sock")
+        var variable = "TOKEN_SOCKET"
+        if environment.optional("TOKEN_SOCKET") == nil, let directory = environment.optional("TOKEN_SOCKET_DIR") {
+            text = (directory.hasSuffix("/") ? directory : directory + "/") + "token-\(Self.hostname()).sock"
+            variable = "TOKEN_SOCKET_DIR"
+        }
+        guard let socket = WireEndpointAddress(parsing: text) else {
+            throw ConfigurationError(variable: variable, reason: "must give a socket path (under 108 bytes) or tcp://host:port")
+        }
+        return socket
+    }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "local" }
+        let name = String(cString: buffer).filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+        return name.isEmpty ? "local" : name
     }
 }
