@@ -95,16 +95,18 @@ final class Stack: @unchecked Sendable {
     let directory = TemporaryDirectory(prefix: "stack")
     let port: Int
     let environment: [String: String]
-    private(set) var identity: ChildProcess!
+    private(set) var identities: [ChildProcess] = []
+    var identity: ChildProcess { self.identities[0] }
     private(set) var tokens: [ChildProcess] = []
     private(set) var gateway: ChildProcess!
 
     var baseURL: String { "http://127.0.0.1:\(self.port)" }
-    var identitySocket: String { self.directory.appending("identity.sock") }
+    var identitySocket: String { self.identitySocket(1) }
+    func identitySocket(_ index: Int) -> String { self.directory.appending(index == 1 ? "identity.sock" : "identity-\(index).sock") }
     var tokenDirectory: String { self.directory.appending("token") }
     func tokenSocket(_ index: Int) -> String { self.tokenDirectory + "/token-\(index).sock" }
 
-    init(tokenInstances: Int = 2, overrides: [String: String] = [:]) async throws {
+    init(tokenInstances: Int = 2, identityInstances: Int = 1, overrides: [String: String] = [:]) async throws {
         self.port = try await freePort()
         var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG"].contains($0.key) }
         environment["DATABASE_URL"] = TestServices.databaseURL
@@ -112,6 +114,12 @@ final class Stack: @unchecked Sendable {
         environment["ACCESS_SECRET"] = randomSecret()
         environment["REFRESH_SECRET"] = randomSecret()
         environment["IDENTITY_SOCKET"] = self.directory.appending("identity.sock")
+        if identityInstances > 1 {
+            let directory = self.directory
+            environment["IDENTITY_SOCKETS"] = (1...identityInstances).map { index in
+                directory.appending(index == 1 ? "identity.sock" : "identity-\(index).sock")
+            }.joined(separator: ",")
+        }
         environment["TOKEN_SOCKET_DIR"] = self.directory.appending("token")
         environment["PORT"] = String(self.port)
         environment["LOG_LEVEL"] = "info"
@@ -119,13 +127,9 @@ final class Stack: @unchecked Sendable {
         environment.merge(overrides) { _, new in new }
         self.environment = environment
 
-        self.identity = try ChildProcess(
-            name: "identity",
-            executable: Executables.path("identity"),
-            arguments: ["serve"],
-            environment: environment,
-            logPath: self.directory.appending("identity.log")
-        )
+        for index in 1...identityInstances {
+            try self.startIdentity(index)
+        }
         for index in 1...tokenInstances {
             try self.startToken(index)
         }
@@ -138,32 +142,47 @@ final class Stack: @unchecked Sendable {
         )
     }
 
+    /// Starts identity instance `index`, or starts it again after a stop (each start logs to its own file).
+    func startIdentity(_ index: Int) throws {
+        var environment = self.environment
+        environment["IDENTITY_SOCKET"] = self.identitySocket(index)
+        let process = try ChildProcess(
+            name: "identity-\(index)",
+            executable: Executables.path("identity"),
+            arguments: ["serve"],
+            environment: environment,
+            logPath: self.directory.appending("identity-\(index)-\(self.identities.count).log")
+        )
+        if index <= self.identities.count { self.identities[index - 1] = process } else { self.identities.append(process) }
+    }
+
     func startToken(_ index: Int) throws {
         var environment = self.environment
         environment["TOKEN_SOCKET"] = self.tokenSocket(index)
-        self.tokens.append(
-            try ChildProcess(
-                name: "token-\(index)",
-                executable: Executables.path("token"),
-                arguments: ["serve"],
-                environment: environment,
-                logPath: self.directory.appending("token-\(index).log")
-            )
+        let process = try ChildProcess(
+            name: "token-\(index)",
+            executable: Executables.path("token"),
+            arguments: ["serve"],
+            environment: environment,
+            logPath: self.directory.appending("token-\(index)-\(self.tokens.count).log")
         )
+        if index <= self.tokens.count { self.tokens[index - 1] = process } else { self.tokens.append(process) }
     }
 
-    var processes: [ChildProcess] { [self.gateway, self.identity] + self.tokens }
+    var processes: [ChildProcess] { [self.gateway] + self.identities + self.tokens }
 
     /// Everything the processes logged, for a failing test's message.
     var logs: String { self.processes.map { "--- \($0.name)\n\($0.log)" }.joined(separator: "\n") }
 
-    /// Waits until `/health/ready` answers 200 with every token instance found and ready.
+    /// Waits until `/health/ready` answers 200 with every identity and token instance found and ready.
     func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let response = try? await HTTP.get(self.baseURL + "/health/ready"), response.status == 200,
                 let tokens = response.json?["token"] as? [[String: Any]],
-                tokens.count == self.tokens.count, tokens.allSatisfy({ $0["ready"] as? Bool == true })
+                tokens.count == self.tokens.count, tokens.allSatisfy({ $0["ready"] as? Bool == true }),
+                let identities = response.json?["identity"] as? [[String: Any]],
+                identities.count == self.identities.count, identities.allSatisfy({ $0["ready"] as? Bool == true })
             {
                 return
             }
@@ -180,7 +199,7 @@ final class Stack: @unchecked Sendable {
     }
 
     deinit {
-        for process in [self.gateway, self.identity].compactMap({ $0 }) + self.tokens where process.process.isRunning {
+        for process in [self.gateway].compactMap({ $0 }) + self.identities + self.tokens where process.process.isRunning {
             kill(process.process.processIdentifier, SIGKILL)
         }
         self.directory.remove()

@@ -42,16 +42,19 @@ extension BackendPool {
         /// Picks an instance not in `excluding` and counts the request against it.
         ///
         /// Healthy instances first, fewest requests in flight, ties taken in turn; when every
-        /// instance is ejected, one whose ejection has run out gets a trial request.
+        /// instance is ejected, one whose ejection has run out gets a trial request, and failing
+        /// that the one whose ejection ends first: trying a doubtful instance beats refusing.
         mutating func pick(now: NIODeadline, excluding: Set<WireEndpointAddress> = []) -> WireEndpointAddress? {
             guard !self.order.isEmpty else { return nil }
             var best: (address: WireEndpointAddress, inFlight: Int)?
             var trial: WireEndpointAddress?
+            var lastResort: (address: WireEndpointAddress, until: NIODeadline)?
             for step in 0..<self.order.count {
                 let address = self.order[(self.cursor + step) % self.order.count]
                 guard !excluding.contains(address), let endpoint = self.endpoints[address] else { continue }
                 if let until = endpoint.ejectedUntil {
                     if until <= now && endpoint.inFlight == 0 && trial == nil { trial = address }
+                    if until < lastResort?.until ?? .distantFuture { lastResort = (address, until) }
                     continue
                 }
                 if endpoint.inFlight < best?.inFlight ?? Int.max {
@@ -59,7 +62,7 @@ extension BackendPool {
                 }
             }
             self.cursor = (self.cursor + 1) % self.order.count
-            guard let chosen = best?.address ?? trial else { return nil }
+            guard let chosen = best?.address ?? trial ?? lastResort?.address else { return nil }
             self.endpoints[chosen]?.inFlight += 1
             return chosen
         }

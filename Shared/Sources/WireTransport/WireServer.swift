@@ -37,17 +37,21 @@ public final class WireServer: Service, Sendable {
         public var maximumInFlightPerConnection: Int
         /// The budget of a request that arrives without a deadline.
         public var defaultDeadline: TimeAmount
+        /// How long a drained connection waits for the client to close it.
+        public var drainGrace: TimeAmount
 
         public init(
             address: WireEndpointAddress,
             maximumFrameLength: Int = FrameDecoder.defaultMaximumFrameLength,
             maximumInFlightPerConnection: Int = 4096,
-            defaultDeadline: TimeAmount = .seconds(30)
+            defaultDeadline: TimeAmount = .seconds(30),
+            drainGrace: TimeAmount = .seconds(1)
         ) {
             self.address = address
             self.maximumFrameLength = maximumFrameLength
             self.maximumInFlightPerConnection = maximumInFlightPerConnection
             self.defaultDeadline = defaultDeadline
+            self.drainGrace = drainGrace
         }
     }
 
@@ -163,6 +167,18 @@ public final class WireServer: Service, Sendable {
                             try? await outbound.write(answer)
                         }
                     }
+                }
+                // Draining, and everything answered. A request may still be on its way from a
+                // client that has not read our notice yet: the drain handler answers it with
+                // `shuttingDown` (safe to retry elsewhere) as long as the connection is open, so
+                // let the client close first (it does once its own requests are answered).
+                let closed = connection.channel.closeFuture
+                let grace = self.configuration.drainGrace
+                await withTaskGroup(of: Void.self) { wait in
+                    wait.addTask { try? await closed.get() }
+                    wait.addTask { try? await Task.sleep(for: .nanoseconds(grace.nanoseconds)) }
+                    await wait.next()
+                    wait.cancelAll()
                 }
             }
         } catch {
