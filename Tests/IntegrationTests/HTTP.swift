@@ -21,10 +21,14 @@ enum HTTP {
     }
 
     static func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: String? = nil) async throws -> Reply {
+        try await self.sendBytes(method, url, headers: headers, body: body.map { Array($0.utf8) })
+    }
+
+    static func sendBytes(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]?) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))

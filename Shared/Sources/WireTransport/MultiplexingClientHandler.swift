@@ -9,6 +9,14 @@ struct WireClientRequest {
     var requestID: String
     var timeout: TimeAmount
     var promise: EventLoopPromise<Frame>
+    /// Set by the handler when it takes the request, so that a write failing before the handler
+    /// ever saw it (the channel already closed) can complete the promise exactly once.
+    var taken: RequestTaken
+}
+
+/// Whether the handler took a request; touched only on the channel's event loop.
+final class RequestTaken: @unchecked Sendable {
+    var value = false
 }
 
 /// Carries many requests at once on one connection and matches each answer to its caller.
@@ -42,9 +50,12 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = Self.unwrapOutboundIn(data)
+        request.taken.value = true
         if self.closed {
-            request.promise.fail(WireError.connectionClosed)
-            promise?.fail(WireError.connectionClosed)
+            // Not sent: the caller may retry on another instance.
+            let error = WireError.connectionFailed(endpoint: "closed connection", reason: "closed before the request was sent")
+            request.promise.fail(error)
+            promise?.fail(error)
             return
         }
         if self.status.isDraining {

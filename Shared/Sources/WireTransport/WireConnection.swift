@@ -91,14 +91,24 @@ public final class WireConnection: Sendable {
         timeout: TimeAmount
     ) async throws -> ByteBuffer {
         let promise = self.channel.eventLoop.makePromise(of: Frame.self)
+        let taken = RequestTaken()
         let request = WireClientRequest(
             operation: operation,
             payload: payload,
             requestID: requestID,
             timeout: timeout,
-            promise: promise
+            promise: promise,
+            taken: taken
         )
-        self.channel.writeAndFlush(request, promise: nil)
+        let written = self.channel.eventLoop.makePromise(of: Void.self)
+        let address = self.address
+        written.futureResult.whenFailure { error in
+            // The channel closed before the handler saw the request: nothing was sent.
+            if !taken.value {
+                promise.fail(WireError.connectionFailed(endpoint: address.description, reason: "closed before the request was sent"))
+            }
+        }
+        self.channel.writeAndFlush(request, promise: written)
         let frame = try await promise.futureResult.get()
         guard frame.header.kind == .error else { return frame.payload }
         let reply = (try? WirePayload.decode(WireErrorReply.self, from: frame.payload)) ?? WireErrorReply()

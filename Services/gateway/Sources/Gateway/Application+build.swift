@@ -16,15 +16,32 @@ public func buildApplication(
     GatewayLimits.maximumBodyBytes.store(configuration.maximumBodyBytes, ordering: .relaxed)
     let router = Router(context: GatewayRequestContext.self)
     let routes = RouteTable()
-    // Middleware applies to the routes added after it: add it first.
+    // Middleware applies to the routes added after it: add it first. The first added is the
+    // outermost: security headers land on every answer, CORS preflights are answered before any
+    // limit or route, limits are checked before anything is read.
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: DetailErrorMiddleware(routes: routes))
+    router.add(
+        middleware: RequestLimitsMiddleware(
+            maximumBodyBytes: configuration.maximumBodyBytes,
+            maximumHeaderBytes: configuration.maximumHeaderBytes
+        )
+    )
     let registrar = RouteRegistrar(router: router, table: routes)
     HealthRoutes(backends: backends).register(in: registrar)
     AuthRoutes(identity: backends.identityClient, token: backends.tokenClient, cookie: configuration.refreshCookie)
         .register(in: registrar)
     return Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
+                // The parser's own ceiling sits above MAX_HEADER_BYTES, which answers 431 first.
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
+            )
+        ),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil

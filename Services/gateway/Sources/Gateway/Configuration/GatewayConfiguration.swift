@@ -1,3 +1,4 @@
+import Foundation
 public import ServiceSupport
 public import WireTransport
 
@@ -20,6 +21,12 @@ public struct GatewayConfiguration: Sendable {
     public var backendTimeoutMilliseconds: Int
     /// The largest request body read (`MAX_BODY_BYTES`, 64 KiB).
     public var maximumBodyBytes: Int
+    /// All request headers together may not exceed this (`MAX_HEADER_BYTES`, 16 KiB): 431 beyond.
+    public var maximumHeaderBytes: Int
+    /// Keep-alive connections idle this long are closed (`IDLE_TIMEOUT_SECONDS`, 60).
+    public var idleTimeoutSeconds: Int
+    /// Origins allowed to call with credentials (`CORS_ORIGINS`, a JSON array; `*` refused).
+    public var corsOrigins: [String]
     /// The refresh cookie: `REFRESH_COOKIE_NAME` (`refresh_token`), `COOKIE_SECURE` (true),
     /// `COOKIE_SAMESITE` (`lax`), `COOKIE_PATH` (`/api/v1`, the refresh routes).
     public var refreshCookie: RefreshCookie
@@ -45,6 +52,9 @@ public struct GatewayConfiguration: Sendable {
         }
         self.backendTimeoutMilliseconds = try environment.integer("BACKEND_TIMEOUT_MS", default: 5000, in: 10...120_000)
         self.maximumBodyBytes = try environment.integer("MAX_BODY_BYTES", default: 64 * 1024, in: 1024...(16 << 20))
+        self.maximumHeaderBytes = try environment.integer("MAX_HEADER_BYTES", default: 16 * 1024, in: 1024...(64 * 1024))
+        self.idleTimeoutSeconds = try environment.integer("IDLE_TIMEOUT_SECONDS", default: 60, in: 1...3600)
+        self.corsOrigins = try Self.origins(environment.optional("CORS_ORIGINS"))
         let cookieName = environment.string("REFRESH_COOKIE_NAME", default: "refresh_token")
         guard !cookieName.isEmpty, cookieName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }) else {
             throw ConfigurationError(variable: "REFRESH_COOKIE_NAME", reason: "must be a cookie name token")
@@ -59,6 +69,32 @@ public struct GatewayConfiguration: Sendable {
             throw ConfigurationError(variable: "COOKIE_PATH", reason: "must be a path starting with /")
         }
         self.refreshCookie = RefreshCookie(name: cookieName, secure: secure, sameSite: sameSite, path: path)
+    }
+
+    /// Parses the seed's JSON array form (`["https://app.example.com"]`); a comma list is accepted too.
+    static func origins(_ text: String?) throws(ConfigurationError) -> [String] {
+        guard let text, !text.isEmpty else { return [] }
+        var origins: [String]
+        if text.hasPrefix("[") {
+            guard let array = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Any],
+                let strings = array as? [String]
+            else {
+                throw ConfigurationError(variable: "CORS_ORIGINS", reason: "must be a JSON array of origin strings")
+            }
+            origins = strings
+        } else {
+            origins = text.split(separator: ",").map { String($0).filter { !$0.isWhitespace } }
+        }
+        origins = origins.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.filter { !$0.isEmpty }
+        for origin in origins {
+            if origin == "*" {
+                throw ConfigurationError(variable: "CORS_ORIGINS", reason: "\"*\" cannot be combined with credentials; list the origins")
+            }
+            guard origin.hasPrefix("http://") || origin.hasPrefix("https://"), !origin.contains(" ") else {
+                throw ConfigurationError(variable: "CORS_ORIGINS", reason: "\"\(origin)\" is not an http(s) origin")
+            }
+        }
+        return origins
     }
 
     static func addresses(_ list: String, variable: String) throws(ConfigurationError) -> [WireEndpointAddress] {

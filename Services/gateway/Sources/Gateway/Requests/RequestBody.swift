@@ -28,8 +28,22 @@ struct RequestFields: Sendable {
 
     /// Reads a JSON object body.
     static func json(_ request: Request, context: GatewayRequestContext) async throws -> RequestFields {
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "Content-Type must be application/json")
+        }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         guard body.readableBytes > 0 else { throw APIError(.unprocessableContent, "body: a JSON object is required") }
+        do {
+            try StrictJSON.check(body.readableBytesView)
+        } catch .invalidUTF8 {
+            throw APIError(.unprocessableContent, "body: not valid UTF-8")
+        } catch .tooDeep {
+            throw APIError(.unprocessableContent, "body: nested too deeply")
+        } catch .duplicateKey(let key) {
+            throw APIError(.unprocessableContent, "body: duplicate key \"\(key.prefix(64))\"")
+        } catch {
+            throw APIError(.unprocessableContent, "body: not valid JSON")
+        }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(body.readableBytesView), options: [])
