@@ -124,6 +124,9 @@ final class Stack: @unchecked Sendable {
         environment["PORT"] = String(self.port)
         environment["LOG_LEVEL"] = "info"
         environment["COOKIE_SECURE"] = "false"
+        // Own Redis keys (rate-limit buckets included) and no limits unless a test asks for them.
+        environment["REDIS_KEY_PREFIX"] = "stack-\(UUID().uuidString.prefix(8))"
+        environment["RATE_LIMIT_ENABLED"] = "false"
         environment.merge(overrides) { _, new in new }
         self.environment = environment
 
@@ -169,7 +172,31 @@ final class Stack: @unchecked Sendable {
         if index <= self.tokens.count { self.tokens[index - 1] = process } else { self.tokens.append(process) }
     }
 
-    var processes: [ChildProcess] { [self.gateway] + self.identities + self.tokens }
+    private(set) var extraGateways: [ChildProcess] = []
+
+    /// Another gateway process on its own port in front of the same backends; its base URL.
+    func startExtraGateway() async throws -> String {
+        let port = try await freePort()
+        var environment = self.environment
+        environment["PORT"] = String(port)
+        self.extraGateways.append(
+            try ChildProcess(
+                name: "gateway-\(self.extraGateways.count + 2)",
+                executable: Executables.path("gateway"),
+                arguments: ["serve"],
+                environment: environment,
+                logPath: self.directory.appending("gateway-\(self.extraGateways.count + 2).log")
+            )
+        )
+        let base = "http://127.0.0.1:\(port)"
+        for _ in 0..<200 {
+            if (try? await HTTP.get(base + "/health/live"))?.status == 200 { return base }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw StackError.notReady(self.logs)
+    }
+
+    var processes: [ChildProcess] { [self.gateway] + self.extraGateways + self.identities + self.tokens }
 
     /// Everything the processes logged, for a failing test's message.
     var logs: String { self.processes.map { "--- \($0.name)\n\($0.log)" }.joined(separator: "\n") }
@@ -199,7 +226,7 @@ final class Stack: @unchecked Sendable {
     }
 
     deinit {
-        for process in [self.gateway].compactMap({ $0 }) + self.identities + self.tokens where process.process.isRunning {
+        for process in [self.gateway].compactMap({ $0 }) + self.extraGateways + self.identities + self.tokens where process.process.isRunning {
             kill(process.process.processIdentifier, SIGKILL)
         }
         self.directory.remove()

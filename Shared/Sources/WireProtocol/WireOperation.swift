@@ -21,11 +21,12 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let refreshTokens = WireOperation(rawValue: 201)
     public static let verifyAccessToken = WireOperation(rawValue: 202)
     public static let revokeSession = WireOperation(rawValue: 203)
+    public static let checkRateLimit = WireOperation(rawValue: 204)
 
     static let names: [UInt16: String] = [
         1: "ping", 2: "ready",
         100: "register", 101: "verifyCredentials", 102: "getUser",
-        200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession",
+        200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
     ]
 
     public var description: String { Self.names[self.rawValue] ?? "operation(\(self.rawValue))" }

@@ -31,8 +31,13 @@ public func buildApplication(
     )
     let registrar = RouteRegistrar(router: router, table: routes)
     HealthRoutes(backends: backends).register(in: registrar)
-    AuthRoutes(identity: backends.identityClient, token: backends.tokenClient, cookie: configuration.refreshCookie)
-        .register(in: registrar)
+    AuthRoutes(
+        identity: backends.identityClient,
+        token: backends.tokenClient,
+        cookie: configuration.refreshCookie,
+        limits: RateLimits(configuration: configuration.rateLimits, token: backends.tokenClient)
+    )
+    .register(in: registrar)
     return Application(
         router: router,
         server: .http1(

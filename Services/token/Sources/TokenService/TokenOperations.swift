@@ -7,6 +7,8 @@ public import WireTransport
 public struct TokenOperations: Sendable {
     public let keyRing: KeyRing
     public let store: any RefreshTokenStore
+    /// Shared rate limits; `nil` where the token service runs without them (tests).
+    public let rateLimiter: RateLimiter?
     public let verifier: AccessTokenVerifier
     public let issuer: String
     public let audience: String
@@ -24,10 +26,12 @@ public struct TokenOperations: Sendable {
         accessLifetime: Int,
         refreshLifetime: Int,
         reuseGrace: Int = 0,
+        rateLimiter: RateLimiter? = nil,
         now: @escaping @Sendable () -> Double = { WallClock.now() }
     ) {
         self.keyRing = keyRing
         self.store = store
+        self.rateLimiter = rateLimiter
         self.verifier = AccessTokenVerifier(keyRing: keyRing, store: store, issuer: issuer, audience: audience)
         self.issuer = issuer
         self.audience = audience
@@ -41,7 +45,8 @@ public struct TokenOperations: Sendable {
     public func register(in dispatcher: inout OperationDispatcher) {
         dispatcher.on(.issueTokens) { (request: WireIssueTokensRequest, _) in try await self.issue(request) }
         dispatcher.on(.refreshTokens) { (request: WireRefreshTokensRequest, context) in try await self.refresh(request, context) }
-        dispatcher.on(.verifyAccessToken) { (request: WireVerifyAccessTokenRequest, _) in try await self.verify(request) }
+        dispatcher.on(.verifyAccessToken) { (request: WireVerifyAccessTokenRequest, context) in try await self.verify(request, context) }
+        dispatcher.on(.checkRateLimit) { (request: WireRateLimitRequest, _) in try await self.checkRateLimit(request) }
         dispatcher.on(.revokeSession) { (request: WireRevokeSessionRequest, context) in try await self.revoke(request, context) }
     }
 
@@ -74,9 +79,54 @@ public struct TokenOperations: Sendable {
         }
     }
 
-    func verify(_ request: WireVerifyAccessTokenRequest) async throws -> WireAccessClaims {
-        let claims = try await self.verifier.verify(request.accessToken, now: self.now())
-        return Self.wire(claims)
+    func verify(_ request: WireVerifyAccessTokenRequest, _ context: WireRequest) async throws -> WireAccessClaims {
+        var limit: (@Sendable (AccessTokenClaims) -> RateLimitRule?)?
+        if request.hasLimit {
+            let userLimit = request.limit
+            limit = { claims in Self.rule(userLimit, role: claims.role) }
+        }
+        let (claims, decision, checked) = try await self.verifier.verify(request.accessToken, now: self.now(), limit: limit)
+        if !checked {
+            context.logger.warning("redis unavailable: token accepted on its signature, revocation and rate limit not checked")
+        }
+        var wire = Self.wire(claims)
+        if let decision { wire.rateLimit = Self.wire(decision) }
+        return wire
+    }
+
+    func checkRateLimit(_ request: WireRateLimitRequest) async throws -> WireRateLimitReply {
+        guard let limiter = self.rateLimiter else { return WireRateLimitReply() }
+        let rules = request.rules.compactMap { rule -> RateLimitRule? in
+            guard rule.limit > 0, rule.periodSeconds > 0, !rule.key.isEmpty, rule.key.utf8.count <= 200 else { return nil }
+            return RateLimitRule(key: rule.key, limit: Int(rule.limit), periodSeconds: rule.periodSeconds)
+        }
+        do {
+            var reply = WireRateLimitReply()
+            reply.decisions = try await limiter.check(rules, now: self.now()).map(Self.wire)
+            return reply
+        } catch let error as RedisError {
+            if case .connectionFailed = error { throw TokenError.storeUnavailable }
+            throw error
+        }
+    }
+
+    /// The rule for a user of `role`: the role's tier when there is one, else the default.
+    static func rule(_ limit: WireUserRateLimit, role: String) -> RateLimitRule? {
+        let tier = limit.byRole[role]
+        let count = Int(tier?.limit ?? limit.limit)
+        let period = tier?.periodSeconds ?? limit.periodSeconds
+        guard count > 0, period > 0 else { return nil }
+        return RateLimitRule(key: "\(limit.name):\(tier == nil ? "default" : role)", limit: count, periodSeconds: period)
+    }
+
+    static func wire(_ decision: RateLimitDecision) -> WireRateLimitDecision {
+        var wire = WireRateLimitDecision()
+        wire.allowed = decision.allowed
+        wire.limit = Int32(decision.limit)
+        wire.remaining = Int32(max(0, decision.remaining))
+        wire.resetSeconds = decision.resetSeconds
+        wire.retryAfterSeconds = decision.retryAfterSeconds
+        return wire
     }
 
     func revoke(_ request: WireRevokeSessionRequest, _ context: WireRequest) async throws -> WireRevokeSessionReply {

@@ -39,7 +39,8 @@ public struct TokenServer: Sendable {
             audience: configuration.audience,
             accessLifetime: configuration.accessTokenMinutes * 60,
             refreshLifetime: configuration.refreshTokenMinutes * 60,
-            reuseGrace: configuration.reuseGraceSeconds
+            reuseGrace: configuration.reuseGraceSeconds,
+            rateLimiter: RateLimiter(redis: self.redis, prefix: configuration.redisKeyPrefix)
         )
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(

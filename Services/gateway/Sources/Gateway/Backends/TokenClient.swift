@@ -20,10 +20,16 @@ public struct TokenClient: Sendable {
         try await self.pool.request(.refreshTokens, request, as: WireTokenPair.self, requestID: requestID)
     }
 
-    public func verify(accessToken: String, requestID: String) async throws -> WireAccessClaims {
+    /// Verifies the token; with `limit`, also counts the request against the user's rate limit.
+    public func verify(accessToken: String, limit: WireUserRateLimit? = nil, requestID: String) async throws -> WireAccessClaims {
         var request = WireVerifyAccessTokenRequest()
         request.accessToken = accessToken
+        if let limit { request.limit = limit }
         return try await self.pool.request(.verifyAccessToken, request, as: WireAccessClaims.self, requestID: requestID, idempotent: true)
+    }
+
+    public func checkRateLimit(_ request: WireRateLimitRequest, requestID: String) async throws -> WireRateLimitReply {
+        try await self.pool.request(.checkRateLimit, request, as: WireRateLimitReply.self, requestID: requestID, idempotent: true)
     }
 
     public func revoke(_ request: WireRevokeSessionRequest, requestID: String) async throws -> WireRevokeSessionReply {

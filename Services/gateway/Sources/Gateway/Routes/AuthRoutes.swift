@@ -9,6 +9,7 @@ struct AuthRoutes {
     let identity: IdentityClient
     let token: TokenClient
     let cookie: RefreshCookie
+    let limits: RateLimits
 
     func register(in routes: RouteRegistrar) {
         routes.on(.post, "/api/v1/register") { request, context in try await self.register(request, context) }
@@ -26,8 +27,18 @@ struct AuthRoutes {
         message.email = try fields.require("email")
         message.password = try fields.require("password")
         if let fullName = fields.optional("full_name") { message.fullName = fullName }
-        let user = try await Self.call("identity") { try await self.identity.register(message, requestID: context.requestID) }
-        return Self.json(.created, UserJSON.body(user))
+        let ip = self.limits.clientAddress(request, context)
+        let decision = try await self.limits.check(
+            [self.limits.rule("register:ip:\(ip)", self.limits.configuration.register)],
+            failClosed: true,
+            context: context
+        )
+        let user = try await RateLimits.reporting(decision) {
+            try await Self.call("identity") { try await self.identity.register(message, requestID: context.requestID) }
+        }
+        var headers = HTTPFields()
+        RateLimits.apply(decision, to: &headers)
+        return Self.json(.created, UserJSON.body(user), headers: headers)
     }
 
     /// Form (or JSON) `username` (a username or an email) and `password` → the access token in
@@ -37,8 +48,20 @@ struct AuthRoutes {
         var credentials = WireVerifyCredentialsRequest()
         credentials.login = try fields.require("username")
         credentials.password = try fields.require("password")
-        credentials.client = Self.client(request, context)
-        let user = try await Self.call("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
+        credentials.client = self.client(request, context)
+        // Per IP (one address cannot spray many accounts) and per account (many addresses
+        // cannot hammer one), before any password is hashed.
+        let decision = try await self.limits.check(
+            [
+                self.limits.rule("login:ip:\(credentials.client.ip)", self.limits.configuration.login),
+                self.limits.rule("login:account:\(credentials.login.lowercased().prefix(320))", self.limits.configuration.login),
+            ],
+            failClosed: true,
+            context: context
+        )
+        let user = try await RateLimits.reporting(decision) {
+            try await Self.call("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
+        }
 
         var issue = WireIssueTokensRequest()
         issue.userID = user.id
@@ -46,7 +69,7 @@ struct AuthRoutes {
         issue.role = user.role
         issue.client = credentials.client
         let pair = try await Self.call("token") { try await self.token.issue(issue, requestID: context.requestID) }
-        return self.tokenResponse(pair)
+        return self.tokenResponse(pair, rateLimit: decision)
     }
 
     /// The refresh cookie → a new access token and a new cookie; the presented token is spent.
@@ -56,10 +79,15 @@ struct AuthRoutes {
         }
         var rotation = WireRefreshTokensRequest()
         rotation.refreshToken = presented
-        rotation.client = Self.client(request, context)
+        rotation.client = self.client(request, context)
+        let decision = try await self.limits.check(
+            [self.limits.rule("default:ip:\(rotation.client.ip)", self.limits.configuration.standard)],
+            failClosed: false,
+            context: context
+        )
         do {
             let pair = try await Self.call("token") { try await self.token.refresh(rotation, requestID: context.requestID) }
-            return self.tokenResponse(pair)
+            return self.tokenResponse(pair, rateLimit: decision)
         } catch var error as APIError where error.status == .unauthorized {
             // A dead refresh token is of no use to the browser: drop it.
             error.headers[.setCookie] = self.cookie.clearing
@@ -72,6 +100,11 @@ struct AuthRoutes {
         var revoke = WireRevokeSessionRequest()
         revoke.refreshToken = Credentials.cookie(self.cookie.name, in: request) ?? ""
         revoke.accessToken = Credentials.optionalBearerToken(request) ?? ""
+        _ = try await self.limits.check(
+            [self.limits.rule("default:ip:\(self.limits.clientAddress(request, context))", self.limits.configuration.standard)],
+            failClosed: false,
+            context: context
+        )
         if !revoke.refreshToken.isEmpty || !revoke.accessToken.isEmpty {
             _ = try await Self.call("token") { try await self.token.revoke(revoke, requestID: context.requestID) }
         }
@@ -83,22 +116,30 @@ struct AuthRoutes {
 
     /// Bearer → the current user, fresh from identity (so an inactive or deleted user is refused).
     func aboutMe(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let user = try await self.currentUser(request, context)
-        return Self.json(.ok, UserJSON.body(user))
+        let (user, decision) = try await self.currentUser(request, context)
+        var headers = HTTPFields()
+        RateLimits.apply(decision, to: &headers)
+        return Self.json(.ok, UserJSON.body(user), headers: headers)
     }
 
-    /// The user behind the request's bearer token.
-    func currentUser(_ request: Request, _ context: GatewayRequestContext) async throws -> WireUser {
+    /// The user behind the request's bearer token, counted against the user's rate limit in the
+    /// same round trip as the token check.
+    func currentUser(_ request: Request, _ context: GatewayRequestContext) async throws -> (WireUser, WireRateLimitDecision?) {
         let accessToken = try Credentials.bearerToken(request)
-        let claims = try await Self.call("token") { try await self.token.verify(accessToken: accessToken, requestID: context.requestID) }
+        let claims = try await Self.call("token") {
+            try await self.token.verify(accessToken: accessToken, limit: self.limits.userLimit, requestID: context.requestID)
+        }
+        let decision = claims.hasRateLimit ? claims.rateLimit : nil
+        if let decision, !decision.allowed { throw RateLimits.tooMany(decision) }
         do {
-            return try await Self.call("identity") { try await self.identity.user(id: claims.userID, requestID: context.requestID) }
+            let user = try await Self.call("identity") { try await self.identity.user(id: claims.userID, requestID: context.requestID) }
+            return (user, decision)
         } catch let error as APIError where error.status == .notFound || error.status == .unauthorized {
             throw APIError(.unauthorized, "Could not validate credentials", headers: APIError.bearerChallenge(error: "invalid_token"))
         }
     }
 
-    private func tokenResponse(_ pair: WireTokenPair) -> Response {
+    private func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?) -> Response {
         var body = ByteBuffer()
         body.writeString(#"{"access_token":"#)
         body.writeJSONString(pair.accessToken)
@@ -108,12 +149,13 @@ struct AuthRoutes {
         var headers = HTTPFields()
         headers[.setCookie] = self.cookie.setting(pair.refreshToken, maxAge: pair.refreshExpiresIn)
         headers[.cacheControl] = "no-store"
+        RateLimits.apply(rateLimit, to: &headers)
         return Self.json(.ok, body, headers: headers)
     }
 
-    static func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
+    func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
         var client = WireClientInfo()
-        client.ip = context.remoteAddress ?? ""
+        client.ip = self.limits.clientAddress(request, context)
         client.userAgent = String((request.headers[.userAgent] ?? "").prefix(256))
         return client
     }

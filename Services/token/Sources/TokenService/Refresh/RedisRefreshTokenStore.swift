@@ -143,6 +143,37 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         return true
     }
 
+    /// Denylist, revocation epoch and the user's rate limit in one script, one round trip: the
+    /// three keys share the user's hash tag. `nil` decision when no rule was given.
+    static let verifyAndLimit = RedisScript(
+        RateLimiter.gcraFunction + """
+
+            if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+            local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
+            if tonumber(ARGV[1]) < epoch then return {0} end
+            if #KEYS < 3 then return {1} end
+            local decision = gcra(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+            return {1, decision[1], decision[2], decision[3], decision[4]}
+            """
+    )
+
+    /// Whether the access token is allowed, and the user's rate-limit decision when `limit` is given.
+    public func checkAccessToken(jti: String, userID: Int64, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
+        -> (allowed: Bool, decision: RateLimitDecision?)
+    {
+        var keys = [self.userKey(userID, "deny:\(jti)"), self.userKey(userID, "epoch")]
+        var arguments = [Self.format(issuedAt)]
+        if let limit {
+            keys.append(self.userKey(userID, "rl:\(limit.key)"))
+            arguments += [Self.format(now), String(limit.limit), String(limit.periodSeconds)]
+        }
+        let reply = try await self.run(Self.verifyAndLimit, keys: keys, arguments: arguments)
+        let values = reply.array ?? []
+        guard values.first?.integer == 1 else { return (false, nil) }
+        guard limit != nil, values.count == 5 else { return (true, nil) }
+        return (true, RateLimiter.decision(.array(Array(values.dropFirst())), limit: limit?.limit ?? 0))
+    }
+
     private func command(_ arguments: [String]) async throws -> RedisValue {
         do {
             return try await self.redis.command(arguments)

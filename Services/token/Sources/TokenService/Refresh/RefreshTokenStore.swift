@@ -42,6 +42,18 @@ public protocol RefreshTokenStore: Sendable {
     /// Whether an access token is still allowed: not denied, and issued after the user's last
     /// revocation of everything.
     func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool
+
+    /// The same check plus, when `limit` is given, the user's rate limit, in one round trip.
+    func checkAccessToken(jti: String, userID: Int64, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
+        -> (allowed: Bool, decision: RateLimitDecision?)
+}
+
+extension RefreshTokenStore {
+    public func checkAccessToken(jti: String, userID: Int64, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
+        -> (allowed: Bool, decision: RateLimitDecision?)
+    {
+        (try await self.isAccessTokenAllowed(jti: jti, userID: userID, issuedAt: issuedAt), nil)
+    }
 }
 
 /// Where a session was started from, shown in session lists.

@@ -21,12 +21,34 @@ public struct AccessTokenVerifier: Sendable {
 
     /// The claims of a token that passes every check, else ``TokenError/invalidAccessToken``.
     public func verify(_ token: String, now: Double) async throws -> AccessTokenClaims {
+        try await self.verify(token, now: now, limit: nil).claims
+    }
+
+    /// Verifies the token and, when `limit` picks a rule for the token's role, checks the user's
+    /// rate limit in the same Redis round trip as the revocation state.
+    ///
+    /// When Redis is down the token is accepted on its signature and claims alone (for at most
+    /// its remaining lifetime), with no rate-limit decision: authenticated reads keep working
+    /// through an outage; the caller logs that revocations could not be checked.
+    public func verify(_ token: String, now: Double, limit: (@Sendable (AccessTokenClaims) -> RateLimitRule?)?) async throws
+        -> (claims: AccessTokenClaims, decision: RateLimitDecision?, revocationChecked: Bool)
+    {
         guard token.utf8.count <= Self.maximumTokenBytes else { throw TokenError.tokenTooLarge }
         let claims = try await self.verifiedStateless(token, now: now)
-        guard let userID = Int64(claims.sub),
-            try await self.store.isAccessTokenAllowed(jti: claims.jti, userID: userID, issuedAt: claims.iat)
-        else { throw TokenError.invalidAccessToken }
-        return claims
+        guard let userID = Int64(claims.sub) else { throw TokenError.invalidAccessToken }
+        do {
+            let (allowed, decision) = try await self.store.checkAccessToken(
+                jti: claims.jti,
+                userID: userID,
+                issuedAt: claims.iat,
+                limit: limit?(claims),
+                now: now
+            )
+            guard allowed else { throw TokenError.invalidAccessToken }
+            return (claims, decision, true)
+        } catch TokenError.storeUnavailable {
+            return (claims, nil, false)
+        }
     }
 
     /// Everything but the Redis checks (used by logout, which denies the token anyway).

@@ -1,0 +1,100 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import WireProtocol
+
+/// The gateway's use of the shared limits: which buckets a request counts against, what happens
+/// when Redis is down (closed for login and register, open for the rest), and the headers.
+struct RateLimits: Sendable {
+    let configuration: RateLimitConfiguration
+    let token: TokenClient
+
+    func rule(_ key: String, _ rate: RateLimitConfiguration.Rate) -> WireRateLimitRule {
+        var rule = WireRateLimitRule()
+        rule.key = key
+        rule.limit = Int32(rate.limit)
+        rule.periodSeconds = rate.periodSeconds
+        return rule
+    }
+
+    /// The user limit sent along with token verification (default and per-role tiers).
+    var userLimit: WireUserRateLimit? {
+        guard self.configuration.enabled else { return nil }
+        var limit = WireUserRateLimit()
+        limit.name = "user"
+        limit.limit = Int32(self.configuration.standard.limit)
+        limit.periodSeconds = self.configuration.standard.periodSeconds
+        for (role, rate) in self.configuration.tiers { limit.byRole[role] = self.rule("tier:\(role)", rate) }
+        return limit
+    }
+
+    /// Counts the request against `rules`; throws 429 when any refuses.
+    ///
+    /// - Parameter failClosed: refuse (503) when the limits cannot be checked.
+    /// - Returns: the tightest decision, for the `RateLimit-*` headers.
+    func check(_ rules: [WireRateLimitRule], failClosed: Bool, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
+        guard self.configuration.enabled, !rules.isEmpty else { return nil }
+        var request = WireRateLimitRequest()
+        request.rules = rules
+        let reply: WireRateLimitReply
+        do {
+            reply = try await self.token.checkRateLimit(request, requestID: context.requestID)
+        } catch {
+            if failClosed {
+                context.logger.warning("rate limits unavailable: refusing", metadata: ["error": "\(error)"])
+                throw APIError.unavailable("Rate limiting unavailable, retry later", retryAfterSeconds: 5)
+            }
+            context.logger.warning("rate limits unavailable: allowing", metadata: ["error": "\(error)"])
+            return nil
+        }
+        if let refused = reply.decisions.first(where: { !$0.allowed }) {
+            throw Self.tooMany(refused)
+        }
+        return reply.decisions.min { $0.remaining < $1.remaining }
+    }
+
+    static func tooMany(_ decision: WireRateLimitDecision) -> APIError {
+        var headers = HTTPFields()
+        Self.apply(decision, to: &headers)
+        headers[.retryAfter] = String(max(1, Int(decision.retryAfterSeconds.rounded(.up))))
+        return APIError(.tooManyRequests, "Rate limit exceeded, retry later", headers: headers)
+    }
+
+    /// Runs `body`; an error answer it throws carries the limit's headers too (every limited
+    /// response does, failures included).
+    static func reporting<Result>(_ decision: WireRateLimitDecision?, _ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch var error as APIError {
+            Self.apply(decision, to: &error.headers)
+            throw error
+        }
+    }
+
+    /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF draft names).
+    static func apply(_ decision: WireRateLimitDecision?, to headers: inout HTTPFields) {
+        guard let decision else { return }
+        headers[.rateLimitLimit] = String(decision.limit)
+        headers[.rateLimitRemaining] = String(max(0, decision.remaining))
+        headers[.rateLimitReset] = String(max(0, Int(decision.resetSeconds.rounded(.up))))
+    }
+
+    /// The client's address: the socket's, or the last hop before our trusted proxies.
+    func clientAddress(_ request: Request, _ context: GatewayRequestContext) -> String {
+        let peer = context.remoteAddress ?? "unknown"
+        guard self.configuration.trustedProxies.contains(peer), let forwarded = request.headers[.xForwardedFor] else { return peer }
+        let hops = forwarded.split(separator: ",").map { $0.filter { !$0.isWhitespace } }
+        // Walk back from the nearest hop, skipping our own proxies.
+        for hop in hops.reversed() where !self.configuration.trustedProxies.contains(hop) && !hop.isEmpty {
+            return String(hop.prefix(64))
+        }
+        return peer
+    }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
+    static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
+    static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+}

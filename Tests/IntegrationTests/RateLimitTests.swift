@@ -1,0 +1,110 @@
+import Foundation
+import NIOHTTP1
+import Testing
+
+@Suite("Rate limits shared through Redis")
+struct RateLimitTests {
+    static let limited = ["RATE_LIMIT_ENABLED": "true", "TRUSTED_PROXIES": "127.0.0.1"]
+
+    static func login(_ base: String, _ name: String, from ip: String, password: String = "StrongPass123") async throws -> HTTP.Reply {
+        try await HTTP.send(
+            .POST,
+            base + "/api/v1/login",
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", ip)],
+            body: "username=\(name)&password=\(password)"
+        )
+    }
+
+    static func register(_ base: String, _ name: String, from ip: String) async throws -> HTTP.Reply {
+        try await HTTP.send(
+            .POST,
+            base + "/api/v1/register",
+            headers: [("Content-Type", "application/json"), ("X-Forwarded-For", ip)],
+            body: #"{"username":"\#(name)","email":"\#(name)@example.com","password":"StrongPass123"}"#
+        )
+    }
+
+    @Test func theSixthLoginInAMinuteIsRefusedPerAddressAndPerAccount() async throws {
+        let stack = try await Stack(tokenInstances: 2, overrides: Self.limited)
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("rl")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.1").status == 201)
+
+        for attempt in 1...5 {
+            let reply = try await Self.login(stack.baseURL, name, from: "203.0.113.7", password: attempt == 3 ? "WrongPass123" : "StrongPass123")
+            #expect([200, 401].contains(reply.status))
+            #expect(reply.headers.first(name: "ratelimit-limit") == "5")
+            #expect(reply.headers.first(name: "ratelimit-remaining") == String(5 - attempt))
+        }
+        let sixth = try await Self.login(stack.baseURL, name, from: "203.0.113.7")
+        #expect(sixth.status == 429)
+        #expect(Int(sixth.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
+        #expect(sixth.headers.first(name: "ratelimit-remaining") == "0")
+        #expect(sixth.json?["detail"] != nil)
+        for header in EdgeTests.securityHeaders { #expect(sixth.headers.first(name: header) != nil, "\(header) on 429") }
+
+        let otherAddress = try await Self.login(stack.baseURL, name, from: "192.0.2.44")
+        #expect(otherAddress.status == 429, "the account itself is limited, whatever the address")
+        let otherAccount = try await Self.login(stack.baseURL, SeedFlowTests.unique("nobody"), from: "192.0.2.44")
+        #expect(otherAccount.status == 401, "another account from another address is not")
+        _ = await stack.stop()
+    }
+
+    @Test func twoGatewaysShareOneLimitAndRegisterHasItsOwn() async throws {
+        let stack = try await Stack(tokenInstances: 1, overrides: Self.limited)
+        try await stack.waitUntilReady()
+        let second = try await stack.startExtraGateway()
+        let ip = "203.0.113.\(Int.random(in: 10...250))"
+        var statuses: [Int] = []
+        for index in 0..<4 {
+            statuses.append(try await Self.register(index % 2 == 0 ? stack.baseURL : second, SeedFlowTests.unique("reg"), from: ip).status)
+        }
+        #expect(statuses == [201, 201, 201, 429], "3/hour across both gateways: \(statuses)")
+
+        let name = SeedFlowTests.unique("two")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.9").status == 201)
+        var logins: [Int] = []
+        for index in 0..<6 {
+            logins.append(try await Self.login(index % 2 == 0 ? stack.baseURL : second, name, from: "198.51.100.10").status)
+        }
+        #expect(logins == [200, 200, 200, 200, 200, 429], "\(logins)")
+        _ = await stack.stop()
+    }
+
+    @Test func authenticatedRequestsAreLimitedPerUserWithRoleTiers() async throws {
+        var overrides = Self.limited
+        overrides["RATE_LIMIT_DEFAULT"] = "2/minute"
+        overrides["RATE_LIMIT_TIERS"] = #"{"user": "4/minute"}"#
+        let stack = try await Stack(tokenInstances: 1, overrides: overrides)
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("tier")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.20").status == 201)
+        let token = try #require(try await Self.login(stack.baseURL, name, from: "198.51.100.21").json?["access_token"] as? String)
+        var statuses: [Int] = []
+        for _ in 0..<5 {
+            let reply = try await HTTP.get(stack.baseURL + "/api/v1/about_me", headers: [("Authorization", "Bearer \(token)")])
+            statuses.append(reply.status)
+            if reply.status == 200 { #expect(reply.headers.first(name: "ratelimit-limit") == "4", "the role's tier applies") }
+        }
+        #expect(statuses == [200, 200, 200, 200, 429], "\(statuses)")
+        _ = await stack.stop()
+    }
+
+    @Test func withRedisDownLoginIsRefusedAndAuthenticatedReadsAreServed() async throws {
+        let redis = try await PrivateRedis()
+        var overrides = Self.limited
+        overrides["REDIS_URL"] = redis.url
+        let stack = try await Stack(tokenInstances: 1, overrides: overrides)
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("down")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.30").status == 201)
+        let token = try #require(try await Self.login(stack.baseURL, name, from: "198.51.100.31").json?["access_token"] as? String)
+
+        await redis.stop()
+        let login = try await Self.login(stack.baseURL, name, from: "198.51.100.31")
+        #expect(login.status == 503, "login fails closed: \(login.body)")
+        let me = try await HTTP.get(stack.baseURL + "/api/v1/about_me", headers: [("Authorization", "Bearer \(token)")])
+        #expect(me.status == 200, "authenticated reads fail open: \(me.body)")
+        _ = await stack.stop()
+    }
+}
