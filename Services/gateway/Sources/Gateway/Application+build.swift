@@ -35,7 +35,8 @@ public func buildApplication(
         identity: backends.identityClient,
         token: backends.tokenClient,
         cookie: configuration.refreshCookie,
-        limits: RateLimits(configuration: configuration.rateLimits, token: backends.tokenClient)
+        limits: RateLimits(configuration: configuration.rateLimits, token: backends.tokenClient),
+        locations: configuration.tokenLocations
     )
     .register(in: registrar)
     return Application(

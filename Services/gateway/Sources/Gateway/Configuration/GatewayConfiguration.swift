@@ -27,6 +27,8 @@ public struct GatewayConfiguration: Sendable {
     public var idleTimeoutSeconds: Int
     /// Origins allowed to call with credentials (`CORS_ORIGINS`, a JSON array; `*` refused).
     public var corsOrigins: [String]
+    /// Where access tokens are accepted from (`TOKEN_LOCATIONS`: `headers`, `cookies`, `body`).
+    public var tokenLocations: TokenLocations
     /// Rate limits (`RATE_LIMIT_*`) and `TRUSTED_PROXIES`.
     public var rateLimits: RateLimitConfiguration
     /// The refresh cookie: `REFRESH_COOKIE_NAME` (`refresh_token`), `COOKIE_SECURE` (true),
@@ -58,6 +60,7 @@ public struct GatewayConfiguration: Sendable {
         self.idleTimeoutSeconds = try environment.integer("IDLE_TIMEOUT_SECONDS", default: 60, in: 1...3600)
         self.corsOrigins = try Self.origins(environment.optional("CORS_ORIGINS"))
         self.rateLimits = try RateLimitConfiguration(environment: environment)
+        self.tokenLocations = try TokenLocations(environment: environment)
         let cookieName = environment.string("REFRESH_COOKIE_NAME", default: "refresh_token")
         guard !cookieName.isEmpty, cookieName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }) else {
             throw ConfigurationError(variable: "REFRESH_COOKIE_NAME", reason: "must be a cookie name token")

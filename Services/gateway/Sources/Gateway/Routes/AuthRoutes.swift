@@ -10,6 +10,7 @@ struct AuthRoutes {
     let token: TokenClient
     let cookie: RefreshCookie
     let limits: RateLimits
+    let locations: TokenLocations
 
     func register(in routes: RouteRegistrar) {
         routes.on(.post, "/api/v1/register") { request, context in try await self.register(request, context) }
@@ -99,7 +100,14 @@ struct AuthRoutes {
     func logout(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         var revoke = WireRevokeSessionRequest()
         revoke.refreshToken = Credentials.cookie(self.cookie.name, in: request) ?? ""
-        revoke.accessToken = Credentials.optionalBearerToken(request) ?? ""
+        let bodyToken = self.locations.body ? (try? await RequestFields.json(request, context: context))?.optional("access_token") : nil
+        do {
+            revoke.accessToken = try Credentials.accessToken(request, locations: self.locations, bodyToken: bodyToken)
+        } catch let error as APIError where error.status == .forbidden {
+            throw error  // a cookie token without its CSRF header: a forged request
+        } catch {
+            revoke.accessToken = ""  // no access token: logout still revokes the refresh session
+        }
         _ = try await self.limits.check(
             [self.limits.rule("default:ip:\(self.limits.clientAddress(request, context))", self.limits.configuration.standard)],
             failClosed: false,
@@ -109,7 +117,12 @@ struct AuthRoutes {
             _ = try await Self.call("token") { try await self.token.revoke(revoke, requestID: context.requestID) }
         }
         var headers = HTTPFields()
-        headers[.setCookie] = self.cookie.clearing
+        headers.append(HTTPField(name: .setCookie, value: self.cookie.clearing))
+        if self.locations.cookies {
+            for name in [self.locations.accessCookieName, self.locations.csrfCookieName] {
+                headers.append(HTTPField(name: .setCookie, value: "\(name)=\"\"; Max-Age=0; Path=/; SameSite=\(self.cookie.sameSite)"))
+            }
+        }
         headers[.cacheControl] = "no-store"
         return Self.json(.ok, ByteBuffer(string: #"{"detail":"Successfully logged out"}"#), headers: headers)
     }
@@ -125,7 +138,7 @@ struct AuthRoutes {
     /// The user behind the request's bearer token, counted against the user's rate limit in the
     /// same round trip as the token check.
     func currentUser(_ request: Request, _ context: GatewayRequestContext) async throws -> (WireUser, WireRateLimitDecision?) {
-        let accessToken = try Credentials.bearerToken(request)
+        let accessToken = try Credentials.accessToken(request, locations: self.locations)
         let claims = try await Self.call("token") {
             try await self.token.verify(accessToken: accessToken, limit: self.limits.userLimit, requestID: context.requestID)
         }
@@ -147,10 +160,32 @@ struct AuthRoutes {
         body.writeString(String(pair.expiresIn))
         body.writeString("}")
         var headers = HTTPFields()
-        headers[.setCookie] = self.cookie.setting(pair.refreshToken, maxAge: pair.refreshExpiresIn)
+        headers.append(HTTPField(name: .setCookie, value: self.cookie.setting(pair.refreshToken, maxAge: pair.refreshExpiresIn)))
+        if self.locations.cookies {
+            // The access token in an HttpOnly cookie, and a CSRF token the page's script reads
+            // and repeats in a header on state-changing requests (double submit).
+            let secure = self.cookie.secure ? "; Secure" : ""
+            headers.append(
+                HTTPField(
+                    name: .setCookie,
+                    value: "\(self.locations.accessCookieName)=\(pair.accessToken); HttpOnly; Max-Age=\(pair.expiresIn); Path=/; SameSite=\(self.cookie.sameSite)\(secure)"
+                )
+            )
+            headers.append(
+                HTTPField(
+                    name: .setCookie,
+                    value: "\(self.locations.csrfCookieName)=\(Self.csrfToken()); Max-Age=\(pair.refreshExpiresIn); Path=/; SameSite=\(self.cookie.sameSite)\(secure)"
+                )
+            )
+        }
         headers[.cacheControl] = "no-store"
         RateLimits.apply(rateLimit, to: &headers)
         return Self.json(.ok, body, headers: headers)
+    }
+
+    /// 256 random bits for the CSRF double-submit cookie.
+    static func csrfToken() -> String {
+        RequestIDMiddleware.make() + RequestIDMiddleware.make()
     }
 
     func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
