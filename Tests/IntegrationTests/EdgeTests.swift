@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import NIOHTTP1
 import Testing
 
@@ -108,6 +110,34 @@ struct EdgeTests {
         }
         #expect(serverErrors.isEmpty, "\(serverErrors.prefix(5))")
         #expect(stack.processes.allSatisfy { $0.process.isRunning }, "no process crashed")
+        _ = await stack.stop()
+    }
+}
+
+@Suite("Slow and idle clients")
+struct SlowClientTests {
+    /// Connects, sends `bytes`, then waits for the gateway to close; how long that took.
+    static func secondsUntilClosed(port: Int, sending bytes: String) async throws -> Duration {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            }
+        let started = ContinuousClock.now
+        try await channel.executeThenClose { inbound, outbound in
+            if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
+            for try await _ in inbound {}
+        }
+        return ContinuousClock.now - started
+    }
+
+    @Test func idleAndStalledConnectionsAreClosed() async throws {
+        let stack = try await Stack(tokenInstances: 1, overrides: ["IDLE_TIMEOUT_SECONDS": "1"])
+        try await stack.waitUntilReady()
+        let idle = try await Self.secondsUntilClosed(port: stack.port, sending: "")
+        #expect(idle < .seconds(5), "an idle connection is closed: \(idle)")
+        let stalled = try await Self.secondsUntilClosed(port: stack.port, sending: "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        #expect(stalled < .seconds(5), "a client that stops mid-request is cut off: \(stalled)")
+        #expect(try await HTTP.get(stack.baseURL + "/health/live").status == 200)
         _ = await stack.stop()
     }
 }
