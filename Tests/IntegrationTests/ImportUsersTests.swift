@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ServiceSupport
 import WireProtocol
 import WireTesting
 @testable import IdentityService
@@ -14,7 +15,7 @@ struct ImportUsersTests {
 
         // passlib's argon2 defaults (m=65536, t=3, p=4), as the FastAPI service stored them.
         let passlib = Argon2PasswordHasher(backend: .libargon2, parameters: Argon2Parameters(memoryKiB: 65536, iterations: 3, parallelism: 4))
-        let legacyHash = try passlib.hash("OldPass123")
+        let legacyHash = try await database.blockingPool.run { try passlib.hash("OldPass123") }
         let csv = """
             id,username,email,full_name,hashed_password,is_active,created_at
             41,legacy_one,Legacy.One@Example.com,"One, Legacy","\(legacyHash)",true,2025-01-02T03:04:05+00:00

@@ -4,30 +4,33 @@ import Testing
 import WireTesting
 
 /// A Redis of the test's own, so the test can stop and restart it without disturbing others.
+/// It listens on a Unix socket in its own directory: no port for parallel tests to race for.
 final class PrivateRedis: @unchecked Sendable {
     let directory = TemporaryDirectory(prefix: "redis")
-    let port: Int
     private var child: ChildProcess?
 
     init() async throws {
-        self.port = try await freePort()
         try await self.start()
     }
 
-    var url: String { "redis://127.0.0.1:\(self.port)/0" }
+    var socket: String { self.directory.appending("redis.sock") }
+    var url: String { "unix://\(self.socket)?db=0" }
 
     func start() async throws {
         let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.fileExists(atPath: $0) } ?? "redis-server"
         self.child = try ChildProcess(
             name: "redis",
             executable: executable,
-            arguments: ["--bind", "127.0.0.1", "--port", String(self.port), "--save", "", "--appendonly", "no", "--dir", self.directory.path],
+            arguments: [
+                "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
+                "--save", "", "--appendonly", "no", "--dir", self.directory.path,
+            ],
             environment: [:],
             logPath: self.directory.appending("redis.log")
         )
         // Wait until it accepts connections.
         for _ in 0..<100 {
-            if (try? await ChildProcess.run("/usr/bin/redis-cli", ["-p", String(self.port), "ping"], environment: [:]).output)?.contains("PONG") == true {
+            if (try? await ChildProcess.run("/usr/bin/redis-cli", ["-s", self.socket, "ping"], environment: [:]).output)?.contains("PONG") == true {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))

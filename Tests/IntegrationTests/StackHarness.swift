@@ -93,7 +93,7 @@ final class ChildProcess: @unchecked Sendable {
 /// real process talking over Unix sockets in a private directory, the gateway on a free port.
 final class Stack: @unchecked Sendable {
     let directory = TemporaryDirectory(prefix: "stack")
-    let port: Int
+    private(set) var port: Int = 0
     let environment: [String: String]
     private(set) var identities: [ChildProcess] = []
     var identity: ChildProcess { self.identities[0] }
@@ -107,7 +107,6 @@ final class Stack: @unchecked Sendable {
     func tokenSocket(_ index: Int) -> String { self.tokenDirectory + "/token-\(index).sock" }
 
     init(tokenInstances: Int = 2, identityInstances: Int = 1, overrides: [String: String] = [:]) async throws {
-        self.port = try await freePort()
         var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG"].contains($0.key) }
         environment["DATABASE_URL"] = TestServices.databaseURL
         environment["REDIS_URL"] = TestServices.redisURL
@@ -121,7 +120,8 @@ final class Stack: @unchecked Sendable {
             }.joined(separator: ",")
         }
         environment["TOKEN_SOCKET_DIR"] = self.directory.appending("token")
-        environment["PORT"] = String(self.port)
+        // Port 0: the gateway binds a free port itself and logs it, so parallel stacks never collide.
+        environment["PORT"] = "0"
         environment["LOG_LEVEL"] = "info"
         environment["COOKIE_SECURE"] = "false"
         // Own Redis keys (rate-limit buckets included) and no limits unless a test asks for them.
@@ -143,6 +143,22 @@ final class Stack: @unchecked Sendable {
             environment: environment,
             logPath: self.directory.appending("gateway.log")
         )
+        self.port = try await Self.boundPort(of: self.gateway)
+    }
+
+    /// The port a gateway started with `PORT=0` reports in its log.
+    static func boundPort(of gateway: ChildProcess) async throws -> Int {
+        for _ in 0..<400 {
+            for line in gateway.log.split(separator: "\n") where line.contains("listening on") {
+                if let colon = line.lastIndex(of: ":") {
+                    let digits = line[line.index(after: colon)...].prefix { $0.isNumber }
+                    if let port = Int(digits), port > 0 { return port }
+                }
+            }
+            if !gateway.process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw StackError.notReady("the gateway did not report its port:\n\(gateway.log)")
     }
 
     /// Starts identity instance `index`, or starts it again after a stop (each start logs to its own file).
@@ -176,19 +192,15 @@ final class Stack: @unchecked Sendable {
 
     /// Another gateway process on its own port in front of the same backends; its base URL.
     func startExtraGateway() async throws -> String {
-        let port = try await freePort()
-        var environment = self.environment
-        environment["PORT"] = String(port)
-        self.extraGateways.append(
-            try ChildProcess(
-                name: "gateway-\(self.extraGateways.count + 2)",
-                executable: Executables.path("gateway"),
-                arguments: ["serve"],
-                environment: environment,
-                logPath: self.directory.appending("gateway-\(self.extraGateways.count + 2).log")
-            )
+        let gateway = try ChildProcess(
+            name: "gateway-\(self.extraGateways.count + 2)",
+            executable: Executables.path("gateway"),
+            arguments: ["serve"],
+            environment: self.environment,
+            logPath: self.directory.appending("gateway-\(self.extraGateways.count + 2).log")
         )
-        let base = "http://127.0.0.1:\(port)"
+        self.extraGateways.append(gateway)
+        let base = "http://127.0.0.1:\(try await Self.boundPort(of: gateway))"
         for _ in 0..<200 {
             if (try? await HTTP.get(base + "/health/live"))?.status == 200 { return base }
             try await Task.sleep(for: .milliseconds(50))

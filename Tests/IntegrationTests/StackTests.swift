@@ -56,7 +56,9 @@ struct StackTests {
         #expect(token.status == 0, "\(token.output)")
         #expect(token.output.contains("redis=ok"))
 
-        let gateway = try await ChildProcess.run(Executables.path("gateway"), ["healthcheck"], environment: environment)
+        var gatewayEnvironment = environment
+        gatewayEnvironment["PORT"] = String(stack.port)
+        let gateway = try await ChildProcess.run(Executables.path("gateway"), ["healthcheck"], environment: gatewayEnvironment)
         #expect(gateway.status == 0, "\(gateway.output)")
 
         let nobody = try await ChildProcess.run(

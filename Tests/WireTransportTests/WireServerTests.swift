@@ -24,8 +24,8 @@ struct WireServerTests {
     @Test func answersPingAndReady() async throws {
         try await withWireServer(dispatcher: Self.dispatcher()) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()
-            _ = try await connection.request(.ping, payload: ByteBuffer(), timeout: .seconds(1))
-            let ready = try await connection.request(.ready, WireEmpty(), as: WireReadyReply.self, timeout: .seconds(1))
+            _ = try await connection.request(.ping, payload: ByteBuffer(), timeout: .seconds(10))
+            let ready = try await connection.request(.ready, WireEmpty(), as: WireReadyReply.self, timeout: .seconds(10))
             #expect(ready.ready)
             await connection.close()
         }
@@ -35,9 +35,9 @@ struct WireServerTests {
         try await withWireServer(dispatcher: Self.dispatcher()) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()
             await #expect(throws: WireError.remote(status: .unknownOperation, message: "unknown operation 4242")) {
-                _ = try await connection.request(WireOperation(rawValue: 4242), payload: ByteBuffer(), timeout: .seconds(1))
+                _ = try await connection.request(WireOperation(rawValue: 4242), payload: ByteBuffer(), timeout: .seconds(10))
             }
-            let echoed = try await connection.request(Self.echo, payload: ByteBuffer(string: "still here"), timeout: .seconds(1))
+            let echoed = try await connection.request(Self.echo, payload: ByteBuffer(string: "still here"), timeout: .seconds(10))
             #expect(String(buffer: echoed) == "still here")
             await connection.close()
         }
@@ -49,9 +49,9 @@ struct WireServerTests {
         try await withWireServer(dispatcher: dispatcher) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()
             await #expect(throws: WireError.self) {
-                _ = try await connection.request(WireOperation(rawValue: 902), payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF]), timeout: .seconds(1))
+                _ = try await connection.request(WireOperation(rawValue: 902), payload: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF]), timeout: .seconds(10))
             }
-            _ = try await connection.request(.ping, payload: ByteBuffer(), timeout: .seconds(1))
+            _ = try await connection.request(.ping, payload: ByteBuffer(), timeout: .seconds(10))
             await connection.close()
         }
     }
@@ -86,7 +86,7 @@ struct WireServerTests {
         try await withWireServer(dispatcher: Self.dispatcher(), maximumFrameLength: 4096) { address, _ in
             let connection = try await WireConnection.connect(to: address, maximumFrameLength: 1 << 20).get()
             await #expect(throws: WireError.self) {
-                _ = try await connection.request(Self.echo, payload: ByteBuffer(repeating: 1, count: 10_000), timeout: .seconds(1))
+                _ = try await connection.request(Self.echo, payload: ByteBuffer(repeating: 1, count: 10_000), timeout: .seconds(10))
             }
             #expect(!connection.isUsable)
         }
@@ -98,7 +98,7 @@ struct WireServerTests {
             await #expect(throws: WireError.deadlineExceeded) {
                 _ = try await connection.request(Self.slow, payload: ByteBuffer(), timeout: .milliseconds(50))
             }
-            let echoed = try await connection.request(Self.echo, payload: ByteBuffer(string: "after"), timeout: .seconds(1))
+            let echoed = try await connection.request(Self.echo, payload: ByteBuffer(string: "after"), timeout: .seconds(10))
             #expect(String(buffer: echoed) == "after")
             await connection.close()
         }
