@@ -88,6 +88,25 @@ struct SeedFlowTests {
         _ = await stack.stop()
     }
 
+    @Test func seed001NamesReachTheSameOperations() async throws {
+        let stack = try await Stack(tokenInstances: 1)
+        try await stack.waitUntilReady()
+        let name = Self.unique("alias")
+        let registered = try await HTTP.send(
+            .POST,
+            stack.baseURL + "/api/v1/users/register",
+            headers: [("Content-Type", "application/json")],
+            body: #"{"username":"\#(name)","email":"\#(name)@example.com","password":"StrongPass123"}"#
+        )
+        #expect(registered.status == 201)
+        let token = try #require(try await Self.login(CookieClient(base: stack.baseURL), name).json?["access_token"] as? String)
+        let me = try await HTTP.get(stack.baseURL + "/api/v1/users/me", headers: [("Authorization", "Bearer \(token)")])
+        #expect(me.status == 200)
+        #expect(me.json?["username"] as? String == name)
+        #expect(try await HTTP.get(stack.baseURL + "/health").status == 200)
+        _ = await stack.stop()
+    }
+
     @Test func errorCasesAnswerWithTheRightStatusAndDetail() async throws {
         let stack = try await Stack(tokenInstances: 1)
         try await stack.waitUntilReady()

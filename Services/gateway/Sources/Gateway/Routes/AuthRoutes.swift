@@ -18,6 +18,9 @@ struct AuthRoutes {
         routes.on(.post, "/api/v1/refresh") { request, context in try await self.refresh(request, context) }
         routes.on(.post, "/api/v1/logout") { request, context in try await self.logout(request, context) }
         routes.on(.get, "/api/v1/about_me") { request, context in try await self.aboutMe(request, context) }
+        // Seed 001's names for the same operations.
+        routes.on(.post, "/api/v1/users/register") { request, context in try await self.register(request, context) }
+        routes.on(.get, "/api/v1/users/me") { request, context in try await self.aboutMe(request, context) }
     }
 
     /// JSON `{username, email, password, full_name?}` → 201 the user.

@@ -15,6 +15,10 @@ struct HealthRoutes {
         routes.on(.get, "/health/ready") { _, context in
             try await self.ready(context: context)
         }
+        // Seed 001's overall health: the same answer as readiness.
+        routes.on(.get, "/health") { _, context in
+            try await self.ready(context: context)
+        }
     }
 
     /// Ready when identity and at least one token instance are ready (and so PostgreSQL and
