@@ -1,0 +1,40 @@
+/// Creates the first superuser (seed 002/003's CLI, and `BOOTSTRAP_ADMIN_*` at start).
+public struct SuperuserBootstrap: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case created(id: Int64)
+        /// A user with that username or email exists already; nothing was changed.
+        case exists
+    }
+
+    let users: any UserStore
+    let hasher: any PasswordHasher
+    let rules: RegistrationRules
+
+    public init(users: any UserStore, hasher: any PasswordHasher, rules: RegistrationRules) {
+        self.users = users
+        self.hasher = hasher
+        self.rules = rules
+    }
+
+    /// Validates like registration, then creates a `super_admin`; idempotent (a second run, or a
+    /// second identity instance starting at the same time, finds it and changes nothing).
+    ///
+    /// Blocking (one Argon2 hash): call it from a command or a start-up step, not a request.
+    public func create(username: String, email: String, password: String) async throws -> Outcome {
+        try self.rules.checkUsername(username)
+        let normalized = try self.rules.normalizedEmail(email)
+        try self.rules.checkPassword(password)
+        let byName = try await self.users.find(login: username)
+        let byEmail = try await self.users.find(login: normalized)
+        if byName != nil || byEmail != nil { return .exists }
+        let hash = try self.hasher.hash(password)
+        do {
+            let user = try await self.users.create(
+                NewUser(username: username, email: normalized, fullName: nil, passwordHash: hash, role: "super_admin")
+            )
+            return .created(id: user.id)
+        } catch IdentityError.usernameTaken, IdentityError.emailTaken {
+            return .exists
+        }
+    }
+}
