@@ -20,14 +20,6 @@ enum TestServices {
     static var redisURL: String { ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0" }
 }
 
-/// A free TCP port on loopback (bound, read and released).
-func freePort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
-}
-
 func randomSecret() -> String {
     String((0..<48).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
 }
@@ -163,29 +155,29 @@ final class Stack: @unchecked Sendable {
 
     /// Starts identity instance `index`, or starts it again after a stop (each start logs to its own file).
     func startIdentity(_ index: Int) throws {
-        var environment = self.environment
-        environment["IDENTITY_SOCKET"] = self.identitySocket(index)
-        let process = try ChildProcess(
-            name: "identity-\(index)",
-            executable: Executables.path("identity"),
-            arguments: ["serve"],
-            environment: environment,
-            logPath: self.directory.appending("identity-\(index)-\(self.identities.count).log")
-        )
+        let process = try self.serve("identity", index: index, socketVariable: "IDENTITY_SOCKET", socket: self.identitySocket(index))
         if index <= self.identities.count { self.identities[index - 1] = process } else { self.identities.append(process) }
     }
 
     func startToken(_ index: Int) throws {
+        let process = try self.serve("token", index: index, socketVariable: "TOKEN_SOCKET", socket: self.tokenSocket(index))
+        if index <= self.tokens.count { self.tokens[index - 1] = process } else { self.tokens.append(process) }
+    }
+
+    private var starts = 0
+
+    /// `executable serve` as instance `index` on its own socket; each start logs to its own file.
+    private func serve(_ executable: String, index: Int, socketVariable: String, socket: String) throws -> ChildProcess {
         var environment = self.environment
-        environment["TOKEN_SOCKET"] = self.tokenSocket(index)
-        let process = try ChildProcess(
-            name: "token-\(index)",
-            executable: Executables.path("token"),
+        environment[socketVariable] = socket
+        self.starts += 1
+        return try ChildProcess(
+            name: "\(executable)-\(index)",
+            executable: Executables.path(executable),
             arguments: ["serve"],
             environment: environment,
-            logPath: self.directory.appending("token-\(index)-\(self.tokens.count).log")
+            logPath: self.directory.appending("\(executable)-\(index)-start\(self.starts).log")
         )
-        if index <= self.tokens.count { self.tokens[index - 1] = process } else { self.tokens.append(process) }
     }
 
     private(set) var extraGateways: [ChildProcess] = []

@@ -29,12 +29,7 @@ struct CreateSuperuser: AsyncParsableCommand {
         } else {
             password = readLine(strippingNewline: true) ?? ""
         }
-        let pool = PostgresPool(
-            url: configuration.databaseURL,
-            size: 1,
-            blockingPool: BlockingPool(threads: 1, maximumPending: 4),
-            logger: logger
-        )
+        let pool = PostgresPool.forCommand(configuration, logger: logger)
         let bootstrap = SuperuserBootstrap(
             users: PostgresUserStore(pool: pool),
             hasher: Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2),

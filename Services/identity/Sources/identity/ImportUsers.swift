@@ -28,10 +28,7 @@ struct ImportUsers: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(self.file): \(error)")
         }
-        let blockingPool = BlockingPool(threads: 2, maximumPending: 16)
-        let store = PostgresUserStore(
-            pool: PostgresPool(url: configuration.databaseURL, size: 2, blockingPool: blockingPool, logger: logger)
-        )
+        let store = PostgresUserStore(pool: PostgresPool.forCommand(configuration, logger: logger))
         var imported = 0
         var existing = 0
         var invalid = 0

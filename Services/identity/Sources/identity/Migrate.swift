@@ -8,8 +8,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0) }
-        let blockingPool = BlockingPool(threads: 1, maximumPending: 4)
-        let pool = PostgresPool(url: configuration.databaseURL, size: 1, blockingPool: blockingPool, logger: logger)
+        let pool = PostgresPool.forCommand(configuration, logger: logger)
         do {
             let applied = try await MigrationRunner(pool: pool, logger: logger).run()
             print(applied.isEmpty ? "identity: schema up to date" : "identity: applied migrations \(applied.map(String.init).joined(separator: ", "))")

@@ -34,8 +34,6 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 extension APIError {
-    static func notFound() -> APIError { APIError(.notFound, "Not Found") }
-
     static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> APIError {
         var headers = HTTPFields()
         headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")

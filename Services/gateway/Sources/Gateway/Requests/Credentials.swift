@@ -21,11 +21,6 @@ enum Credentials {
         return String(parts[1]).trimmingCharacters(in: " ")
     }
 
-    /// The bearer token when one is sent, for routes where it is optional (logout).
-    static func optionalBearerToken(_ request: Request) -> String? {
-        try? self.bearerToken(request)
-    }
-
     /// The access token from the first configured location that has one. A token taken from a
     /// cookie on a state-changing request must come with the CSRF header repeating the CSRF
     /// cookie (double submit), compared in constant time.

@@ -42,7 +42,7 @@ struct AuthRoutes {
         }
         var headers = HTTPFields()
         RateLimits.apply(decision, to: &headers)
-        return Self.json(.created, UserJSON.body(user), headers: headers)
+        return JSONBody.response(.created, UserJSON.body(user), headers: headers)
     }
 
     /// Form (or JSON) `username` (a username or an email) and `password` → the access token in
@@ -127,7 +127,7 @@ struct AuthRoutes {
             }
         }
         headers[.cacheControl] = "no-store"
-        return Self.json(.ok, ByteBuffer(string: #"{"detail":"Successfully logged out"}"#), headers: headers)
+        return JSONBody.response(.ok, ByteBuffer(string: #"{"detail":"Successfully logged out"}"#), headers: headers)
     }
 
     /// Bearer → the current user, fresh from identity (so an inactive or deleted user is refused).
@@ -135,7 +135,7 @@ struct AuthRoutes {
         let (user, decision) = try await self.currentUser(request, context)
         var headers = HTTPFields()
         RateLimits.apply(decision, to: &headers)
-        return Self.json(.ok, UserJSON.body(user), headers: headers)
+        return JSONBody.response(.ok, UserJSON.body(user), headers: headers)
     }
 
     /// The user behind the request's bearer token, counted against the user's rate limit in the
@@ -183,7 +183,7 @@ struct AuthRoutes {
         }
         headers[.cacheControl] = "no-store"
         RateLimits.apply(rateLimit, to: &headers)
-        return Self.json(.ok, body, headers: headers)
+        return JSONBody.response(.ok, body, headers: headers)
     }
 
     /// 256 random bits for the CSRF double-submit cookie.
@@ -196,12 +196,6 @@ struct AuthRoutes {
         client.ip = self.limits.clientAddress(request, context)
         client.userAgent = String((request.headers[.userAgent] ?? "").prefix(256))
         return client
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
-        var headers = headers
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }
 
     /// Runs a backend call, turning its failure into the one HTTP mapping.

@@ -48,10 +48,9 @@ struct HealthRoutes {
         Self.write(tokenInstances, to: &body)
         body.writeString("}")
         var headers = HTTPFields()
-        headers[.contentType] = "application/json"
         headers[.cacheControl] = "no-store"
         if !down.isEmpty { headers[.retryAfter] = "1" }
-        return Response(status: down.isEmpty ? .ok : .serviceUnavailable, headers: headers, body: .init(byteBuffer: body))
+        return JSONBody.response(down.isEmpty ? .ok : .serviceUnavailable, body, headers: headers)
     }
 
     /// What is wrong with a service none of whose instances is ready, in a few words.
