@@ -47,6 +47,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "AccessControl",
+            path: "Shared/Sources/AccessControl",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ServiceSupport",
             dependencies: [
                 nioCore, nioPosix, logging, lifecycle, argumentParser,
@@ -92,7 +97,7 @@ let package = Package(
         ),
         .target(
             name: "IdentityService",
-            dependencies: ["WireProtocol", "WireTransport", "ServiceSupport", "CLibPQ", "CArgon2", "CSodium", nioCore, nioPosix, logging, lifecycle],
+            dependencies: ["AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", "CLibPQ", "CArgon2", "CSodium", nioCore, nioPosix, logging, lifecycle],
             path: "Services/identity/Sources/IdentityService",
             swiftSettings: swiftSettings
         ),
@@ -130,7 +135,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                "AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/gateway/Sources/Gateway",
@@ -177,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, logging,
+                "Gateway", "AccessControl", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, logging,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -187,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "IdentityService", "TokenService", "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport",
+                "AccessControl", "IdentityService", "TokenService", "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport",
                 nioCore, nioPosix, logging,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -3,6 +3,9 @@ import ServiceSupport
 import Testing
 import WireTransport
 
+/// What `identity serve` needs besides the database.
+let serveSecrets = ["API_KEY_SECRET": "an-api-key-secret-of-at-least-32-characters"]
+
 @Suite("IdentityConfiguration")
 struct IdentityConfigurationTests {
     @Test(arguments: [
@@ -12,13 +15,13 @@ struct IdentityConfigurationTests {
         ("postgres+asyncpg://u:p@db/auth", "postgresql://u:p@db/auth"),
     ])
     func acceptsTheSeedsURLForms(given: String, used: String) throws {
-        let configuration = try IdentityConfiguration(environment: EnvironmentReader(["DATABASE_URL": given]))
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(serveSecrets.merging(["DATABASE_URL": given]) { $1 }))
         #expect(configuration.databaseURL == used)
     }
 
     @Test func defaultsAndOverrides() throws {
         let configuration = try IdentityConfiguration(
-            environment: EnvironmentReader(["DATABASE_URL": "postgresql://db/auth", "IDENTITY_SOCKET": "/tmp/x/identity.sock"]),
+            environment: EnvironmentReader(serveSecrets.merging(["DATABASE_URL": "postgresql://db/auth", "IDENTITY_SOCKET": "/tmp/x/identity.sock"]) { $1 }),
             cores: 2
         )
         #expect(configuration.socket == .unix(path: "/tmp/x/identity.sock"))
@@ -27,6 +30,35 @@ struct IdentityConfigurationTests {
         #expect(configuration.argon2 == .owasp)
         #expect(configuration.lockout == LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800))
         #expect(configuration.maximumFrameLength == 1 << 20)
+        #expect(configuration.bootstrapAdmin == nil)
+    }
+
+    @Test func oneShotCommandsNeedNoAPIKeySecret() throws {
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(["DATABASE_URL": "postgresql://db/auth"]), serving: false)
+        #expect(configuration.apiKeySecret.isEmpty)
+    }
+
+    @Test func bootstrapAdminNeedsAllThreeAndAStrongPassword() throws {
+        let base = serveSecrets.merging(["DATABASE_URL": "postgresql://db/auth"]) { $1 }
+        let complete = base.merging([
+            "BOOTSTRAP_ADMIN_USERNAME": "root_admin", "BOOTSTRAP_ADMIN_EMAIL": " Root@Example.com ", "BOOTSTRAP_ADMIN_PASSWORD": "StrongPass123",
+        ]) { $1 }
+        let admin = try #require(try IdentityConfiguration(environment: EnvironmentReader(complete)).bootstrapAdmin)
+        #expect(admin.username == "root_admin")
+        #expect(admin.email == "root@example.com")
+        for (missing, variable) in [("BOOTSTRAP_ADMIN_EMAIL", "BOOTSTRAP_ADMIN_EMAIL"), ("BOOTSTRAP_ADMIN_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD")] {
+            var partial = complete
+            partial[missing] = nil
+            #expect { _ = try IdentityConfiguration(environment: EnvironmentReader(partial)) } throws: { ($0 as? ConfigurationError)?.variable == variable }
+        }
+        var weak = complete
+        weak["BOOTSTRAP_ADMIN_PASSWORD"] = "password"
+        #expect {
+            _ = try IdentityConfiguration(environment: EnvironmentReader(weak))
+        } throws: { error in
+            let error = error as? ConfigurationError
+            return error?.variable == "BOOTSTRAP_ADMIN_PASSWORD" && !(error?.description.contains("password\"") ?? true)
+        }
     }
 
     @Test(arguments: [
@@ -37,7 +69,7 @@ struct IdentityConfigurationTests {
     ])
     func wrongValuesNameTheirVariable(environment: [String: String], variable: String) {
         #expect {
-            _ = try IdentityConfiguration(environment: EnvironmentReader(environment))
+            _ = try IdentityConfiguration(environment: EnvironmentReader(serveSecrets.merging(environment) { $1 }))
         } throws: { error in
             (error as? ConfigurationError)?.variable == variable
         }
@@ -58,7 +90,7 @@ struct Argon2ConfigurationTests {
             (error as? ConfigurationError)?.variable == "ARGON2_PARALLELISM"
         }
         let argon2 = try? IdentityConfiguration(
-            environment: EnvironmentReader(["DATABASE_URL": "postgresql://db/a", "ARGON2_PARALLELISM": "4", "ARGON2_BACKEND": "libargon2"])
+            environment: EnvironmentReader(serveSecrets.merging(["DATABASE_URL": "postgresql://db/a", "ARGON2_PARALLELISM": "4", "ARGON2_BACKEND": "libargon2"]) { $1 })
         )
         #expect(argon2?.argon2.parallelism == 4)
     }

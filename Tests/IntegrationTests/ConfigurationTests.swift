@@ -8,6 +8,7 @@ struct ConfigurationTests {
         "REDIS_URL": TestServices.redisURL,
         "ACCESS_SECRET": randomSecret(),
         "REFRESH_SECRET": randomSecret(),
+        "API_KEY_SECRET": randomSecret(),
         "IDENTITY_SOCKET": "/tmp/auth-config-test/identity.sock",
         "TOKEN_SOCKET": "/tmp/auth-config-test/token.sock",
     ]
@@ -20,6 +21,7 @@ struct ConfigurationTests {
         ("token", "ACCESS_TOKEN_EXPIRE_M", "zero"),
         ("identity", "DATABASE_URL", ""),
         ("identity", "DATABASE_URL", "mysql://localhost/db"),
+        ("identity", "API_KEY_SECRET", ""),
         ("gateway", "PORT", "eighty"),
         ("gateway", "LOG_LEVEL", "loud"),
     ])

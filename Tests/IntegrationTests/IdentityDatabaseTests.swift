@@ -28,6 +28,8 @@ struct IdentityDatabaseTests {
         }
         return try IdentityOperations(
             users: PostgresUserStore(pool: database.pool),
+            apiKeys: PostgresAPIKeyStore(pool: database.pool),
+            apiKeySecret: "an-api-key-secret-of-at-least-32-characters",
             hasher: Argon2PasswordHasher(backend: .libsodium, parameters: parameters),
             hashingPool: BlockingPool(threads: 2, maximumPending: 1000),
             rules: RegistrationRules(),
@@ -203,6 +205,8 @@ struct IdentityDatabaseTests {
         let hasher = CountingHasher(Argon2PasswordHasher(backend: .libsodium, parameters: Self.light))
         let operations = try IdentityOperations(
             users: PostgresUserStore(pool: database.pool),
+            apiKeys: PostgresAPIKeyStore(pool: database.pool),
+            apiKeySecret: "an-api-key-secret-of-at-least-32-characters",
             hasher: hasher,
             hashingPool: BlockingPool(threads: 1, maximumPending: 10),
             rules: RegistrationRules(),

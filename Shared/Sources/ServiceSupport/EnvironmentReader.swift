@@ -86,22 +86,29 @@ public struct EnvironmentReader: Sendable {
     /// Placeholder values of `.env.example`; a secret equal to one of them is refused.
     public static let placeholderMarkers = ["change-me", "changeme", "replace-me", "your-secret", "example-secret"]
 
-    /// A secret from `name` or from the file named by `name_FILE`, at least `minimumLength` characters.
-    public func secret(_ name: String, minimumLength: Int = 32) throws(ConfigurationError) -> String {
+    /// The value of `name`, or the contents of the file named by `name_FILE` (docker secrets);
+    /// `nil` when neither is set.
+    public func valueOrFile(_ name: String) throws(ConfigurationError) -> String? {
         let fileVariable = name + "_FILE"
-        let value: String
         switch (self.optional(name), self.optional(fileVariable)) {
         case (.some, .some):
             throw ConfigurationError(variable: name, reason: "set both \(name) and \(fileVariable); set only one")
         case (.some(let direct), .none):
-            value = direct
+            return direct
         case (.none, .some(let path)):
             guard let contents = Self.readFile(path) else {
                 throw ConfigurationError(variable: fileVariable, reason: "cannot read the file \(path)")
             }
-            value = contents.trimmingNewlines()
+            return contents.trimmingNewlines()
         case (.none, .none):
-            throw ConfigurationError(variable: name, reason: "is required but not set (or set \(fileVariable) to a file holding it)")
+            return nil
+        }
+    }
+
+    /// A secret from `name` or from the file named by `name_FILE`, at least `minimumLength` characters.
+    public func secret(_ name: String, minimumLength: Int = 32) throws(ConfigurationError) -> String {
+        guard let value = try self.valueOrFile(name) else {
+            throw ConfigurationError(variable: name, reason: "is required but not set (or set \(name)_FILE to a file holding it)")
         }
         guard value.count >= minimumLength else {
             throw ConfigurationError(variable: name, reason: "must be at least \(minimumLength) characters, got \(value.count)")

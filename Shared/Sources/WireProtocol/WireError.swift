@@ -22,8 +22,9 @@ public enum WireError: Error, Sendable, Hashable {
     case tooManyInFlight(limit: Int)
     /// Every instance of the backend is ejected or unreachable.
     case noHealthyEndpoint(service: String)
-    /// The peer answered with an error frame.
-    case remote(status: WireStatus, message: String)
+    /// The peer answered with an error frame: its status, client-safe message and
+    /// machine-readable extras (a field name, the user a reused token belonged to).
+    case remote(status: WireStatus, message: String, metadata: [String: String] = [:])
 }
 
 extension WireError: CustomStringConvertible {
@@ -40,7 +41,7 @@ extension WireError: CustomStringConvertible {
         case .connectionClosed: "connection closed with the request in flight"
         case .tooManyInFlight(let limit): "more than \(limit) requests in flight on one connection"
         case .noHealthyEndpoint(let service): "no healthy \(service) instance"
-        case .remote(let status, let message): "\(status): \(message)"
+        case .remote(let status, let message, _): "\(status): \(message)"
         }
     }
 }

@@ -15,6 +15,16 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let register = WireOperation(rawValue: 100)
     public static let verifyCredentials = WireOperation(rawValue: 101)
     public static let getUser = WireOperation(rawValue: 102)
+    public static let changePassword = WireOperation(rawValue: 103)
+    public static let updateProfile = WireOperation(rawValue: 104)
+    public static let deactivateAccount = WireOperation(rawValue: 105)
+    public static let listUsers = WireOperation(rawValue: 106)
+    public static let changeRole = WireOperation(rawValue: 107)
+    public static let dashboard = WireOperation(rawValue: 108)
+    public static let createAPIKey = WireOperation(rawValue: 109)
+    public static let revokeAPIKeys = WireOperation(rawValue: 110)
+    public static let authenticateAPIKey = WireOperation(rawValue: 111)
+    public static let recordAudit = WireOperation(rawValue: 112)
 
     // Token operations: 200...299.
     public static let issueTokens = WireOperation(rawValue: 200)
@@ -22,11 +32,15 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let verifyAccessToken = WireOperation(rawValue: 202)
     public static let revokeSession = WireOperation(rawValue: 203)
     public static let checkRateLimit = WireOperation(rawValue: 204)
+    public static let revokeUser = WireOperation(rawValue: 205)
 
     static let names: [UInt16: String] = [
         1: "ping", 2: "ready",
-        100: "register", 101: "verifyCredentials", 102: "getUser",
+        100: "register", 101: "verifyCredentials", 102: "getUser", 103: "changePassword", 104: "updateProfile",
+        105: "deactivateAccount", 106: "listUsers", 107: "changeRole", 108: "dashboard", 109: "createAPIKey",
+        110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
+        205: "revokeUser",
     ]
 
     public var description: String { Self.names[self.rawValue] ?? "operation(\(self.rawValue))" }

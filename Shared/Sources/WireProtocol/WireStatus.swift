@@ -38,12 +38,15 @@ public struct WireStatus: RawRepresentable, Sendable, Hashable, CustomStringConv
     public static let permissionDenied = WireStatus(rawValue: 106)
     public static let accountInactive = WireStatus(rawValue: 107)
     public static let rateLimited = WireStatus(rawValue: 108)
+    /// The request is well formed but the state forbids it (wrong current password, own role): HTTP 400.
+    public static let failedPrecondition = WireStatus(rawValue: 109)
 
     static let names: [UInt16: String] = [
         0: "ok", 1: "malformedFrame", 2: "unknownOperation", 3: "malformedPayload", 4: "deadlineExceeded",
         5: "overloaded", 6: "dependencyUnavailable", 7: "shuttingDown", 8: "internalError",
         100: "invalidArgument", 101: "conflict", 102: "notFound", 103: "invalidCredentials", 104: "invalidToken",
         105: "tokenReused", 106: "permissionDenied", 107: "accountInactive", 108: "rateLimited",
+        109: "failedPrecondition",
     ]
 
     public var description: String { Self.names[self.rawValue] ?? "status(\(self.rawValue))" }

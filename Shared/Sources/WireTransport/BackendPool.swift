@@ -134,7 +134,7 @@ public final class BackendPool: Service, Sendable {
                 return answer
             } catch let error as WireError {
                 switch error {
-                case .connectionFailed, .remote(status: .shuttingDown, _):
+                case .connectionFailed, .remote(status: .shuttingDown, _, _):
                     // Never reached the instance's handlers: safe to send elsewhere.
                     self.finish(address, .failure)
                     lastError = error
@@ -206,7 +206,7 @@ public final class BackendPool: Service, Sendable {
                             self.record(address, .failure)
                             summary = "unreachable"
                         case .deadlineExceeded: summary = "timed out"
-                        case .remote(let status, _): summary = "\(status)"
+                        case .remote(let status, _, _): summary = "\(status)"
                         default: summary = "connection error"
                         }
                         self.logger.debug("instance not ready", metadata: ["address": "\(address)", "error": "\(error)"])

@@ -82,7 +82,7 @@ public final class WireConnection: Sendable {
     /// Sends one request and waits for its answer.
     ///
     /// - Returns: the answer's payload.
-    /// - Throws: ``WireError/remote(status:message:)`` for an error answer, ``WireError/deadlineExceeded``,
+    /// - Throws: ``WireError/remote(status:message:metadata:)`` for an error answer, ``WireError/deadlineExceeded``,
     ///   ``WireError/connectionClosed`` when the connection dies with the request in flight.
     public func request(
         _ operation: WireOperation,
@@ -112,7 +112,7 @@ public final class WireConnection: Sendable {
         let frame = try await promise.futureResult.get()
         guard frame.header.kind == .error else { return frame.payload }
         let reply = (try? WirePayload.decode(WireErrorReply.self, from: frame.payload)) ?? WireErrorReply()
-        throw WireError.remote(status: WireStatus(rawValue: frame.header.code), message: reply.message)
+        throw WireError.remote(status: WireStatus(rawValue: frame.header.code), message: reply.message, metadata: reply.metadata)
     }
 
     /// Sends a protobuf request and decodes the protobuf answer.

@@ -23,7 +23,7 @@ extension WireError: WireErrorConvertible {
         switch self {
         case .malformedPayload: .malformedPayload
         case .deadlineExceeded: .deadlineExceeded
-        case .remote(let status, _): status
+        case .remote(let status, _, _): status
         case .frameTooLarge, .frameTooShort, .malformedHeader, .unsupportedVersion, .truncatedFrame: .malformedFrame
         case .connectionFailed, .connectionClosed, .tooManyInFlight, .noHealthyEndpoint: .dependencyUnavailable
         }
@@ -31,8 +31,13 @@ extension WireError: WireErrorConvertible {
 
     public var wireMessage: String {
         switch self {
-        case .remote(_, let message): message
+        case .remote(_, let message, _): message
         default: self.description
         }
+    }
+
+    public var wireMetadata: [String: String] {
+        if case .remote(_, _, let metadata) = self { return metadata }
+        return [:]
     }
 }

@@ -31,14 +31,26 @@ public func buildApplication(
     )
     let registrar = RouteRegistrar(router: router, table: routes)
     HealthRoutes(backends: backends).register(in: registrar)
+    let identity = backends.identityClient
+    let token = backends.tokenClient
+    let limits = RateLimits(configuration: configuration.rateLimits, token: token)
+    let audit = AuditReporter(identity: identity, logger: logger)
+    let revocations = RevocationRetrier(token: token, logger: logger)
+    let sessions = Sessions(identity: identity, token: token, limits: limits, audit: audit, revocations: revocations)
+    let authenticator = Authenticator(identity: identity, token: token, limits: limits, locations: configuration.tokenLocations)
     AuthRoutes(
-        identity: backends.identityClient,
-        token: backends.tokenClient,
+        identity: identity,
+        sessions: sessions,
+        authenticator: authenticator,
         cookie: configuration.refreshCookie,
-        limits: RateLimits(configuration: configuration.rateLimits, token: backends.tokenClient),
+        limits: limits,
         locations: configuration.tokenLocations
     )
     .register(in: registrar)
+    OAuthRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
+    ProfileRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
+    APIKeyRoutes(identity: identity, authenticator: authenticator, limits: limits).register(in: registrar)
+    AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     return Application(
         router: router,
         server: .http1(
@@ -52,7 +64,7 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
         ),
-        services: backends.services,
+        services: backends.services + [audit, revocations],
         onServerRunning: onServerRunning,
         logger: logger
     )

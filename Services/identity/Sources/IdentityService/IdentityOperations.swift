@@ -4,12 +4,18 @@ public import ServiceSupport
 public import WireProtocol
 public import WireTransport
 
-/// The identity service's operations: register, verify credentials, get a user.
+/// The identity service's operations: register, verify credentials and get a user here; the
+/// account, admin and API-key operations in the extensions beside this file.
 ///
 /// Each handler validates first (cheap checks before any hashing), then touches PostgreSQL
-/// through the ``UserStore`` and runs Argon2 on the hashing pool.
+/// through the stores and runs Argon2 on the hashing pool.
 public struct IdentityOperations: Sendable {
     public let users: any UserStore
+    public let apiKeys: any APIKeyStore
+    /// The key of the API keys' HMAC (`API_KEY_SECRET`).
+    let apiKeySecret: [UInt8]
+    /// Where security events go; `nil` in tests that do not look at them.
+    public let audit: AuditLog?
     public let hasher: any PasswordHasher
     public let hashingPool: BlockingPool
     public let rules: RegistrationRules
@@ -22,6 +28,9 @@ public struct IdentityOperations: Sendable {
 
     public init(
         users: any UserStore,
+        apiKeys: any APIKeyStore,
+        apiKeySecret: String,
+        audit: AuditLog? = nil,
         hasher: any PasswordHasher,
         hashingPool: BlockingPool,
         rules: RegistrationRules,
@@ -29,6 +38,9 @@ public struct IdentityOperations: Sendable {
         now: @escaping @Sendable () -> Double = IdentityOperations.wallClock
     ) throws {
         self.users = users
+        self.apiKeys = apiKeys
+        self.apiKeySecret = Array(apiKeySecret.utf8)
+        self.audit = audit
         self.hasher = hasher
         self.hashingPool = hashingPool
         self.rules = rules
@@ -46,16 +58,16 @@ public struct IdentityOperations: Sendable {
             try await self.verifyCredentials(request, context)
         }
         dispatcher.on(.getUser) { (request: WireGetUserRequest, _) in try await self.getUser(request) }
+        self.registerAccountOperations(in: &dispatcher)
+        self.registerAdminOperations(in: &dispatcher)
+        self.registerAPIKeyOperations(in: &dispatcher)
     }
 
     func register(_ request: WireRegisterRequest, _ context: WireRequest) async throws -> WireUser {
         try self.rules.checkUsername(request.username)
         let email = try self.rules.normalizedEmail(request.email)
         try self.rules.checkPassword(request.password)
-        let fullName = request.hasFullName ? request.fullName.trimmingCharacters(in: " \t\r\n") : nil
-        if let fullName, fullName.count > 100 {
-            throw IdentityError.invalidField(field: "full_name", reason: "must be at most 100 characters")
-        }
+        let fullName = request.hasFullName ? try self.rules.normalizedFullName(request.fullName) : nil
         let password = request.password
         let hash = try await self.hashing { try self.hasher.hash(password) }
         let user = try await self.users.create(
@@ -76,12 +88,13 @@ public struct IdentityOperations: Sendable {
         try context.checkDeadline()
         let matches = try await self.hashing { self.hasher.verify(password, against: storedHash) }
         guard let user, user.canLogIn else {
-            context.logger.info("login refused", metadata: ["reason": "\(user == nil ? "unknown user" : "inactive")"])
+            let reason = user == nil ? "unknown user" : "inactive"
+            self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": reason])
             throw IdentityError.invalidCredentials
         }
         let now = self.now()
         if self.lockout.isLocked(until: user.lockedUntil, now: now) {
-            context.logger.info("login refused", metadata: ["reason": "locked", "user_id": "\(user.id)"])
+            self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "locked"])
             throw IdentityError.invalidCredentials
         }
         guard matches else {
@@ -91,7 +104,8 @@ public struct IdentityOperations: Sendable {
                 now: now,
                 lockUntil: self.lockout.lockEnd(from: now)
             )
-            context.logger.info("login failed", metadata: ["user_id": "\(user.id)", "locked": "\(lockedNow)"])
+            self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "wrong password"])
+            if lockedNow { self.record(.accountLocked, user: user, login: login, request.client, context) }
             throw IdentityError.invalidCredentials
         }
         var rehashed: String?
@@ -104,7 +118,7 @@ public struct IdentityOperations: Sendable {
         if user.failedLoginAttempts != 0 || user.lockedUntil != nil || rehashed != nil || !recentlyRecorded {
             try await self.users.recordSuccessfulLogin(id: user.id, now: now, rehashed: rehashed)
         }
-        context.logger.info("login succeeded", metadata: ["user_id": "\(user.id)", "rehashed": "\(rehashed != nil)"])
+        self.record(.loginSuccess, user: user, login: login, request.client, context, detail: rehashed == nil ? [:] : ["rehashed": "true"])
         return user.wire
     }
 
@@ -114,8 +128,34 @@ public struct IdentityOperations: Sendable {
         return user.wire
     }
 
+    /// Records an audit event about `user` (or the attempted `login` when there is no such user).
+    func record(
+        _ kind: AuditEvent.Kind,
+        user: UserRecord?,
+        login: String? = nil,
+        _ client: WireClientInfo,
+        _ context: WireRequest,
+        detail: [String: String] = [:]
+    ) {
+        guard let audit = self.audit else { return }
+        audit.record(
+            AuditEvent(
+                kind,
+                userID: user?.id,
+                username: user?.username ?? login,
+                ip: client.ip,
+                userAgent: client.userAgent,
+                requestID: context.header.requestID,
+                detail: detail
+            )
+        )
+    }
+
+    /// Milliseconds since 1970: the moment from which a user's new tokens are valid.
+    func revocationMoment() -> Int64 { Int64((self.now() * 1000).rounded(.up)) }
+
     /// Runs Argon2 on the hashing pool; a full pool is "overloaded" at once.
-    private func hashing<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
+    func hashing<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         do {
             return try await self.hashingPool.run(work)
         } catch BlockingPoolError.overloaded {
@@ -137,6 +177,7 @@ extension UserRecord {
         user.isActive = self.isActive && !self.isDeleted
         user.isVerified = self.isVerified
         user.createdAt = self.createdAt
+        user.tokensValidAfterMs = self.tokensValidAfterMilliseconds
         return user
     }
 }

@@ -22,6 +22,8 @@ public struct IdentityServer: Sendable {
     public let hashingPool: BlockingPool
     public let postgres: PostgresPool
     public let wireServer: WireServer
+    public let auditLog: AuditLog
+    let startupServices: [any Service]
 
     public init(configuration: IdentityConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -35,13 +37,25 @@ public struct IdentityServer: Sendable {
         )
         let readiness = IdentityReadiness(pool: self.postgres, instance: "identity/\(getpid())")
         var dispatcher = OperationDispatcher(ready: readiness.check)
+        self.auditLog = AuditLog(store: PostgresAuditStore(pool: self.postgres), logger: logger)
+        let users = PostgresUserStore(pool: self.postgres)
+        let hasher = Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2)
         let operations = try IdentityOperations(
-            users: PostgresUserStore(pool: self.postgres),
-            hasher: Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2),
+            users: users,
+            apiKeys: PostgresAPIKeyStore(pool: self.postgres),
+            apiKeySecret: configuration.apiKeySecret,
+            audit: self.auditLog,
+            hasher: hasher,
             hashingPool: self.hashingPool,
             rules: configuration.registration,
             lockout: configuration.lockout
         )
+        if let admin = configuration.bootstrapAdmin {
+            let bootstrap = SuperuserBootstrap(users: users, hasher: hasher, hashingPool: self.hashingPool, rules: configuration.registration)
+            self.startupServices = [AdminBootstrapService(bootstrap: bootstrap, admin: admin, logger: logger)]
+        } else {
+            self.startupServices = []
+        }
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(
             configuration: .init(address: configuration.socket, maximumFrameLength: configuration.maximumFrameLength),
@@ -50,6 +64,7 @@ public struct IdentityServer: Sendable {
         )
     }
 
-    /// The services to run, in dependency order.
-    public var services: [any Service] { [self.blockingPool, self.hashingPool, self.wireServer] }
+    /// The services to run, in dependency order (shutdown runs backwards: the server stops
+    /// taking work, then the audit log writes what is queued, then the pools stop).
+    public var services: [any Service] { [self.blockingPool, self.hashingPool, self.auditLog] + self.startupServices + [self.wireServer] }
 }

@@ -19,7 +19,7 @@ struct CreateSuperuser: AsyncParsableCommand {
     var passwordFile: String?
 
     func run() async throws {
-        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0) }
+        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0, serving: false) }
         let password: String
         if let passwordFile = self.passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
@@ -33,6 +33,7 @@ struct CreateSuperuser: AsyncParsableCommand {
         let bootstrap = SuperuserBootstrap(
             users: PostgresUserStore(pool: pool),
             hasher: Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2),
+            hashingPool: BlockingPool(threads: 1, maximumPending: 1),
             rules: configuration.registration
         )
         do {

@@ -7,7 +7,7 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing, then exit.")
 
     func run() async throws {
-        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0) }
+        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0, serving: false) }
         let pool = PostgresPool.forCommand(configuration, logger: logger)
         do {
             let applied = try await MigrationRunner(pool: pool, logger: logger).run()

@@ -48,6 +48,7 @@ public struct TokenOperations: Sendable {
         dispatcher.on(.verifyAccessToken) { (request: WireVerifyAccessTokenRequest, context) in try await self.verify(request, context) }
         dispatcher.on(.checkRateLimit) { (request: WireRateLimitRequest, _) in try await self.checkRateLimit(request) }
         dispatcher.on(.revokeSession) { (request: WireRevokeSessionRequest, context) in try await self.revoke(request, context) }
+        dispatcher.on(.revokeUser) { (request: WireRevokeUserRequest, context) in try await self.revokeUser(request, context) }
     }
 
     public func issue(_ request: WireIssueTokensRequest) async throws -> WireTokenPair {
@@ -73,7 +74,7 @@ public struct TokenOperations: Sendable {
             return try await self.pair(for: grant, refresh: next, now: now)
         case .reused(let userID):
             context.logger.warning("refresh token reuse: session revoked", metadata: ["user_id": "\(userID)"])
-            throw TokenError.refreshReused
+            throw TokenError.refreshReused(userID: userID)
         case .invalid:
             throw TokenError.invalidRefreshToken
         }
@@ -131,17 +132,37 @@ public struct TokenOperations: Sendable {
 
     func revoke(_ request: WireRevokeSessionRequest, _ context: WireRequest) async throws -> WireRevokeSessionReply {
         var reply = WireRevokeSessionReply()
-        if let token = RefreshToken(parsing: request.refreshToken) {
+        let token = RefreshToken(parsing: request.refreshToken)
+        if request.userID != 0 && token?.userID != request.userID {
+            return reply
+        }
+        if let token {
             reply.familyRevoked = try await self.store.revokeFamily(of: token)
+            if reply.familyRevoked { reply.userID = token.userID }
+        }
+        if request.userID != 0 && !reply.familyRevoked {
+            return reply
         }
         if !request.accessToken.isEmpty {
             let now = self.now()
             if let claims = try? await self.verifier.verifiedStateless(request.accessToken, now: now), let userID = Int64(claims.sub) {
                 try await self.store.denyAccessToken(jti: claims.jti, userID: userID, expiresAt: Double(claims.exp), now: now)
                 reply.accessTokenDenied = true
+                reply.userID = userID
             }
         }
         context.logger.info("session revoked", metadata: ["family": "\(reply.familyRevoked)", "access": "\(reply.accessTokenDenied)"])
+        return reply
+    }
+
+    /// Ends every session of the user and kills every access token issued until now (password
+    /// change, role change, deactivation).
+    func revokeUser(_ request: WireRevokeUserRequest, _ context: WireRequest) async throws -> WireRevokeUserReply {
+        guard request.userID > 0 else { throw TokenError.invalidArgument }
+        let lifetime = max(self.accessLifetime, self.refreshLifetime) + 60
+        var reply = WireRevokeUserReply()
+        reply.familiesRevoked = Int32(clamping: try await self.store.revokeAll(userID: request.userID, now: self.now(), lifetime: lifetime))
+        context.logger.info("all sessions revoked", metadata: ["user_id": "\(request.userID)", "families": "\(reply.familiesRevoked)"])
         return reply
     }
 
@@ -177,6 +198,7 @@ public struct TokenOperations: Sendable {
         wire.scope = claims.scope
         wire.jti = claims.jti
         wire.issuedAt = Int64(claims.iat)
+        wire.issuedAtMs = Int64((claims.iat * 1000).rounded(.down))
         wire.expiresAt = Int64(claims.exp)
         return wire
     }

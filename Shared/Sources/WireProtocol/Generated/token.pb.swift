@@ -241,6 +241,9 @@ public nonisolated struct WireAccessClaims: Sendable {
   /// Clears the value of `rateLimit`. Subsequent reads from it will return its default value.
   public mutating func clearRateLimit() {self._rateLimit = nil}
 
+  /// `iat` in milliseconds, to compare with a user's tokens_valid_after_ms.
+  public var issuedAtMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -258,6 +261,10 @@ public nonisolated struct WireRevokeSessionRequest: Sendable {
 
   public var accessToken: String = String()
 
+  /// When set (seed 001's logout), the refresh token must be a live one of this user, or
+  /// nothing is revoked and the reply says so.
+  public var userID: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -271,6 +278,34 @@ public nonisolated struct WireRevokeSessionReply: Sendable {
   public var familyRevoked: Bool = false
 
   public var accessTokenDenied: Bool = false
+
+  /// Whose session it was (0 when neither token was valid).
+  public var userID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// revokeUser (205): every session and every access token of the user issued until now.
+public nonisolated struct WireRevokeUserRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var userID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireRevokeUserReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var familiesRevoked: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -665,7 +700,7 @@ nonisolated extension WireRateLimitReply: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccessClaims"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -681,6 +716,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.issuedAt) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresAt) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
       default: break
       }
     }
@@ -715,6 +751,9 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
     try { if let v = self._rateLimit {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    if self.issuedAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.issuedAtMs, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -727,6 +766,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.issuedAt != rhs.issuedAt {return false}
     if lhs.expiresAt != rhs.expiresAt {return false}
     if lhs._rateLimit != rhs._rateLimit {return false}
+    if lhs.issuedAtMs != rhs.issuedAtMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -734,7 +774,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RevokeSessionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}refresh_token\0\u{3}access_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}refresh_token\0\u{3}access_token\0\u{3}user_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -744,6 +784,7 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.refreshToken) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.accessToken) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       default: break
       }
     }
@@ -756,12 +797,16 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
     if !self.accessToken.isEmpty {
       try visitor.visitSingularStringField(value: self.accessToken, fieldNumber: 2)
     }
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireRevokeSessionRequest, rhs: WireRevokeSessionRequest) -> Bool {
     if lhs.refreshToken != rhs.refreshToken {return false}
     if lhs.accessToken != rhs.accessToken {return false}
+    if lhs.userID != rhs.userID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -769,7 +814,7 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RevokeSessionReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}family_revoked\0\u{3}access_token_denied\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}family_revoked\0\u{3}access_token_denied\0\u{3}user_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -779,6 +824,7 @@ nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.familyRevoked) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.accessTokenDenied) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       default: break
       }
     }
@@ -791,12 +837,76 @@ nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtob
     if self.accessTokenDenied != false {
       try visitor.visitSingularBoolField(value: self.accessTokenDenied, fieldNumber: 2)
     }
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireRevokeSessionReply, rhs: WireRevokeSessionReply) -> Bool {
     if lhs.familyRevoked != rhs.familyRevoked {return false}
     if lhs.accessTokenDenied != rhs.accessTokenDenied {return false}
+    if lhs.userID != rhs.userID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireRevokeUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeUserRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireRevokeUserRequest, rhs: WireRevokeUserRequest) -> Bool {
+    if lhs.userID != rhs.userID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireRevokeUserReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RevokeUserReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}families_revoked\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.familiesRevoked) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.familiesRevoked != 0 {
+      try visitor.visitSingularInt32Field(value: self.familiesRevoked, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireRevokeUserReply, rhs: WireRevokeUserReply) -> Bool {
+    if lhs.familiesRevoked != rhs.familiesRevoked {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

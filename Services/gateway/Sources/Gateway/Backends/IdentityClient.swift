@@ -23,4 +23,49 @@ public struct IdentityClient: Sendable {
         request.id = id
         return try await self.pool.request(.getUser, request, as: WireUser.self, requestID: requestID, idempotent: true)
     }
+
+    public func changePassword(_ request: WireChangePasswordRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.changePassword, request, as: WireUser.self, requestID: requestID)
+    }
+
+    public func updateProfile(_ request: WireUpdateProfileRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.updateProfile, request, as: WireUser.self, requestID: requestID)
+    }
+
+    public func deactivateAccount(_ request: WireDeactivateAccountRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.deactivateAccount, request, as: WireUser.self, requestID: requestID)
+    }
+
+    public func listUsers(skip: Int64, limit: Int32, requestID: String) async throws -> WireUserList {
+        var request = WireListUsersRequest()
+        request.skip = skip
+        request.limit = limit
+        return try await self.pool.request(.listUsers, request, as: WireUserList.self, requestID: requestID, idempotent: true)
+    }
+
+    public func changeRole(_ request: WireChangeRoleRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.changeRole, request, as: WireUser.self, requestID: requestID)
+    }
+
+    public func dashboard(requestID: String) async throws -> WireDashboardReply {
+        try await self.pool.request(.dashboard, WireEmpty(), as: WireDashboardReply.self, requestID: requestID, idempotent: true)
+    }
+
+    public func createAPIKey(_ request: WireCreateApiKeyRequest, requestID: String) async throws -> WireCreatedApiKey {
+        try await self.pool.request(.createAPIKey, request, as: WireCreatedApiKey.self, requestID: requestID)
+    }
+
+    public func revokeAPIKeys(_ request: WireRevokeApiKeysRequest, requestID: String) async throws -> WireRevokeApiKeysReply {
+        try await self.pool.request(.revokeAPIKeys, request, as: WireRevokeApiKeysReply.self, requestID: requestID, idempotent: true)
+    }
+
+    public func authenticateAPIKey(_ key: String, requestID: String) async throws -> WireApiKeyPrincipal {
+        var request = WireAuthenticateApiKeyRequest()
+        request.apiKey = key
+        return try await self.pool.request(.authenticateAPIKey, request, as: WireApiKeyPrincipal.self, requestID: requestID, idempotent: true)
+    }
+
+    public func recordAudit(_ event: WireAuditEventRecord, requestID: String) async throws {
+        _ = try await self.pool.request(.recordAudit, event, as: WireEmpty.self, requestID: requestID)
+    }
 }

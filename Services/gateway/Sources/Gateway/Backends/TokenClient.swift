@@ -35,4 +35,10 @@ public struct TokenClient: Sendable {
     public func revoke(_ request: WireRevokeSessionRequest, requestID: String) async throws -> WireRevokeSessionReply {
         try await self.pool.request(.revokeSession, request, as: WireRevokeSessionReply.self, requestID: requestID, idempotent: true)
     }
+
+    public func revokeUser(id: Int64, requestID: String) async throws -> WireRevokeUserReply {
+        var request = WireRevokeUserRequest()
+        request.userID = id
+        return try await self.pool.request(.revokeUser, request, as: WireRevokeUserReply.self, requestID: requestID, idempotent: true)
+    }
 }

@@ -10,7 +10,7 @@ extension APIError {
             return APIError(.badGateway, "Bad Gateway")
         }
         switch wireError {
-        case .remote(let status, let message):
+        case .remote(let status, let message, _):
             return Self.from(status: status, message: message, service: service)
         case .deadlineExceeded:
             return APIError(.gatewayTimeout, "\(service) service timed out")
@@ -26,6 +26,7 @@ extension APIError {
         switch status {
         case .invalidArgument: APIError(.unprocessableContent, message)
         case .conflict: APIError(.conflict, message)
+        case .failedPrecondition: APIError(.badRequest, message)
         case .notFound: APIError(.notFound, message)
         case .invalidCredentials: APIError(.unauthorized, message, headers: bearerChallenge(error: nil))
         case .invalidToken, .tokenReused, .accountInactive:

@@ -79,6 +79,14 @@ struct RateLimits: Sendable {
         headers[.rateLimitReset] = String(max(0, Int(decision.resetSeconds.rounded(.up))))
     }
 
+    /// Who is asking, for lockout, audit and session lists.
+    func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
+        var client = WireClientInfo()
+        client.ip = self.clientAddress(request, context)
+        client.userAgent = String((request.headers[.userAgent] ?? "").prefix(256))
+        return client
+    }
+
     /// The client's address: the socket's, or the last hop before our trusted proxies.
     func clientAddress(_ request: Request, _ context: GatewayRequestContext) -> String {
         let peer = context.remoteAddress ?? "unknown"

@@ -9,10 +9,27 @@ import NIOCore
 struct RequestFields: Sendable {
     private var values: [String: String]
     private var nulls: Set<String>
+    /// Fields a route reads as lists of strings or as whole numbers (see `json(_:context:typed:)`).
+    private var lists: [String: [String]] = [:]
+    private var integers: [String: Int] = [:]
 
     init(values: [String: String], nulls: Set<String> = []) {
         self.values = values
         self.nulls = nulls
+    }
+
+    /// A list of strings: a JSON array, or one space-separated string (OAuth2's `scope` form).
+    func stringList(_ name: String) -> [String]? {
+        if let list = self.lists[name] { return list }
+        return self.values[name].map { $0.split(separator: " ").map(String.init) }
+    }
+
+    /// A whole number: a JSON integer, or a string of digits.
+    func integer(_ name: String) throws -> Int? {
+        if let value = self.integers[name] { return value }
+        guard let text = self.values[name] else { return nil }
+        guard let value = Int(text) else { throw APIError(.unprocessableContent, "\(name): must be a whole number") }
+        return value
     }
 
     /// A required non-empty string.
@@ -26,8 +43,15 @@ struct RequestFields: Sendable {
     /// An optional string; `nil` when absent or null.
     func optional(_ name: String) -> String? { self.values[name] }
 
-    /// Reads a JSON object body.
-    static func json(_ request: Request, context: GatewayRequestContext) async throws -> RequestFields {
+    /// What a field of a JSON body may be besides a string or null.
+    enum FieldType: Sendable {
+        case stringList
+        case integer
+    }
+
+    /// Reads a JSON object body. Its fields must be strings or null, except those in `typed`,
+    /// which may also be what `typed` says.
+    static func json(_ request: Request, context: GatewayRequestContext, typed: [String: FieldType] = [:]) async throws -> RequestFields {
         if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json")
         }
@@ -53,21 +77,31 @@ struct RequestFields: Sendable {
         guard let dictionary = object as? [String: Any] else {
             throw APIError(.unprocessableContent, "body: a JSON object is required")
         }
-        var values: [String: String] = [:]
-        var nulls: Set<String> = []
+        var fields = RequestFields(values: [:])
         for (key, value) in dictionary {
             switch value {
             case let text as String:
                 guard !text.utf8.contains(0) else { throw APIError(.unprocessableContent, "\(key): must not contain NUL") }
-                values[key] = text
+                fields.values[key] = text
             case is NSNull:
-                nulls.insert(key)
+                fields.nulls.insert(key)
+            case let list as [Any] where typed[key] == .stringList:
+                guard list.count <= 64, let strings = list as? [String], strings.allSatisfy({ !$0.utf8.contains(0) }) else {
+                    throw APIError(.unprocessableContent, "\(key): must be a list of strings")
+                }
+                fields.lists[key] = strings
+            case let number as NSNumber where typed[key] == .integer:
+                // JSONSerialization reads true as a number too; only a real integer passes.
+                guard String(cString: number.objCType) != "c", let integer = Int(exactly: number.doubleValue) else {
+                    throw APIError(.unprocessableContent, "\(key): must be a whole number")
+                }
+                fields.integers[key] = integer
             default:
                 // Numbers, booleans, arrays and objects are not strings: refuse rather than coerce.
                 throw APIError(.unprocessableContent, "\(key): must be a string")
             }
         }
-        return RequestFields(values: values, nulls: nulls)
+        return fields
     }
 
     /// Reads an `application/x-www-form-urlencoded` body.

@@ -1,3 +1,4 @@
+import AccessControl
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -7,7 +8,8 @@ import WireProtocol
 /// refresh rotation, logout, about_me.
 struct AuthRoutes {
     let identity: IdentityClient
-    let token: TokenClient
+    let sessions: Sessions
+    let authenticator: Authenticator
     let cookie: RefreshCookie
     let limits: RateLimits
     let locations: TokenLocations
@@ -38,7 +40,7 @@ struct AuthRoutes {
             context: context
         )
         let user = try await RateLimits.reporting(decision) {
-            try await Self.call("identity") { try await self.identity.register(message, requestID: context.requestID) }
+            try await BackendCall.run("identity") { try await self.identity.register(message, requestID: context.requestID) }
         }
         var headers = HTTPFields()
         RateLimits.apply(decision, to: &headers)
@@ -49,30 +51,13 @@ struct AuthRoutes {
     /// the body, the refresh token in the cookie.
     func login(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let fields = try await RequestFields.formOrJSON(request, context: context)
-        var credentials = WireVerifyCredentialsRequest()
-        credentials.login = try fields.require("username")
-        credentials.password = try fields.require("password")
-        credentials.client = self.client(request, context)
-        // Per IP (one address cannot spray many accounts) and per account (many addresses
-        // cannot hammer one), before any password is hashed.
-        let decision = try await self.limits.check(
-            [
-                self.limits.rule("login:ip:\(credentials.client.ip)", self.limits.configuration.login),
-                self.limits.rule("login:account:\(credentials.login.lowercased().prefix(320))", self.limits.configuration.login),
-            ],
-            failClosed: true,
+        let (pair, decision) = try await self.sessions.logIn(
+            login: try fields.require("username"),
+            password: try fields.require("password"),
+            requestedScopes: [],
+            client: self.client(request, context),
             context: context
         )
-        let user = try await RateLimits.reporting(decision) {
-            try await Self.call("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
-        }
-
-        var issue = WireIssueTokensRequest()
-        issue.userID = user.id
-        issue.username = user.username
-        issue.role = user.role
-        issue.client = credentials.client
-        let pair = try await Self.call("token") { try await self.token.issue(issue, requestID: context.requestID) }
         return self.tokenResponse(pair, rateLimit: decision)
     }
 
@@ -81,16 +66,8 @@ struct AuthRoutes {
         guard let presented = Credentials.cookie(self.cookie.name, in: request), !presented.isEmpty else {
             throw APIError(.unauthorized, "Refresh token missing", headers: APIError.bearerChallenge(error: nil))
         }
-        var rotation = WireRefreshTokensRequest()
-        rotation.refreshToken = presented
-        rotation.client = self.client(request, context)
-        let decision = try await self.limits.check(
-            [self.limits.rule("default:ip:\(rotation.client.ip)", self.limits.configuration.standard)],
-            failClosed: false,
-            context: context
-        )
         do {
-            let pair = try await Self.call("token") { try await self.token.refresh(rotation, requestID: context.requestID) }
+            let (pair, decision) = try await self.sessions.rotate(presented, client: self.client(request, context), context: context)
             return self.tokenResponse(pair, rateLimit: decision)
         } catch var error as APIError where error.status == .unauthorized {
             // A dead refresh token is of no use to the browser: drop it.
@@ -117,7 +94,12 @@ struct AuthRoutes {
             context: context
         )
         if !revoke.refreshToken.isEmpty || !revoke.accessToken.isEmpty {
-            _ = try await Self.call("token") { try await self.token.revoke(revoke, requestID: context.requestID) }
+            _ = try await self.sessions.end(
+                refreshToken: revoke.refreshToken,
+                accessToken: revoke.accessToken,
+                client: self.client(request, context),
+                context: context
+            )
         }
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: self.cookie.clearing))
@@ -130,29 +112,13 @@ struct AuthRoutes {
         return JSONBody.response(.ok, ByteBuffer(string: #"{"detail":"Successfully logged out"}"#), headers: headers)
     }
 
-    /// Bearer → the current user, fresh from identity (so an inactive or deleted user is refused).
+    /// Bearer (or `X-API-Key`) → the current user, fresh from identity (so an inactive or
+    /// deleted user is refused).
     func aboutMe(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let (user, decision) = try await self.currentUser(request, context)
+        let caller = try await self.authenticator.principal(request, context, acceptingAPIKey: true, requiring: [.scope(Scope.profileRead)])
         var headers = HTTPFields()
-        RateLimits.apply(decision, to: &headers)
-        return JSONBody.response(.ok, UserJSON.body(user), headers: headers)
-    }
-
-    /// The user behind the request's bearer token, counted against the user's rate limit in the
-    /// same round trip as the token check.
-    func currentUser(_ request: Request, _ context: GatewayRequestContext) async throws -> (WireUser, WireRateLimitDecision?) {
-        let accessToken = try Credentials.accessToken(request, locations: self.locations)
-        let claims = try await Self.call("token") {
-            try await self.token.verify(accessToken: accessToken, limit: self.limits.userLimit, requestID: context.requestID)
-        }
-        let decision = claims.hasRateLimit ? claims.rateLimit : nil
-        if let decision, !decision.allowed { throw RateLimits.tooMany(decision) }
-        do {
-            let user = try await Self.call("identity") { try await self.identity.user(id: claims.userID, requestID: context.requestID) }
-            return (user, decision)
-        } catch let error as APIError where error.status == .notFound || error.status == .unauthorized {
-            throw APIError(.unauthorized, "Could not validate credentials", headers: APIError.bearerChallenge(error: "invalid_token"))
-        }
+        RateLimits.apply(caller.rateLimit, to: &headers)
+        return JSONBody.response(.ok, UserJSON.body(caller.user), headers: headers)
     }
 
     private func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?) -> Response {
@@ -192,20 +158,6 @@ struct AuthRoutes {
     }
 
     func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
-        var client = WireClientInfo()
-        client.ip = self.limits.clientAddress(request, context)
-        client.userAgent = String((request.headers[.userAgent] ?? "").prefix(256))
-        return client
-    }
-
-    /// Runs a backend call, turning its failure into the one HTTP mapping.
-    static func call<Result>(_ service: String, _ body: () async throws -> Result) async throws -> Result {
-        do {
-            return try await body()
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw APIError.from(backendError: error, service: service)
-        }
+        self.limits.client(request, context)
     }
 }

@@ -29,8 +29,24 @@ public struct IdentityConfiguration: Sendable {
     public var registration: RegistrationRules
     /// The largest frame between processes (`MAX_FRAME_BYTES`).
     public var maximumFrameLength: Int
+    /// The key of the API keys' HMAC (`API_KEY_SECRET` or `API_KEY_SECRET_FILE`, at least 32
+    /// characters). Changing it invalidates every API key. Empty for the one-shot subcommands,
+    /// which do not need it.
+    public var apiKeySecret: String
+    /// The first super admin, created at start when absent (`BOOTSTRAP_ADMIN_USERNAME`,
+    /// `BOOTSTRAP_ADMIN_EMAIL`, `BOOTSTRAP_ADMIN_PASSWORD` or `BOOTSTRAP_ADMIN_PASSWORD_FILE`:
+    /// all or none).
+    public var bootstrapAdmin: BootstrapAdmin?
 
-    public init(environment: EnvironmentReader, cores: Int = System.coreCount) throws(ConfigurationError) {
+    public struct BootstrapAdmin: Sendable {
+        public var username: String
+        public var email: String
+        public var password: String
+    }
+
+    /// - Parameter serving: whether the configuration is for `identity serve`, which alone needs
+    ///   `API_KEY_SECRET` and reads `BOOTSTRAP_ADMIN_*`.
+    public init(environment: EnvironmentReader, serving: Bool = true, cores: Int = System.coreCount) throws(ConfigurationError) {
         let socketText = environment.string("IDENTITY_SOCKET", default: "/run/auth/identity.sock")
         guard let socket = WireEndpointAddress(parsing: socketText) else {
             throw ConfigurationError(variable: "IDENTITY_SOCKET", reason: "must be a socket path or tcp://host:port")
@@ -74,6 +90,38 @@ public struct IdentityConfiguration: Sendable {
             requireSpecialCharacter: try environment.boolean("PASSWORD_REQUIRE_SPECIAL", default: false)
         )
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
+        self.apiKeySecret = serving ? try environment.secret("API_KEY_SECRET") : ""
+        self.bootstrapAdmin = serving ? try Self.bootstrapAdmin(environment, rules: self.registration) : nil
+    }
+
+    /// All three `BOOTSTRAP_ADMIN_*` values or none; a weak password or a bad name stops the start.
+    static func bootstrapAdmin(_ environment: EnvironmentReader, rules: RegistrationRules) throws(ConfigurationError) -> BootstrapAdmin? {
+        let username = environment.optional("BOOTSTRAP_ADMIN_USERNAME")
+        let email = environment.optional("BOOTSTRAP_ADMIN_EMAIL")
+        let password = try environment.valueOrFile("BOOTSTRAP_ADMIN_PASSWORD")
+        if username == nil && email == nil && password == nil { return nil }
+        guard let username else { throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_USERNAME", reason: "is required with the other BOOTSTRAP_ADMIN_* variables") }
+        guard let email else { throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_EMAIL", reason: "is required with the other BOOTSTRAP_ADMIN_* variables") }
+        guard let password else {
+            throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_PASSWORD", reason: "is required with the other BOOTSTRAP_ADMIN_* variables")
+        }
+        do {
+            try rules.checkUsername(username)
+        } catch {
+            throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_USERNAME", reason: "\(error.wireMessage)")
+        }
+        let normalized: String
+        do {
+            normalized = try rules.normalizedEmail(email)
+        } catch {
+            throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_EMAIL", reason: "\(error.wireMessage)")
+        }
+        do {
+            try rules.checkPassword(password)
+        } catch {
+            throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_PASSWORD", reason: "\(error.wireMessage)")
+        }
+        return BootstrapAdmin(username: username, email: normalized, password: password)
     }
 
     /// Accepts `postgresql://`, `postgres://` and the seed's `postgresql+asyncpg://` forms.

@@ -1,6 +1,6 @@
 internal import CSodium
 
-/// libsodium's Argon2id and random bytes. The only file that imports `CSodium`.
+/// libsodium's Argon2id, HMAC-SHA-256 and random bytes. The only file that imports `CSodium`.
 enum Sodium {
     /// `sodium_init` once per process; safe to call from many threads.
     static let initialized: Bool = sodium_init() >= 0
@@ -34,6 +34,17 @@ enum Sodium {
         var bytes = [UInt8](repeating: 0, count: count)
         randombytes_buf(&bytes, count)
         return bytes
+    }
+
+    /// HMAC-SHA-256 of `message` under `key` (any key length).
+    static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        precondition(Self.initialized, "libsodium failed to initialise")
+        var state = crypto_auth_hmacsha256_state()
+        var output = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha256_BYTES))
+        crypto_auth_hmacsha256_init(&state, key, key.count)
+        crypto_auth_hmacsha256_update(&state, message, UInt64(message.count))
+        crypto_auth_hmacsha256_final(&state, &output)
+        return output
     }
 
     /// Compares in time that depends only on the length, not on where the bytes differ.

@@ -5,7 +5,11 @@ extension IdentityError: WireErrorConvertible {
     public var wireStatus: WireStatus {
         switch self {
         case .invalidField: .invalidArgument
-        case .usernameTaken, .emailTaken: .conflict
+        case .usernameTaken, .emailTaken, .emailInUse, .tooManyAPIKeys: .conflict
+        case .wrongCurrentPassword, .passwordUnchanged, .ownRole: .failedPrecondition
+        case .superAdminNotAssignable, .superAdminImmutable: .permissionDenied
+        case .invalidAPIKey: .invalidCredentials
+        case .noAPIKey: .notFound
         case .invalidCredentials: .invalidCredentials
         case .userNotFound: .notFound
         case .accountInactive: .accountInactive
@@ -20,6 +24,15 @@ extension IdentityError: WireErrorConvertible {
         case .invalidField(let field, let reason): "\(field): \(reason)"
         case .usernameTaken: "Username already registered"
         case .emailTaken: "Email already registered"
+        case .emailInUse: "Email already in use"
+        case .wrongCurrentPassword: "Current password is incorrect"
+        case .passwordUnchanged: "New password must differ from the current password"
+        case .ownRole: "Cannot change your own role"
+        case .superAdminNotAssignable: "SUPER_ADMIN role can only be assigned via database"
+        case .superAdminImmutable: "Cannot modify a SUPER_ADMIN user"
+        case .invalidAPIKey: "Invalid API key"
+        case .noAPIKey: "No API key to revoke"
+        case .tooManyAPIKeys(let limit): "At most \(limit) API keys per user; revoke one first"
         case .invalidCredentials: "Incorrect username or password"
         case .userNotFound: "User not found"
         case .accountInactive: "Inactive user"

@@ -4,6 +4,24 @@ public enum IdentityError: Error, Sendable, Hashable {
     case invalidField(field: String, reason: String)
     case usernameTaken
     case emailTaken
+    /// Another account has the email a profile update asked for.
+    case emailInUse
+    /// The current password given to change it is wrong.
+    case wrongCurrentPassword
+    /// The new password is the current one.
+    case passwordUnchanged
+    /// An admin tried to change their own role.
+    case ownRole
+    /// `super_admin` is granted only from the command line or the database.
+    case superAdminNotAssignable
+    /// A super admin's role cannot be changed through the API.
+    case superAdminImmutable
+    /// The API key is unknown, revoked, expired or malformed.
+    case invalidAPIKey
+    /// The user has no (such) API key to revoke.
+    case noAPIKey
+    /// The user has as many live API keys as allowed.
+    case tooManyAPIKeys(limit: Int)
     /// Wrong username or password, unknown user, inactive, deleted or locked account: one
     /// answer for all so that a caller learns nothing about which.
     case invalidCredentials

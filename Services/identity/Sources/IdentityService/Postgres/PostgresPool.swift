@@ -27,4 +27,14 @@ public final class PostgresPool: Sendable {
             throw error
         }
     }
+
+    /// ``withConnection(_:)`` for identity's stores: an unreachable PostgreSQL becomes
+    /// ``IdentityError/databaseUnavailable`` (the wire's "dependency unavailable", HTTP 503).
+    func run<Result: Sendable>(_ work: @escaping @Sendable (LibPQConnection) throws -> Result) async throws -> Result {
+        do {
+            return try await self.withConnection(work)
+        } catch let error as PostgresError where error.kind == .connectionFailed {
+            throw IdentityError.databaseUnavailable
+        }
+    }
 }

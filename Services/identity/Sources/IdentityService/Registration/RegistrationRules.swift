@@ -44,14 +44,22 @@ public struct RegistrationRules: Sendable {
         return lowered
     }
 
+    /// The full name trimmed; at most 100 characters (seed 001's column).
+    public func normalizedFullName(_ fullName: String) throws(IdentityError) -> String {
+        let trimmed = fullName.trimmingCharacters(in: " \t\r\n")
+        guard trimmed.count <= 100 else { throw .invalidField(field: "full_name", reason: "must be at most 100 characters") }
+        return trimmed
+    }
+
     /// The password policy; the error says what is missing, never the password.
-    public func checkPassword(_ password: String) throws(IdentityError) {
+    /// - Parameter field: the name the client knows the password by.
+    public func checkPassword(_ password: String, field: String = "password") throws(IdentityError) {
         let length = password.count
         guard length >= self.passwordMinimumLength else {
-            throw .invalidField(field: "password", reason: "must be at least \(self.passwordMinimumLength) characters")
+            throw .invalidField(field: field, reason: "must be at least \(self.passwordMinimumLength) characters")
         }
         guard length <= self.passwordMaximumLength else {
-            throw .invalidField(field: "password", reason: "must be at most \(self.passwordMaximumLength) characters")
+            throw .invalidField(field: field, reason: "must be at most \(self.passwordMaximumLength) characters")
         }
         var upper = false
         var lower = false
@@ -63,11 +71,11 @@ public struct RegistrationRules: Sendable {
             else if character.isNumber { digit = true }
             else if !character.isWhitespace { special = true }
         }
-        guard upper else { throw .invalidField(field: "password", reason: "must contain an upper-case letter") }
-        guard lower else { throw .invalidField(field: "password", reason: "must contain a lower-case letter") }
-        guard digit else { throw .invalidField(field: "password", reason: "must contain a digit") }
+        guard upper else { throw .invalidField(field: field, reason: "must contain an upper-case letter") }
+        guard lower else { throw .invalidField(field: field, reason: "must contain a lower-case letter") }
+        guard digit else { throw .invalidField(field: field, reason: "must contain a digit") }
         if self.requireSpecialCharacter && !special {
-            throw .invalidField(field: "password", reason: "must contain a special character")
+            throw .invalidField(field: field, reason: "must contain a special character")
         }
     }
 

@@ -13,7 +13,7 @@ public struct PostgresUserStore: UserStore {
         id, username, email, full_name, password_hash, role, is_active, is_verified, deleted_at IS NOT NULL AS is_deleted,
         failed_login_attempts, extract(epoch FROM locked_until)::float8 AS locked_until,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-        extract(epoch FROM last_login_at)::float8 AS last_login_at
+        extract(epoch FROM last_login_at)::float8 AS last_login_at, token_epoch
         """
 
     static let insert = PreparedStatement(
@@ -61,7 +61,7 @@ public struct PostgresUserStore: UserStore {
 
     /// Loads an exported user as it is (hash untouched); `false` when the id, username or email exists.
     public func importUser(_ user: ImportedUser) async throws -> Bool {
-        try await self.mapped { connection in
+        try await self.pool.run { connection in
             let rows = try connection.query(
                 Self.importUser,
                 [user.id.map(String.init), user.username, user.email, user.fullName, user.passwordHash, user.isActive ? "true" : "false", user.createdAt]
@@ -72,7 +72,7 @@ public struct PostgresUserStore: UserStore {
 
     /// Moves the id sequence past imported ids so new registrations do not collide.
     public func synchronizeIDSequence() async throws {
-        try await self.mapped { connection in _ = try connection.query(Self.syncSequence) }
+        try await self.pool.run { connection in _ = try connection.query(Self.syncSequence) }
     }
 
     public func create(_ user: NewUser) async throws -> UserRecord {
@@ -90,37 +90,115 @@ public struct PostgresUserStore: UserStore {
     }
 
     public func find(login: String) async throws -> UserRecord? {
-        try await self.mapped { try Self.records($0.query(Self.byLogin, [login])).first }
+        try await self.pool.run { try Self.records($0.query(Self.byLogin, [login])).first }
     }
 
     public func find(id: Int64) async throws -> UserRecord? {
-        try await self.mapped { try Self.records($0.query(Self.byID, [String(id)])).first }
+        try await self.pool.run { try Self.records($0.query(Self.byID, [String(id)])).first }
     }
 
     public func recordFailedLogin(id: Int64, maximumAttempts: Int, now: Double, lockUntil: Double) async throws -> Bool {
-        try await self.mapped { connection in
+        try await self.pool.run { connection in
             let rows = try connection.query(Self.failedLogin, [String(id), String(maximumAttempts), String(now), String(lockUntil)])
             return rows.first("locked_now") == "t"
         }
     }
 
     public func recordSuccessfulLogin(id: Int64, now: Double, rehashed: String?) async throws {
-        try await self.mapped { connection in
+        try await self.pool.run { connection in
             _ = try connection.query(Self.successfulLogin, [String(id), String(now), rehashed])
         }
     }
 
-    private func mapped<Result: Sendable>(_ work: @escaping @Sendable (LibPQConnection) throws -> Result) async throws -> Result {
+    static let changePassword = PreparedStatement(
+        name: "users_change_password",
+        sql: """
+            UPDATE users SET password_hash = $2, token_epoch = $3, failed_login_attempts = 0, locked_until = NULL, updated_at = now()
+            WHERE id = $1 AND is_active AND deleted_at IS NULL
+            RETURNING \(columns)
+            """
+    )
+    static let updateProfile = PreparedStatement(
+        name: "users_update_profile",
+        sql: """
+            UPDATE users SET full_name = coalesce($2, full_name), email = coalesce($3, email), updated_at = now()
+            WHERE id = $1 AND is_active AND deleted_at IS NULL
+            RETURNING \(columns)
+            """
+    )
+    // The user's API keys die with the account, in the same statement.
+    static let deactivate = PreparedStatement(
+        name: "users_deactivate",
+        sql: """
+            WITH keys AS (UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
+            UPDATE users SET is_active = false, deleted_at = coalesce(deleted_at, now()), token_epoch = $2, updated_at = now()
+            WHERE id = $1
+            RETURNING \(columns)
+            """
+    )
+    static let list = PreparedStatement(
+        name: "users_list",
+        sql: "SELECT \(columns) FROM users ORDER BY id OFFSET $1 LIMIT $2"
+    )
+    static let changeRole = PreparedStatement(
+        name: "users_change_role",
+        sql: """
+            UPDATE users SET role = $2, token_epoch = $3, updated_at = now()
+            WHERE id = $1 AND role <> 'super_admin'
+            RETURNING \(columns)
+            """
+    )
+    static let statistics = PreparedStatement(
+        name: "users_statistics",
+        sql: """
+            SELECT role, count(*), count(*) FILTER (WHERE is_active AND deleted_at IS NULL) FROM users GROUP BY role
+            """
+    )
+
+    public func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.changePassword, [String(id), hash, String(tokensValidAfterMilliseconds)])).first }
+    }
+
+    public func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord? {
         do {
-            return try await self.pool.withConnection(work)
+            return try await self.pool.withConnection { connection in
+                try Self.records(connection.query(Self.updateProfile, [String(id), fullName, email])).first
+            }
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw IdentityError.emailInUse
         } catch let error as PostgresError where error.kind == .connectionFailed {
             throw IdentityError.databaseUnavailable
         }
     }
 
+    public func deactivate(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.deactivate, [String(id), String(tokensValidAfterMilliseconds)])).first }
+    }
+
+    public func list(skip: Int64, limit: Int) async throws -> [UserRecord] {
+        try await self.pool.run { try Self.records($0.query(Self.list, [String(skip), String(limit)])) }
+    }
+
+    public func changeRole(id: Int64, role: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.changeRole, [String(id), role, String(tokensValidAfterMilliseconds)])).first }
+    }
+
+    public func statistics() async throws -> UserStatistics {
+        try await self.pool.run { connection in
+            var statistics = UserStatistics()
+            for row in try connection.query(Self.statistics).rows where row.count == 3 {
+                guard let role = row[0], let total = row[1].flatMap({ Int64($0) }), let active = row[2].flatMap({ Int64($0) }) else { continue }
+                statistics.byRole[role] = total
+                statistics.total += total
+                statistics.active += active
+            }
+            return statistics
+        }
+    }
+
     static func records(_ rows: PostgresRows) -> [UserRecord] {
         rows.rows.compactMap { row in
-            guard row.count == 13, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
+            guard row.count == 14, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
                 let hash = row[4], let role = row[5], let createdAt = row[11]
             else { return nil }
             return UserRecord(
@@ -136,7 +214,8 @@ public struct PostgresUserStore: UserStore {
                 failedLoginAttempts: row[9].flatMap { Int($0) } ?? 0,
                 lockedUntil: row[10].flatMap { Double($0) },
                 createdAt: createdAt,
-                lastLoginAt: row[12].flatMap { Double($0) }
+                lastLoginAt: row[12].flatMap { Double($0) },
+                tokensValidAfterMilliseconds: row[13].flatMap { Int64($0) } ?? 0
             )
         }
     }

@@ -1,3 +1,5 @@
+public import ServiceSupport
+
 /// Creates the first superuser (seed 002/003's CLI, and `BOOTSTRAP_ADMIN_*` at start).
 public struct SuperuserBootstrap: Sendable {
     public enum Outcome: Sendable, Equatable {
@@ -8,18 +10,18 @@ public struct SuperuserBootstrap: Sendable {
 
     let users: any UserStore
     let hasher: any PasswordHasher
+    let hashingPool: BlockingPool
     let rules: RegistrationRules
 
-    public init(users: any UserStore, hasher: any PasswordHasher, rules: RegistrationRules) {
+    public init(users: any UserStore, hasher: any PasswordHasher, hashingPool: BlockingPool, rules: RegistrationRules) {
         self.users = users
         self.hasher = hasher
+        self.hashingPool = hashingPool
         self.rules = rules
     }
 
     /// Validates like registration, then creates a `super_admin`; idempotent (a second run, or a
     /// second identity instance starting at the same time, finds it and changes nothing).
-    ///
-    /// Blocking (one Argon2 hash): call it from a command or a start-up step, not a request.
     public func create(username: String, email: String, password: String) async throws -> Outcome {
         try self.rules.checkUsername(username)
         let normalized = try self.rules.normalizedEmail(email)
@@ -27,7 +29,7 @@ public struct SuperuserBootstrap: Sendable {
         let byName = try await self.users.find(login: username)
         let byEmail = try await self.users.find(login: normalized)
         if byName != nil || byEmail != nil { return .exists }
-        let hash = try self.hasher.hash(password)
+        let hash = try await self.hashingPool.run { try self.hasher.hash(password) }
         do {
             let user = try await self.users.create(
                 NewUser(username: username, email: normalized, fullName: nil, passwordHash: hash, role: "super_admin")

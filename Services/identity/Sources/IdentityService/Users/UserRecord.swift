@@ -17,6 +17,8 @@ public struct UserRecord: Sendable, Hashable {
     public var createdAt: String
     /// Seconds since 1970 of the last successful login, if any.
     public var lastLoginAt: Double?
+    /// Tokens issued before this time (milliseconds since 1970) are dead; 0 when never set.
+    public var tokensValidAfterMilliseconds: Int64 = 0
 
     /// Whether the account may log in at all (not counting a lock).
     public var canLogIn: Bool { self.isActive && !self.isDeleted }
@@ -37,4 +39,14 @@ public struct NewUser: Sendable, Hashable {
         self.passwordHash = passwordHash
         self.role = role
     }
+}
+
+/// Counts for the admin dashboard.
+public struct UserStatistics: Sendable, Hashable {
+    public var total: Int64 = 0
+    /// Active and not deleted.
+    public var active: Int64 = 0
+    public var byRole: [String: Int64] = [:]
+
+    public init() {}
 }

@@ -16,4 +16,23 @@ public protocol UserStore: Sendable {
 
     /// Clears the failure count after a good password, storing `rehashed` when the hash was upgraded.
     func recordSuccessfulLogin(id: Int64, now: Double, rehashed: String?) async throws
+
+    /// Stores a new password hash and kills every token issued before `tokensValidAfterMilliseconds`;
+    /// `nil` when the user is gone or inactive.
+    func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
+
+    /// Changes the fields that are not `nil`; `nil` when the user is gone or inactive.
+    /// - Throws: ``IdentityError/emailInUse``.
+    func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord?
+
+    /// Soft delete: inactive, deleted time set, tokens and API keys revoked.
+    func deactivate(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
+
+    /// Users by id.
+    func list(skip: Int64, limit: Int) async throws -> [UserRecord]
+
+    /// Sets the role of a user who is not a super admin; `nil` when no such user.
+    func changeRole(id: Int64, role: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
+
+    func statistics() async throws -> UserStatistics
 }

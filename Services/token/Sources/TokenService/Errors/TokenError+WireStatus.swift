@@ -7,6 +7,7 @@ extension TokenError: WireErrorConvertible {
         case .invalidAccessToken, .invalidRefreshToken, .tokenTooLarge: .invalidToken
         case .refreshReused: .tokenReused
         case .storeUnavailable: .dependencyUnavailable
+        case .invalidArgument: .invalidArgument
         }
     }
 
@@ -16,6 +17,13 @@ extension TokenError: WireErrorConvertible {
         case .invalidRefreshToken: "Invalid or expired refresh token"
         case .refreshReused: "Refresh token reuse detected; the session has been revoked"
         case .storeUnavailable: "Token store unavailable"
+        case .invalidArgument: "Invalid request"
         }
+    }
+
+    /// A reused refresh token names its user, so the gateway can audit the theft.
+    public var wireMetadata: [String: String] {
+        if case .refreshReused(let userID) = self { return ["user_id": String(userID)] }
+        return [:]
     }
 }

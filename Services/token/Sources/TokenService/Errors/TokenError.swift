@@ -6,7 +6,9 @@ public enum TokenError: Error, Sendable, Hashable {
     /// The refresh token is unknown, expired, malformed or of a revoked session.
     case invalidRefreshToken
     /// A refresh token that was already used came back: theft. The session is revoked.
-    case refreshReused
+    case refreshReused(userID: Int64)
+    /// A request the operation cannot act on (no user id).
+    case invalidArgument
     /// An access token larger than we ever issue; refused unparsed.
     case tokenTooLarge
     /// Redis is not answering.

@@ -115,8 +115,11 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         }
     }
 
+    // Only a token of the family (current or already used) revokes it: knowing a family id
+    // is not enough.
     static let revoke = RedisScript(
         """
+        if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
         local existed = redis.call('DEL', KEYS[1])
         redis.call('SREM', KEYS[2], ARGV[1])
         return existed
@@ -124,8 +127,37 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     )
 
     public func revokeFamily(of token: RefreshToken) async throws -> Bool {
-        let keys = [self.userKey(token.userID, "fam:\(token.familyID)"), self.userKey(token.userID, "families")]
+        let keys = [
+            self.userKey(token.userID, "fam:\(token.familyID)"),
+            self.userKey(token.userID, "families"),
+            self.userKey(token.userID, "rt:\(token.digest(key: self.hashKey))"),
+        ]
         return try await self.run(Self.revoke, keys: keys, arguments: [token.familyID]).integer == 1
+    }
+
+    /// Deletes every family in the user's set and moves the epoch to now: access tokens issued
+    /// before it fail verification, and a family that escaped the set (none should) fails
+    /// rotation. The epoch outlives every token it could concern.
+    static let revokeAll = RedisScript(
+        """
+        local families = redis.call('SMEMBERS', KEYS[1])
+        local removed = 0
+        for _, family in ipairs(families) do
+          removed = removed + redis.call('DEL', ARGV[3] .. family)
+        end
+        redis.call('DEL', KEYS[1])
+        local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if tonumber(ARGV[1]) > current then
+          redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+        end
+        return removed
+        """
+    )
+
+    public func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int {
+        let keys = [self.userKey(userID, "families"), self.userKey(userID, "epoch")]
+        let reply = try await self.run(Self.revokeAll, keys: keys, arguments: [Self.format(now), String(lifetime), self.userKey(userID, "fam:")])
+        return reply.integer.map(Int.init) ?? 0
     }
 
     public func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws {

@@ -33,8 +33,12 @@ public protocol RefreshTokenStore: Sendable {
     /// Consumes `presented` and makes `next` (same family) current, in one step.
     func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome
 
-    /// Revokes the family of `token`; whether there was one.
+    /// Revokes the family of `token`, if `token` is (or was) one of its tokens; whether there was one.
     func revokeFamily(of token: RefreshToken) async throws -> Bool
+
+    /// Revokes every family of the user and every access token issued before `now`; how many
+    /// families there were.
+    func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int
 
     /// Denies the access token `jti` of `userID` until `expiresAt`.
     func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws

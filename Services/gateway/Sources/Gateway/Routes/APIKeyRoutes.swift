@@ -1,0 +1,89 @@
+import AccessControl
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import WireProtocol
+
+/// Seed 001's API keys: generate (shown once) and revoke.
+struct APIKeyRoutes {
+    let identity: IdentityClient
+    let authenticator: Authenticator
+    let limits: RateLimits
+
+    /// The longest lifetime a key may be given.
+    static let maximumLifetimeDays = 3650
+
+    func register(in routes: RouteRegistrar) {
+        routes.on(.post, "/api/v1/api-keys/generate") { request, context in try await self.generate(request, context) }
+        routes.on(.delete, "/api/v1/api-keys/revoke") { request, context in try await self.revoke(request, context) }
+    }
+
+    /// Bearer only (a key cannot mint keys). Optional JSON `{name?, scopes?, expires_in_days?}`:
+    /// scopes (a list, or one space-separated string) must be ones the caller's role allows;
+    /// none asked means all of them.
+    func generate(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        let fields = try await Self.optionalJSON(request, context)
+        var create = WireCreateApiKeyRequest()
+        create.userID = caller.userID
+        create.client = self.limits.client(request, context)
+        if let name = fields.optional("name") { create.name = name }
+        let allowed = caller.role.allowedScopes
+        if let scopes = fields.stringList("scopes"), !scopes.isEmpty {
+            if let refused = scopes.first(where: { !allowed.contains($0) }) {
+                throw APIError(.forbidden, "Scope not allowed for your role: \(refused.prefix(64))")
+            }
+            create.scopes = allowed.filter(Set(scopes).contains)
+        } else {
+            create.scopes = allowed
+        }
+        if let days = try fields.integer("expires_in_days") {
+            guard (1...Self.maximumLifetimeDays).contains(days) else {
+                throw APIError(.unprocessableContent, "expires_in_days: must be between 1 and \(Self.maximumLifetimeDays)")
+            }
+            create.expiresInSeconds = Int64(days) * 86_400
+        }
+        let created = try await BackendCall.run("identity") { try await self.identity.createAPIKey(create, requestID: context.requestID) }
+        var body = ByteBuffer()
+        body.writeString(#"{"api_key":"#)
+        body.writeJSONString(created.apiKey)
+        body.writeString(#","id":"#)
+        body.writeString(String(created.key.id))
+        body.writeString(#","prefix":"#)
+        body.writeJSONString(created.key.prefix)
+        body.writeString(#","name":"#)
+        if created.key.hasName { body.writeJSONString(created.key.name) } else { body.writeString("null") }
+        body.writeString(#","scopes":["#)
+        for (index, scope) in created.key.scopes.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeJSONString(scope)
+        }
+        body.writeString(#"],"created_at":"#)
+        body.writeJSONString(created.key.createdAt)
+        body.writeString(#","expires_at":"#)
+        if created.key.hasExpiresAt { body.writeJSONString(created.key.expiresAt) } else { body.writeString("null") }
+        body.writeString(#","message":"Store this key securely. It will not be shown again."}"#)
+        return JSONBody.response(.created, body, headers: [.cacheControl: "no-store"])
+    }
+
+    /// With `X-API-Key`: that key. With a bearer token: every key of the user. None → 404.
+    func revoke(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, acceptingAPIKey: true)
+        var revoke = WireRevokeApiKeysRequest()
+        revoke.userID = caller.userID
+        revoke.client = self.limits.client(request, context)
+        if case .apiKey = caller.credential { revoke.apiKey = request.headers[.xAPIKey] ?? "" }
+        let reply = try await BackendCall.run("identity") { try await self.identity.revokeAPIKeys(revoke, requestID: context.requestID) }
+        let noun = reply.revoked == 1 ? "API key" : "\(reply.revoked) API keys"
+        return JSONBody.response(.ok, #"{"detail":"\#(noun) revoked successfully"}"#)
+    }
+
+    /// The body may be empty (no options) or a JSON object.
+    static func optionalJSON(_ request: Request, _ context: GatewayRequestContext) async throws -> RequestFields {
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        if length == 0 || (length == nil && request.headers[.contentType] == nil) {
+            return RequestFields(values: [:])
+        }
+        return try await RequestFields.json(request, context: context, typed: ["scopes": .stringList, "expires_in_days": .integer])
+    }
+}

@@ -1,0 +1,85 @@
+import AccessControl
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import WireProtocol
+
+/// Seed 001's admin routes: list users, change a role, the dashboard.
+struct AdminRoutes {
+    let identity: IdentityClient
+    let sessions: Sessions
+    let authenticator: Authenticator
+    let limits: RateLimits
+
+    static let administrators: [Role] = [.admin, .superAdmin]
+
+    func register(in routes: RouteRegistrar) {
+        routes.on(.get, "/api/v1/admin/users") { request, context in try await self.users(request, context) }
+        routes.on(.put, "/api/v1/admin/users/{id}/role") { request, context in try await self.changeRole(request, context) }
+        routes.on(.get, "/api/v1/admin/dashboard") { request, context in try await self.dashboard(request, context) }
+    }
+
+    /// `?skip=0&limit=100` → the users, by id.
+    func users(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        _ = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
+        let skip = try Self.integer(request.uri.queryParameters["skip"], name: "skip", default: 0, in: 0...Int(Int32.max))
+        let limit = try Self.integer(request.uri.queryParameters["limit"], name: "limit", default: 100, in: 1...1000)
+        let list = try await BackendCall.run("identity") {
+            try await self.identity.listUsers(skip: Int64(skip), limit: Int32(limit), requestID: context.requestID)
+        }
+        var body = ByteBuffer()
+        body.writeString("[")
+        for (index, user) in list.users.enumerated() {
+            if index > 0 { body.writeString(",") }
+            UserJSON.write(user, to: &body)
+        }
+        body.writeString("]")
+        return JSONBody.response(.ok, body)
+    }
+
+    /// `?new_role=` one of the roles. Needs the manage-roles permission; the rules about whose
+    /// role may change are identity's. The user's tokens die with the change.
+    func changeRole(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.manageRoles), .scope(Scope.usersWrite)])
+        guard let idText = context.parameters.get("id"), let userID = Int64(idText), userID > 0 else {
+            throw APIError(.unprocessableContent, "user_id: must be a positive whole number")
+        }
+        guard let newRole = request.uri.queryParameters["new_role"].map(String.init), !newRole.isEmpty else {
+            throw APIError(.unprocessableContent, "new_role: field required")
+        }
+        guard Role(rawValue: newRole) != nil else {
+            throw APIError(.unprocessableContent, "new_role: must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var change = WireChangeRoleRequest()
+        change.actorID = caller.userID
+        change.userID = userID
+        change.newRole = newRole
+        change.client = self.limits.client(request, context)
+        let user = try await BackendCall.run("identity") { try await self.identity.changeRole(change, requestID: context.requestID) }
+        await self.sessions.endAll(userID: userID, context: context)
+        return JSONBody.response(.ok, UserJSON.body(user))
+    }
+
+    /// `{total_users, active_users, inactive_users, users_by_role: {user, moderator, admin, super_admin}}`.
+    func dashboard(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        _ = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
+        let reply = try await BackendCall.run("identity") { try await self.identity.dashboard(requestID: context.requestID) }
+        var body = ByteBuffer()
+        body.writeString(#"{"total_users":\#(reply.totalUsers),"active_users":\#(reply.activeUsers),"#)
+        body.writeString(#""inactive_users":\#(reply.inactiveUsers),"users_by_role":{"#)
+        for (index, role) in Role.allCases.enumerated() {
+            if index > 0 { body.writeString(",") }
+            body.writeString(#""\#(role.rawValue)":\#(reply.usersByRole[role.rawValue] ?? 0)"#)
+        }
+        body.writeString("}}")
+        return JSONBody.response(.ok, body)
+    }
+
+    static func integer(_ text: Substring?, name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError(.unprocessableContent, "\(name): must be a whole number between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
+    }
+}

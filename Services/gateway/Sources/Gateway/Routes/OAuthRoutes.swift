@@ -1,0 +1,116 @@
+import AccessControl
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import WireProtocol
+
+/// Seed 001's API flow, tokens in bodies: the OAuth2 token endpoint, refresh, logout and
+/// change of password. The sessions underneath are the same as seed 000's cookie flow.
+struct OAuthRoutes {
+    let identity: IdentityClient
+    let sessions: Sessions
+    let authenticator: Authenticator
+    let limits: RateLimits
+
+    func register(in routes: RouteRegistrar) {
+        routes.on(.post, "/api/v1/auth/token") { request, context in try await self.token(request, context) }
+        routes.on(.post, "/api/v1/auth/refresh") { request, context in try await self.refresh(request, context) }
+        routes.on(.post, "/api/v1/auth/logout") { request, context in try await self.logout(request, context) }
+        routes.on(.post, "/api/v1/auth/change-password") { request, context in try await self.changePassword(request, context) }
+    }
+
+    /// RFC 6749 form: `grant_type=password` (or none) with `username` (name or email),
+    /// `password` and optional `scope`; or `grant_type=refresh_token` with `refresh_token`.
+    func token(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let fields = try await RequestFields.formOrJSON(request, context: context)
+        let client = self.limits.client(request, context)
+        switch fields.optional("grant_type") ?? "" {
+        case "", "password":
+            let (pair, decision) = try await self.sessions.logIn(
+                login: try fields.require("username"),
+                password: try fields.require("password"),
+                requestedScopes: Scope.parse(fields.optional("scope") ?? ""),
+                client: client,
+                context: context
+            )
+            return Self.tokenResponse(pair, rateLimit: decision)
+        case "refresh_token":
+            let (pair, decision) = try await self.sessions.rotate(try fields.require("refresh_token"), client: client, context: context)
+            return Self.tokenResponse(pair, rateLimit: decision)
+        default:
+            throw APIError(.badRequest, "unsupported_grant_type")
+        }
+    }
+
+    /// JSON `{refresh_token}` → a new pair; the presented token is spent.
+    func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let fields = try await RequestFields.json(request, context: context)
+        let (pair, decision) = try await self.sessions.rotate(
+            try fields.require("refresh_token"),
+            client: self.limits.client(request, context),
+            context: context
+        )
+        return Self.tokenResponse(pair, rateLimit: decision)
+    }
+
+    /// Bearer + JSON `{refresh_token}`: the token's session is revoked and the access token
+    /// denied until it expires. A refresh token that is not the caller's, or not a live one, is 400.
+    func logout(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context)
+        let fields = try await RequestFields.json(request, context: context)
+        let refreshToken = try fields.require("refresh_token")
+        guard let claims = caller.claims else { throw Authenticator.invalidToken }
+        let accessToken = try Credentials.accessToken(request, locations: self.authenticator.locations)
+        let reply = try await self.sessions.end(
+            refreshToken: refreshToken,
+            accessToken: accessToken,
+            ownerID: claims.userID,
+            client: self.limits.client(request, context),
+            context: context
+        )
+        guard reply.familyRevoked else { throw APIError(.badRequest, "Invalid token") }
+        return JSONBody.response(.ok, #"{"detail":"Successfully logged out"}"#, headers: [.cacheControl: "no-store"])
+    }
+
+    /// Bearer + JSON `{current_password, new_password}`. Wrong current password or an unchanged
+    /// one → 400; the policy → 422. Success ends every session and access token of the user.
+    func changePassword(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        let fields = try await RequestFields.json(request, context: context)
+        var change = WireChangePasswordRequest()
+        change.userID = caller.userID
+        change.currentPassword = try fields.require("current_password")
+        change.newPassword = try fields.require("new_password")
+        change.client = self.limits.client(request, context)
+        // Guessing the current password with a stolen access token is a login attempt.
+        let decision = try await self.limits.check(
+            [self.limits.rule("login:account:\(caller.user.username.lowercased())", self.limits.configuration.login)],
+            failClosed: true,
+            context: context
+        )
+        try await RateLimits.reporting(decision) {
+            _ = try await BackendCall.run("identity") { try await self.identity.changePassword(change, requestID: context.requestID) }
+        }
+        await self.sessions.endAll(userID: caller.userID, context: context)
+        return JSONBody.response(.ok, #"{"detail":"Password changed. Please log in again on all devices."}"#)
+    }
+
+    /// `{access_token, refresh_token, token_type, expires_in, scope}`, never cached (RFC 6749 §5.1).
+    static func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?) -> Response {
+        var body = ByteBuffer()
+        body.writeString(#"{"access_token":"#)
+        body.writeJSONString(pair.accessToken)
+        body.writeString(#","refresh_token":"#)
+        body.writeJSONString(pair.refreshToken)
+        body.writeString(#","token_type":"bearer","expires_in":"#)
+        body.writeString(String(pair.expiresIn))
+        body.writeString(#","scope":"#)
+        body.writeJSONString(pair.scope)
+        body.writeString("}")
+        var headers = HTTPFields()
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Pragma")!] = "no-cache"
+        RateLimits.apply(rateLimit, to: &headers)
+        return JSONBody.response(.ok, body, headers: headers)
+    }
+}

@@ -1,0 +1,43 @@
+import AccessControl
+import HTTPTypes
+import Hummingbird
+import WireProtocol
+
+/// Seed 001's profile routes: update and soft-delete the current user (`GET /users/me` is
+/// served with `about_me`).
+struct ProfileRoutes {
+    let identity: IdentityClient
+    let sessions: Sessions
+    let authenticator: Authenticator
+    let limits: RateLimits
+
+    func register(in routes: RouteRegistrar) {
+        routes.on(.put, "/api/v1/users/me") { request, context in try await self.update(request, context) }
+        routes.on(.delete, "/api/v1/users/me") { request, context in try await self.delete(request, context) }
+    }
+
+    /// JSON `{full_name?, email?}`: the fields given change (email taken → 409).
+    func update(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        let fields = try await RequestFields.json(request, context: context)
+        var update = WireUpdateProfileRequest()
+        update.userID = caller.userID
+        if let fullName = fields.optional("full_name") { update.fullName = fullName }
+        if let email = fields.optional("email") { update.email = email }
+        let user = try await BackendCall.run("identity") { try await self.identity.updateProfile(update, requestID: context.requestID) }
+        var headers = HTTPFields()
+        RateLimits.apply(caller.rateLimit, to: &headers)
+        return JSONBody.response(.ok, UserJSON.body(user), headers: headers)
+    }
+
+    /// Soft delete: the account is inactive from now on, every token and API key of it dies.
+    func delete(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        var deactivate = WireDeactivateAccountRequest()
+        deactivate.userID = caller.userID
+        deactivate.client = self.limits.client(request, context)
+        _ = try await BackendCall.run("identity") { try await self.identity.deactivateAccount(deactivate, requestID: context.requestID) }
+        await self.sessions.endAll(userID: caller.userID, context: context)
+        return JSONBody.response(.ok, #"{"detail":"Account deactivated successfully"}"#)
+    }
+}

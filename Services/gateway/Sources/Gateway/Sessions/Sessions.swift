@@ -1,0 +1,99 @@
+import AccessControl
+import Hummingbird
+import Logging
+import WireProtocol
+
+/// The session steps both sets of routes share (seed 000's cookie flow and seed 001's OAuth2
+/// flow): log in, rotate, end one session, end them all. Routes only read and write HTTP.
+struct Sessions: Sendable {
+    let identity: IdentityClient
+    let token: TokenClient
+    let limits: RateLimits
+    let audit: AuditReporter
+    let revocations: RevocationRetrier
+
+    /// Checks the login limits (per IP and per account, before any hashing), the password, then
+    /// starts a session whose access token carries `requestedScopes` as the role allows
+    /// (everything the role allows when none are asked).
+    func logIn(login: String, password: String, requestedScopes: [String], client: WireClientInfo, context: GatewayRequestContext) async throws
+        -> (WireTokenPair, WireRateLimitDecision?)
+    {
+        var credentials = WireVerifyCredentialsRequest()
+        credentials.login = login
+        credentials.password = password
+        credentials.client = client
+        let decision = try await self.limits.check(
+            [
+                self.limits.rule("login:ip:\(client.ip)", self.limits.configuration.login),
+                self.limits.rule("login:account:\(login.lowercased().prefix(320))", self.limits.configuration.login),
+            ],
+            failClosed: true,
+            context: context
+        )
+        let pair = try await RateLimits.reporting(decision) {
+            let user = try await BackendCall.run("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
+            var issue = WireIssueTokensRequest()
+            issue.userID = user.id
+            issue.username = user.username
+            issue.role = user.role
+            issue.scope = Scope.granted(requested: requestedScopes, role: Role(rawValue: user.role) ?? .user).joined(separator: " ")
+            issue.client = client
+            return try await BackendCall.run("token") { try await self.token.issue(issue, requestID: context.requestID) }
+        }
+        return (pair, decision)
+    }
+
+    /// One-time rotation; a reused token revokes its session and is reported to the audit log.
+    func rotate(_ refreshToken: String, client: WireClientInfo, context: GatewayRequestContext) async throws
+        -> (WireTokenPair, WireRateLimitDecision?)
+    {
+        var rotation = WireRefreshTokensRequest()
+        rotation.refreshToken = refreshToken
+        rotation.client = client
+        let decision = try await self.limits.check(
+            [self.limits.rule("default:ip:\(client.ip)", self.limits.configuration.standard)],
+            failClosed: false,
+            context: context
+        )
+        do {
+            let pair = try await self.token.refresh(rotation, requestID: context.requestID)
+            self.audit.report("token_refresh", userID: pair.userID, client: client, requestID: context.requestID)
+            return (pair, decision)
+        } catch WireError.remote(.tokenReused, let message, let metadata) {
+            let userID = metadata["user_id"].flatMap { Int64($0) } ?? 0
+            self.audit.report("token_reuse_detected", userID: userID, client: client, requestID: context.requestID)
+            throw APIError.from(status: .tokenReused, message: message, service: "token")
+        } catch {
+            throw APIError.from(backendError: error, service: "token")
+        }
+    }
+
+    /// Logout: revokes the session of `refreshToken` and denies `accessToken` until it expires.
+    /// With `ownerID`, nothing happens unless `refreshToken` is a live token of that user.
+    func end(refreshToken: String, accessToken: String, ownerID: Int64 = 0, client: WireClientInfo, context: GatewayRequestContext) async throws
+        -> WireRevokeSessionReply
+    {
+        var revoke = WireRevokeSessionRequest()
+        revoke.refreshToken = refreshToken
+        revoke.accessToken = accessToken
+        revoke.userID = ownerID
+        let reply = try await BackendCall.run("token") { try await self.token.revoke(revoke, requestID: context.requestID) }
+        if reply.userID > 0 {
+            self.audit.report("logout", userID: reply.userID, client: client, requestID: context.requestID)
+        }
+        return reply
+    }
+
+    /// Ends every session and access token of the user (after a password change, a role change,
+    /// a deactivation). Identity has already recorded the moment, which the gateway checks on
+    /// every authenticated request; when the token service cannot be reached, the revocation
+    /// is retried in the background so refresh tokens die as soon as Redis is back.
+    func endAll(userID: Int64, context: GatewayRequestContext) async {
+        do {
+            _ = try await self.token.revokeUser(id: userID, requestID: context.requestID)
+        } catch {
+            context.logger.error("sessions not revoked yet: retrying in the background", metadata: ["user_id": "\(userID)", "error": "\(error)"])
+            self.revocations.retry(userID: userID)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+public import Logging
+public import ServiceLifecycle
+import ServiceSupport
+
+/// Where audit events are kept. Production: ``PostgresAuditStore``.
+public protocol AuditStore: Sendable {
+    func insert(_ event: AuditEvent) async throws
+}
+
+/// Records audit events without ever slowing or failing the request that caused them: events
+/// are logged at once and queued (bounded) for a single writer; when the queue is full, or the
+/// store refuses, the event is dropped and counted.
+///
+/// Run it as a service; on shutdown it writes what is queued, then stops.
+public struct AuditLog: Service {
+    private let logger: Logger
+    private let queue: BoundedWorkQueue<AuditEvent>
+
+    /// - Parameter capacity: events waiting to be written before new ones are dropped.
+    public init(store: any AuditStore, capacity: Int = 4096, logger: Logger) {
+        self.logger = logger
+        self.queue = BoundedWorkQueue(name: "audit log", capacity: capacity, logger: logger) { try await store.insert($0) }
+    }
+
+    /// Events lost since start (queue full or store failing).
+    public var dropped: Int { self.queue.dropped }
+
+    /// Logs the event and queues it for the store; never waits.
+    public func record(_ event: AuditEvent) {
+        var metadata: Logger.Metadata = ["event": "\(event.kind.rawValue)", "ip": "\(event.ip)"]
+        if let userID = event.userID { metadata["user_id"] = "\(userID)" }
+        if !event.requestID.isEmpty { metadata["request_id"] = "\(event.requestID)" }
+        for (key, value) in event.detail { metadata["detail.\(key)"] = "\(value)" }
+        self.logger.info("audit", metadata: metadata)
+        self.queue.submit(event)
+    }
+
+    public func run() async throws {
+        try await self.queue.run()
+    }
+}
+
+/// ``AuditStore`` on PostgreSQL.
+public struct PostgresAuditStore: AuditStore {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    // The user id is kept only if it names a user (an id from a token of a user since removed
+    // must not fail the insert).
+    static let insert = PreparedStatement(
+        name: "audit_insert",
+        sql: """
+            INSERT INTO audit_events (event, user_id, username, ip, user_agent, request_id, detail)
+            VALUES ($1, (SELECT id FROM users WHERE id = $2::bigint), $3, $4, $5, $6, $7::jsonb)
+            """
+    )
+
+    public func insert(_ event: AuditEvent) async throws {
+        let parameters: [String?] = [
+            event.kind.rawValue, event.userID.map(String.init), event.username, event.ip, event.userAgent, event.requestID,
+            event.detailJSON,
+        ]
+        try await self.pool.run { _ = try $0.query(Self.insert, parameters) }
+    }
+}
