@@ -8,8 +8,11 @@ import WireTesting
 final class PrivateRedis: @unchecked Sendable {
     let directory = TemporaryDirectory(prefix: "redis")
     private var child: ChildProcess?
+    /// Whether what Redis holds survives a restart (an append-only file, synced on every write).
+    let persistent: Bool
 
-    init() async throws {
+    init(persistent: Bool = false) async throws {
+        self.persistent = persistent
         try await self.start()
     }
 
@@ -23,7 +26,7 @@ final class PrivateRedis: @unchecked Sendable {
             executable: executable,
             arguments: [
                 "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
-                "--save", "", "--appendonly", "no", "--dir", self.directory.path,
+                "--save", "", "--appendonly", self.persistent ? "yes" : "no", "--appendfsync", "always", "--dir", self.directory.path,
             ],
             environment: [:],
             logPath: self.directory.appending("redis.log")
@@ -82,5 +85,47 @@ struct RedisOutageTests {
         #expect(try await client.send(.POST, "/api/v1/refresh").status == 200)
         let statuses = await stack.stop()
         #expect(statuses.values.allSatisfy { $0 == 0 })
+    }
+
+    /// A role change made while Redis is down: the user's old access token is refused at once
+    /// (identity's record of the moment), and the old session dies as soon as Redis is back (the
+    /// gateway retries the revocation).
+    @Test func revocationsMadeWhileRedisIsDownStillHappen() async throws {
+        let redis = try await PrivateRedis(persistent: true)
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let stack = try await Stack(
+            tokenInstances: 1,
+            overrides: [
+                "REDIS_URL": redis.url, "DATABASE_URL": database.url,
+                "BOOTSTRAP_ADMIN_USERNAME": "root", "BOOTSTRAP_ADMIN_EMAIL": "root@example.com", "BOOTSTRAP_ADMIN_PASSWORD": "RootPass123",
+            ]
+        )
+        try await stack.waitUntilReady()
+        let api = APIClient(base: stack.baseURL)
+        let root = try await Seed001AdminTests.eventually { try await api.tokens("root", password: "RootPass123") }
+        let bob = try await api.register("bob")
+        let session = try await api.tokens("bob")
+
+        await redis.stop()
+        #expect(try await api.me(bearer: session.access).status == 200, "reads go on through the outage")
+        let changed = try await api.json(.PUT, "/api/v1/admin/users/\(bob)/role?new_role=moderator", bearer: root.access)
+        #expect(changed.status == 200, "\(changed.body)")
+        #expect(try await api.me(bearer: session.access).status == 401, "refused at once, though Redis could not be told")
+
+        try await redis.start()
+        // Give the retried revocation time to land, then present the old session's token once:
+        // a second presentation would be refused as reuse whatever happened.
+        try await Task.sleep(for: .seconds(3))
+        var reply = try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": session.refresh])
+        for _ in 0..<100 where reply.status == 503 {
+            try await Task.sleep(for: .milliseconds(100))
+            reply = try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": session.refresh])
+        }
+        #expect(reply.status == 401, "the old session ended once Redis was back: \(reply.status) \(reply.body)")
+        #expect(!reply.detail.contains("reuse"))
+        let fresh = try await api.tokens("bob")
+        #expect(try await api.me(bearer: fresh.access).json?["role"] as? String == "moderator")
+        _ = await stack.stop()
     }
 }
