@@ -45,3 +45,15 @@ struct BoundedWorkQueueTests {
         #expect(queue.dropped == 2)
     }
 }
+
+@Suite("LogThrottle")
+struct LogThrottleTests {
+    @Test func oneLinePerIntervalWithTheCountHeldBack() {
+        let throttle = LogThrottle(intervalSeconds: 10)
+        #expect(throttle.admit(now: 100) == 0)
+        #expect(throttle.admit(now: 101) == nil)
+        #expect(throttle.admit(now: 109.9) == nil)
+        #expect(throttle.admit(now: 110) == 2)
+        #expect(throttle.admit(now: 111) == nil)
+    }
+}

@@ -17,6 +17,8 @@ public struct TokenOperations: Sendable {
     public let refreshLifetime: Int
     public let reuseGrace: Int
     public let now: @Sendable () -> Double
+    /// One warning per interval while Redis is down, not one per request.
+    let uncheckedWarnings = LogThrottle(intervalSeconds: 10)
 
     public init(
         keyRing: KeyRing,
@@ -87,8 +89,11 @@ public struct TokenOperations: Sendable {
             limit = { claims in Self.rule(userLimit, role: claims.role) }
         }
         let (claims, decision, checked) = try await self.verifier.verify(request.accessToken, now: self.now(), limit: limit)
-        if !checked {
-            context.logger.warning("redis unavailable: token accepted on its signature, revocation and rate limit not checked")
+        if !checked, let skipped = self.uncheckedWarnings.admit() {
+            context.logger.warning(
+                "redis unavailable: token accepted on its signature, revocation and rate limit not checked",
+                metadata: ["similar_since_last_warning": "\(skipped)"]
+            )
         }
         var wire = Self.wire(claims)
         if let decision { wire.rateLimit = Self.wire(decision) }
