@@ -43,6 +43,17 @@ final class PrivateServices: @unchecked Sendable {
         _ = try? await self.run("stop")
         self.directory.remove()
     }
+
+    /// A test that failed before `stop()` must not leave its PostgreSQL and Redis running.
+    deinit {
+        guard FileManager.default.fileExists(atPath: self.directory.appending("services.env")) else { return }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [Self.script, "stop", self.directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        if (try? process.run()) != nil { process.waitUntilExit() }
+        self.directory.remove()
+    }
 }
 
 @Suite("PostgreSQL outage")

@@ -50,6 +50,28 @@ struct RateLimitTests {
         _ = await stack.stop()
     }
 
+    @Test func theOAuth2TokenEndpointCountsAgainstTheSameLoginLimit() async throws {
+        let stack = try await Stack(tokenInstances: 1, overrides: Self.limited)
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("rlo")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.2").status == 201)
+        let token = { (ip: String) in
+            try await HTTP.send(
+                .POST,
+                stack.baseURL + "/api/v1/auth/token",
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", ip)],
+                body: "username=\(name)&password=StrongPass123"
+            )
+        }
+        var statuses: [Int] = []
+        for attempt in 1...6 {
+            let ip = "203.0.113.\(100 + attempt)"
+            statuses.append(attempt % 2 == 0 ? try await token(ip).status : try await Self.login(stack.baseURL, name, from: ip).status)
+        }
+        #expect(statuses == [200, 200, 200, 200, 200, 429], "five logins a minute per account, whichever route: \(statuses)")
+        _ = await stack.stop()
+    }
+
     @Test func twoGatewaysShareOneLimitAndRegisterHasItsOwn() async throws {
         let stack = try await Stack(tokenInstances: 1, overrides: Self.limited)
         try await stack.waitUntilReady()

@@ -104,6 +104,8 @@ struct Seed001AdminTests {
         let api = APIClient(base: stack.baseURL)
         let root = try await Self.eventually { try await api.tokens("root", password: "RootPass123") }
         let dave = try await api.register("dave")
+        try await api.register("eve")
+        for _ in 1...5 { #expect(try await api.token("eve", password: "WrongPass999").status == 401) }
 
         #expect(try await api.token("dave", password: "WrongPass999").status == 401)
         let session = try await api.tokens("dave")
@@ -124,7 +126,7 @@ struct Seed001AdminTests {
 
         let expected: Set<String> = [
             "login_success", "login_failure", "token_refresh", "token_reuse_detected", "logout", "api_key_generated", "api_key_revoked",
-            "password_changed", "role_changed", "account_deactivated",
+            "password_changed", "role_changed", "account_deactivated", "account_locked",
         ]
         let statement = PreparedStatement(
             name: "audit_rows",
@@ -139,7 +141,8 @@ struct Seed001AdminTests {
         let events = Set(rows.compactMap { $0[0] })
         #expect(expected.isSubset(of: events), "missing: \(expected.subtracting(events))")
         let daveRows = rows.filter { $0[1] == String(dave) }
-        #expect(daveRows.count >= expected.count)
+        #expect(Set(daveRows.compactMap { $0[0] }) == expected.subtracting(["account_locked"]), "each of dave's events is his")
+        #expect(rows.contains { $0[0] == "account_locked" && $0[2] == "eve" })
         #expect(daveRows.allSatisfy { ($0[3] ?? "").contains("127.0.0.1") && !($0[5] ?? "").isEmpty }, "ip and request id are kept")
         let secrets = ["StrongPass123", "NewStrong456", "WrongPass999", "RootPass123", session.refresh, session.access, key, "$argon2id$"]
             + [rotated["refresh_token"] as? String ?? "-", again.refresh, third.access]
