@@ -1,5 +1,11 @@
 import Foundation
 import NIOHTTP1
+import Testing
+
+/// Seed 001's end-to-end tests. Each starts a whole stack; they run one after another so that
+/// the suite as a whole does not start a dozen stacks at once on a two-core machine.
+@Suite("Seed 001 through the real stack", .serialized)
+struct Seed001Tests {}
 
 /// A client of seed 001's API flow: JSON and form bodies, bearer tokens and API keys.
 struct APIClient: Sendable {

@@ -103,7 +103,7 @@ struct RedisOutageTests {
         )
         try await stack.waitUntilReady()
         let api = APIClient(base: stack.baseURL)
-        let root = try await Seed001AdminTests.eventually { try await api.tokens("root", password: "RootPass123") }
+        let root = try await Seed001Tests.AdminTests.eventually { try await api.tokens("root", password: "RootPass123") }
         let bob = try await api.register("bob")
         let session = try await api.tokens("bob")
 

@@ -3,8 +3,9 @@ import NIOHTTP1
 import Testing
 
 /// Seed 001's profile and API-key routes through the real stack.
-@Suite("Seed 001: profile and API keys")
-struct Seed001AccountTests {
+extension Seed001Tests {
+@Suite("profile and API keys")
+struct AccountTests {
     static func unique(_ prefix: String) -> String { SeedFlowTests.unique(prefix) }
 
     @Test func profileUpdateAndSoftDelete() async throws {
@@ -97,4 +98,5 @@ struct Seed001AccountTests {
         #expect(none.detail == "No API key to revoke")
         _ = await stack.stop()
     }
+}
 }

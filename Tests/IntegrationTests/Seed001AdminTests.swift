@@ -5,8 +5,9 @@ import Testing
 
 /// Seed 001's admin routes and audit events, on a database of their own (the dashboard counts
 /// every user) with the first super admin created by `BOOTSTRAP_ADMIN_*` at start.
-@Suite("Seed 001: admin and audit")
-struct Seed001AdminTests {
+extension Seed001Tests {
+@Suite("admin and audit")
+struct AdminTests {
     static func unique(_ prefix: String) -> String { SeedFlowTests.unique(prefix) }
 
     static func stack(_ database: TestDatabase, identityInstances: Int = 1) async throws -> Stack {
@@ -163,4 +164,5 @@ struct Seed001AdminTests {
         }
         return try await body()
     }
+}
 }

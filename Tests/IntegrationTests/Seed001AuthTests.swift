@@ -4,8 +4,9 @@ import Testing
 
 /// Seed 001's token routes through the real stack: the OAuth2 token endpoint, refresh, logout,
 /// change of password.
-@Suite("Seed 001: tokens")
-struct Seed001AuthTests {
+extension Seed001Tests {
+@Suite("tokens")
+struct AuthTests {
     static func unique(_ prefix: String) -> String { SeedFlowTests.unique(prefix) }
 
     @Test func tokenEndpointGrantsTheScopesTheRoleAllows() async throws {
@@ -141,4 +142,5 @@ struct Seed001AuthTests {
         #expect(try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": fresh.refresh]).status == 200)
         _ = await stack.stop()
     }
+}
 }

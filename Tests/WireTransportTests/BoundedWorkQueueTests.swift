@@ -9,10 +9,10 @@ struct BoundedWorkQueueTests {
     @Test func aFullQueueDropsAndCountsInsteadOfWaiting() async throws {
         let handled = Atomic<Int>(0)
         let gate = AsyncStream.makeStream(of: Void.self)
-        let queue = BoundedWorkQueue<Int>(name: "test", capacity: 3, logger: Logger(label: "test")) { _ in
-            // The first item holds the worker until the test opens the gate.
+        let queue = BoundedWorkQueue<Int>(name: "test", capacity: 3, logger: Logger(label: "test")) { batch in
+            // Each batch holds the worker until the test opens the gate.
             for await _ in gate.stream { break }
-            handled.add(1, ordering: .relaxed)
+            handled.add(batch.count, ordering: .relaxed)
         }
         // Nothing drains yet (the queue is not running): three fit, the rest are dropped at once.
         let accepted = (0..<10).map { queue.submit($0) }
@@ -22,12 +22,12 @@ struct BoundedWorkQueueTests {
         let group = ServiceGroup(services: [queue], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            for _ in 0..<3 { gate.continuation.yield() }
+            gate.continuation.yield()
             while handled.load(ordering: .relaxed) < 3 { try await Task.sleep(for: .milliseconds(5)) }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        #expect(handled.load(ordering: .relaxed) == 3, "what was queued is done before the queue stops")
+        #expect(handled.load(ordering: .relaxed) == 3, "what was queued is done, in one batch, before the queue stops")
     }
 
     @Test func aFailingHandlerCountsADrop() async throws {

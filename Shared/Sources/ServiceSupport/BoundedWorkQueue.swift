@@ -2,11 +2,13 @@ public import Logging
 public import ServiceLifecycle
 import Synchronization
 
-/// Work handed off so that a request never waits for it: a bounded queue drained by one task.
+/// Work handed off so that a request never waits for it: a bounded buffer drained in batches by
+/// one task.
 ///
-/// ``submit(_:)`` never blocks; when the queue is full the item is dropped and counted (and
-/// logged once per power of two, so a flood of drops does not flood the log). Run the queue as a
-/// service: at graceful shutdown it finishes what is queued, then returns.
+/// ``submit(_:)`` never blocks; when the buffer is full the item is dropped and counted (and
+/// logged once per power of two, so a flood of drops does not flood the log). The worker takes
+/// whatever has gathered, up to `maximumBatch` items, so a burst costs one write, not one per item.
+/// Run the queue as a service: at graceful shutdown it finishes what is queued, then returns.
 ///
 /// ```swift
 /// let audit = BoundedWorkQueue<AuditEvent>(name: "audit", capacity: 4096, logger: logger) { try await store.insert($0) }
@@ -14,55 +16,95 @@ import Synchronization
 /// ```
 public final class BoundedWorkQueue<Element: Sendable>: Service, Sendable {
     private let name: String
+    private let capacity: Int
+    private let maximumBatch: Int
+    private let gatherDelay: Duration
     private let logger: Logger
-    private let handler: @Sendable (Element) async throws -> Void
-    private let stream: AsyncStream<Element>
-    private let continuation: AsyncStream<Element>.Continuation
+    private let handler: @Sendable ([Element]) async throws -> Void
+    private let buffer = Mutex<(items: [Element], closed: Bool)>(([], false))
+    /// Wakes the worker; one pending signal is enough however many items arrived.
+    private let wakeUps: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
     private let droppedCount = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - capacity: items waiting before new ones are dropped.
-    ///   - handler: does the work; an error drops the item (counted).
-    public init(name: String, capacity: Int, logger: Logger, handler: @escaping @Sendable (Element) async throws -> Void) {
+    ///   - maximumBatch: the most items handed to `handler` at once.
+    ///   - gatherDelay: how long the worker lets items gather after the first one arrives, so
+    ///     that under load a batch holds many (zero: work starts at once).
+    ///   - handler: does the work for a batch; an error drops the batch (counted).
+    public init(
+        name: String,
+        capacity: Int,
+        maximumBatch: Int = 128,
+        gatherDelay: Duration = .zero,
+        logger: Logger,
+        handler: @escaping @Sendable ([Element]) async throws -> Void
+    ) {
         self.name = name
+        self.capacity = max(1, capacity)
+        self.maximumBatch = max(1, maximumBatch)
+        self.gatherDelay = gatherDelay
         self.logger = logger
         self.handler = handler
-        (self.stream, self.continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .bufferingOldest(max(1, capacity)))
+        (self.wakeUps, self.wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Items lost since start (queue full or handler failed).
+    /// Items lost since start (buffer full, queue stopped, or handler failed).
     public var dropped: Int { self.droppedCount.load(ordering: .relaxed) }
 
     /// Queues `item`; `false` when it was dropped.
     @discardableResult
     public func submit(_ item: Element) -> Bool {
-        switch self.continuation.yield(item) {
-        case .enqueued: return true
-        case .dropped, .terminated:
-            self.drop("queue full or closed")
-            return false
-        @unknown default:
+        let accepted = self.buffer.withLock { buffer in
+            guard !buffer.closed, buffer.items.count < self.capacity else { return false }
+            buffer.items.append(item)
+            return true
+        }
+        guard accepted else {
+            self.drop(1, "queue full or stopped")
             return false
         }
+        self.wakeUp.yield()
+        return true
     }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            for await item in self.stream {
-                do {
-                    try await self.handler(item)
-                } catch {
-                    self.drop("\(error)")
-                }
+            for await _ in self.wakeUps {
+                if self.gatherDelay > .zero { try? await Task.sleep(for: self.gatherDelay) }
+                await self.drain()
             }
+            // Stopped: what was queued before the stop is still done.
+            await self.drain()
         } onGracefulShutdown: {
-            self.continuation.finish()
+            self.buffer.withLock { $0.closed = true }
+            self.wakeUp.finish()
         }
     }
 
-    private func drop(_ reason: String) {
-        let total = self.droppedCount.wrappingAdd(1, ordering: .relaxed).newValue
-        if total & (total - 1) == 0 {
+    private func drain() async {
+        while true {
+            let batch = self.buffer.withLock { buffer -> [Element] in
+                let count = min(buffer.items.count, self.maximumBatch)
+                let batch = Array(buffer.items.prefix(count))
+                buffer.items.removeFirst(count)
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                try await self.handler(batch)
+            } catch {
+                self.drop(batch.count, "\(error)")
+            }
+        }
+    }
+
+    private func drop(_ count: Int, _ reason: String) {
+        let before = self.droppedCount.wrappingAdd(count, ordering: .relaxed).oldValue
+        let total = before + count
+        // A line each time the total passes a power of two.
+        if before == 0 || (before.leadingZeroBitCount != total.leadingZeroBitCount) {
             self.logger.warning("\(self.name): items dropped", metadata: ["dropped_total": "\(total)", "reason": "\(reason)"])
         }
     }

@@ -65,7 +65,9 @@ public struct IdentityClient: Sendable {
         return try await self.pool.request(.authenticateAPIKey, request, as: WireApiKeyPrincipal.self, requestID: requestID, idempotent: true)
     }
 
-    public func recordAudit(_ event: WireAuditEventRecord, requestID: String) async throws {
-        _ = try await self.pool.request(.recordAudit, event, as: WireEmpty.self, requestID: requestID)
+    public func recordAudit(_ events: [WireAuditEventRecord]) async throws {
+        var batch = WireAuditEventBatch()
+        batch.events = events
+        _ = try await self.pool.request(.recordAudit, batch, as: WireEmpty.self)
     }
 }

@@ -4,14 +4,15 @@ import ServiceSupport
 import WireProtocol
 
 /// Sends identity the audit events only the gateway sees (refresh, reuse detected, logout)
-/// without making the request wait: a bounded queue, drained by one task; a full queue or an
-/// unreachable identity drops the event (counted and logged), never the request.
+/// without making the request wait: a bounded queue, drained in batches (one frame for what has
+/// gathered) by one task; a full queue or an unreachable identity drops events (counted and
+/// logged), never the request.
 struct AuditReporter: Service {
-    private let queue: BoundedWorkQueue<(WireAuditEventRecord, String)>
+    private let queue: BoundedWorkQueue<WireAuditEventRecord>
 
     init(identity: IdentityClient, capacity: Int = 4096, logger: Logger) {
-        self.queue = BoundedWorkQueue(name: "audit reporter", capacity: capacity, logger: logger) { event, requestID in
-            try await identity.recordAudit(event, requestID: requestID)
+        self.queue = BoundedWorkQueue(name: "audit reporter", capacity: capacity, gatherDelay: .milliseconds(20), logger: logger) { events in
+            try await identity.recordAudit(events)
         }
     }
 
@@ -22,7 +23,8 @@ struct AuditReporter: Service {
         record.username = username
         record.client = client
         record.detail = detail
-        self.queue.submit((record, requestID))
+        record.requestID = requestID
+        self.queue.submit(record)
     }
 
     func run() async throws {

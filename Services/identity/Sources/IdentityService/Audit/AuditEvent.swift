@@ -1,3 +1,5 @@
+public import ServiceSupport
+
 /// A security event worth keeping (seed 001's `AuditEvent`): stored in `audit_events` and logged.
 /// Never carries a password, a hash, a token or a key.
 public struct AuditEvent: Sendable, Hashable {
@@ -26,6 +28,8 @@ public struct AuditEvent: Sendable, Hashable {
     public var requestID: String
     /// Small facts (`reason`, `new_role`, `key_prefix`, …).
     public var detail: [String: String]
+    /// When it happened, seconds since 1970 (the moment it was recorded, not written).
+    public var occurredAt: Double
 
     public init(
         _ kind: Kind,
@@ -34,15 +38,32 @@ public struct AuditEvent: Sendable, Hashable {
         ip: String = "",
         userAgent: String = "",
         requestID: String = "",
-        detail: [String: String] = [:]
+        detail: [String: String] = [:],
+        occurredAt: Double = WallClock.now()
     ) {
         self.kind = kind
+        self.occurredAt = occurredAt
         self.userID = userID
         self.username = username.map { String($0.prefix(320)) }
         self.ip = String(ip.prefix(64))
         self.userAgent = String(userAgent.prefix(256))
         self.requestID = String(requestID.prefix(128))
         self.detail = detail
+    }
+
+    /// The event as one JSON object of the batch insert.
+    var json: String {
+        var members = [
+            "\"at\":\(self.occurredAt)",
+            "\"event\":\(Self.quoted(self.kind.rawValue))",
+            "\"ip\":\(Self.quoted(self.ip))",
+            "\"user_agent\":\(Self.quoted(self.userAgent))",
+            "\"request_id\":\(Self.quoted(self.requestID))",
+            "\"detail\":\(self.detailJSON)",
+        ]
+        if let userID = self.userID { members.append("\"user_id\":\(userID)") }
+        if let username = self.username { members.append("\"username\":\(Self.quoted(username))") }
+        return "{" + members.joined(separator: ",") + "}"
     }
 
     /// `detail` as a JSON object.

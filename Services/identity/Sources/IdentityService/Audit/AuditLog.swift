@@ -4,12 +4,13 @@ import ServiceSupport
 
 /// Where audit events are kept. Production: ``PostgresAuditStore``.
 public protocol AuditStore: Sendable {
-    func insert(_ event: AuditEvent) async throws
+    /// Stores the events, all or none.
+    func insert(_ events: [AuditEvent]) async throws
 }
 
 /// Records audit events without ever slowing or failing the request that caused them: events
-/// are logged at once and queued (bounded) for a single writer; when the queue is full, or the
-/// store refuses, the event is dropped and counted.
+/// are logged at once and queued (bounded) for a single writer that stores what has gathered in
+/// one statement; when the queue is full, or the store refuses, events are dropped and counted.
 ///
 /// Run it as a service; on shutdown it writes what is queued, then stops.
 public struct AuditLog: Service {
@@ -19,7 +20,7 @@ public struct AuditLog: Service {
     /// - Parameter capacity: events waiting to be written before new ones are dropped.
     public init(store: any AuditStore, capacity: Int = 4096, logger: Logger) {
         self.logger = logger
-        self.queue = BoundedWorkQueue(name: "audit log", capacity: capacity, logger: logger) { try await store.insert($0) }
+        self.queue = BoundedWorkQueue(name: "audit log", capacity: capacity, gatherDelay: .milliseconds(20), logger: logger) { try await store.insert($0) }
     }
 
     /// Events lost since start (queue full or store failing).
@@ -48,21 +49,21 @@ public struct PostgresAuditStore: AuditStore {
         self.pool = pool
     }
 
-    // The user id is kept only if it names a user (an id from a token of a user since removed
-    // must not fail the insert).
+    // Many events in one statement: one JSON array parameter, one row per element. The user id
+    // is kept only if it names a user (an id from a token of a user since removed must not fail
+    // the insert).
     static let insert = PreparedStatement(
         name: "audit_insert",
         sql: """
-            INSERT INTO audit_events (event, user_id, username, ip, user_agent, request_id, detail)
-            VALUES ($1, (SELECT id FROM users WHERE id = $2::bigint), $3, $4, $5, $6, $7::jsonb)
+            INSERT INTO audit_events (occurred_at, event, user_id, username, ip, user_agent, request_id, detail)
+            SELECT to_timestamp(e.at), e.event, (SELECT id FROM users WHERE id = e.user_id), e.username, e.ip, e.user_agent, e.request_id, e.detail
+            FROM jsonb_to_recordset($1::jsonb) AS e(at float8, event text, user_id bigint, username text, ip text, user_agent text, request_id text, detail jsonb)
             """
     )
 
-    public func insert(_ event: AuditEvent) async throws {
-        let parameters: [String?] = [
-            event.kind.rawValue, event.userID.map(String.init), event.username, event.ip, event.userAgent, event.requestID,
-            event.detailJSON,
-        ]
-        try await self.pool.run { _ = try $0.query(Self.insert, parameters) }
+    public func insert(_ events: [AuditEvent]) async throws {
+        guard !events.isEmpty else { return }
+        let rows = "[" + events.map(\.json).joined(separator: ",") + "]"
+        try await self.pool.run { _ = try $0.query(Self.insert, [rows]) }
     }
 }
