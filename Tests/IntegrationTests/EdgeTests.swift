@@ -81,9 +81,18 @@ struct EdgeTests {
     @Test func thousandsOfRandomRequestsNeverGet500OrCrashAProcess() async throws {
         let stack = try await Stack(tokenInstances: 1)
         try await stack.waitUntilReady()
+        // A real user's token, so that fuzzed bodies also reach the routes behind authentication.
+        let api = APIClient(base: stack.baseURL)
+        let owner = SeedFlowTests.unique("fuzz")
+        try await api.register(owner)
+        let valid = try await api.tokens(owner).access
         let routes: [(HTTPMethod, String)] = [
             (.POST, "/api/v1/register"), (.POST, "/api/v1/login"), (.POST, "/api/v1/refresh"), (.POST, "/api/v1/logout"),
             (.GET, "/api/v1/about_me"), (.GET, "/health/ready"), (.GET, "/health/live"), (.PUT, "/api/v1/login"),
+            (.POST, "/api/v1/auth/token"), (.POST, "/api/v1/auth/refresh"), (.POST, "/api/v1/auth/logout"),
+            (.POST, "/api/v1/auth/change-password"), (.GET, "/api/v1/users/me"), (.PUT, "/api/v1/users/me"),
+            (.POST, "/api/v1/api-keys/generate"), (.DELETE, "/api/v1/api-keys/revoke"), (.GET, "/api/v1/admin/users?skip=%@&limit=%@"),
+            (.PUT, "/api/v1/admin/users/%@/role?new_role=%@"), (.GET, "/api/v1/admin/dashboard"), (.GET, "/health"),
         ]
         let types = ["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"]
         let fragments = ["{", "}", "[", "]", "\"", ":", ",", "username", "password", "email", "=", "&", "%", "%zz", "\\u0000", "null", "1e999", "true", "é", "🔥", " "]
@@ -91,12 +100,20 @@ struct EdgeTests {
         var serverErrors: [String] = []
         try await withThrowingTaskGroup(of: String?.self) { group in
             for index in 0..<2000 {
-                let (method, path) = routes[index % routes.count]
+                let (method, template) = routes[index % routes.count]
                 let body = (0..<Int.random(in: 0...24, using: &generator)).map { _ in fragments.randomElement(using: &generator)! }.joined()
+                var path = template
+                while let hole = path.range(of: "%@") {
+                    let value = fragments.randomElement(using: &generator)! + (Bool.random(using: &generator) ? "1" : "admin")
+                    path.replaceSubrange(hole, with: value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+                }
                 var headers: [(String, String)] = []
                 let type = types.randomElement(using: &generator)!
                 if !type.isEmpty { headers.append(("Content-Type", type)) }
-                if Bool.random(using: &generator) { headers.append(("Authorization", ["Bearer", "Bearer a.b.c", "Basic xyz", "bearer   ", "Bearer " + body].randomElement(using: &generator)!)) }
+                // Never the real token on DELETE /users/me: the account must outlive the run.
+                let bearers = ["Bearer", "Bearer a.b.c", "Basic xyz", "bearer   ", "Bearer " + body] + (method == .DELETE ? [] : ["Bearer " + valid])
+                if Bool.random(using: &generator) { headers.append(("Authorization", bearers.randomElement(using: &generator)!)) }
+                if Bool.random(using: &generator) { headers.append(("X-API-Key", ["ak_" + String(body.prefix(40)), "garbage", String(repeating: "k", count: 300)].randomElement(using: &generator)!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)) }
                 if Bool.random(using: &generator) { headers.append(("Cookie", "refresh_token=" + String(body.prefix(80)).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)) }
                 group.addTask {
                     let reply = try await HTTP.send(method, stack.baseURL + path, headers: headers, body: body.isEmpty ? nil : body)
