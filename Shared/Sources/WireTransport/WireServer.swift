@@ -147,6 +147,8 @@ public final class WireServer: Service, Sendable {
 
     private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
         let inFlight = InFlightCounter()
+        // Requests are handled on their connection's event loop (see EventLoopExecutor).
+        let executor = EventLoopExecutor(connection.channel.eventLoop)
         let limit = self.configuration.maximumInFlightPerConnection
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -160,7 +162,7 @@ public final class WireServer: Service, Sendable {
                             continue
                         }
                         let request = self.makeRequest(frame)
-                        group.addTask {
+                        group.addTask(executorPreference: executor) {
                             defer { inFlight.leave() }
                             guard let answer = await self.dispatcher.dispatch(request) else { return }
                             // A peer that went away cannot be answered; that is not our failure.
