@@ -2,6 +2,7 @@ import AccessControl
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceSupport
 import WireProtocol
 
 /// Seed 001's API keys: generate (shown once) and revoke.

@@ -2,6 +2,7 @@ import AccessControl
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServiceSupport
 import WireProtocol
 
 /// Seed 000's browser flow: register, login (refresh token in an HttpOnly cookie), one-time

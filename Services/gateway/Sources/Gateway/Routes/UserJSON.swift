@@ -1,4 +1,5 @@
 import NIOCore
+import ServiceSupport
 import WireProtocol
 
 /// The user as the API shows it (seed 000's shape): never the hash.

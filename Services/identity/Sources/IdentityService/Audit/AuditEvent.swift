@@ -1,3 +1,4 @@
+import NIOCore
 public import ServiceSupport
 
 /// A security event worth keeping (seed 001's `AuditEvent`): stored in `audit_events` and logged.
@@ -51,42 +52,28 @@ public struct AuditEvent: Sendable, Hashable {
         self.detail = detail
     }
 
-    /// The event as one JSON object of the batch insert.
-    var json: String {
-        var members = [
-            "\"at\":\(self.occurredAt)",
-            "\"event\":\(Self.quoted(self.kind.rawValue))",
-            "\"ip\":\(Self.quoted(self.ip))",
-            "\"user_agent\":\(Self.quoted(self.userAgent))",
-            "\"request_id\":\(Self.quoted(self.requestID))",
-            "\"detail\":\(self.detailJSON)",
-        ]
-        if let userID = self.userID { members.append("\"user_id\":\(userID)") }
-        if let username = self.username { members.append("\"username\":\(Self.quoted(username))") }
-        return "{" + members.joined(separator: ",") + "}"
-    }
-
-    /// `detail` as a JSON object.
-    var detailJSON: String {
-        let members = self.detail.sorted { $0.key < $1.key }.map { "\(Self.quoted($0.key)):\(Self.quoted($0.value))" }
-        return "{" + members.joined(separator: ",") + "}"
-    }
-
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let digits = Array("0123456789abcdef")
-                out += "\\u00" + String(digits[Int(scalar.value >> 4)]) + String(digits[Int(scalar.value & 0xF)])
-            default: out.unicodeScalars.append(scalar)
-            }
+    /// Writes the event as one JSON object of the batch insert.
+    func writeJSON(to buffer: inout ByteBuffer) {
+        buffer.writeString("{\"at\":\(self.occurredAt),\"event\":")
+        buffer.writeJSONString(self.kind.rawValue)
+        buffer.writeString(",\"ip\":")
+        buffer.writeJSONString(self.ip)
+        buffer.writeString(",\"user_agent\":")
+        buffer.writeJSONString(self.userAgent)
+        buffer.writeString(",\"request_id\":")
+        buffer.writeJSONString(self.requestID)
+        if let userID = self.userID { buffer.writeString(",\"user_id\":\(userID)") }
+        if let username = self.username {
+            buffer.writeString(",\"username\":")
+            buffer.writeJSONString(username)
         }
-        return out + "\""
+        buffer.writeString(",\"detail\":{")
+        for (index, (key, value)) in self.detail.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { buffer.writeString(",") }
+            buffer.writeJSONString(key)
+            buffer.writeString(":")
+            buffer.writeJSONString(value)
+        }
+        buffer.writeString("}}")
     }
 }

@@ -1,4 +1,5 @@
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 import ServiceSupport
 
@@ -63,7 +64,14 @@ public struct PostgresAuditStore: AuditStore {
 
     public func insert(_ events: [AuditEvent]) async throws {
         guard !events.isEmpty else { return }
-        let rows = "[" + events.map(\.json).joined(separator: ",") + "]"
-        try await self.pool.run { _ = try $0.query(Self.insert, [rows]) }
+        var rows = ByteBuffer()
+        rows.writeString("[")
+        for (index, event) in events.enumerated() {
+            if index > 0 { rows.writeString(",") }
+            event.writeJSON(to: &rows)
+        }
+        rows.writeString("]")
+        let parameter = String(buffer: rows)
+        try await self.pool.run { _ = try $0.query(Self.insert, [parameter]) }
     }
 }
