@@ -10,7 +10,7 @@ struct RequirementTests {
         var user = WireUser()
         user.id = 7
         user.role = role.rawValue
-        return Principal(user: user, role: role, scopes: Set(scopes), credential: .apiKey(id: 1), rateLimit: nil)
+        return Principal(user: user, role: role, scopes: Set(scopes), credential: .apiKey("ak_test", id: 1), rateLimit: nil)
     }
 
     static func refusal(_ requirement: Requirement, _ principal: Principal) -> APIError? {

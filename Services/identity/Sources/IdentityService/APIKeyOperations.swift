@@ -11,7 +11,6 @@ extension IdentityOperations {
         dispatcher.on(.createAPIKey) { (request: WireCreateApiKeyRequest, context) in try await self.createAPIKey(request, context) }
         dispatcher.on(.revokeAPIKeys) { (request: WireRevokeApiKeysRequest, context) in try await self.revokeAPIKeys(request, context) }
         dispatcher.on(.authenticateAPIKey) { (request: WireAuthenticateApiKeyRequest, _) in try await self.authenticateAPIKey(request) }
-        dispatcher.on(.recordAudit) { (request: WireAuditEventBatch, context) in try await self.recordAudit(request, context) }
     }
 
     /// The scopes are the gateway's to choose (those the user's role allows); here they only
@@ -79,30 +78,6 @@ extension IdentityOperations {
         principal.keyID = found.key.id
         principal.scopes = found.key.scopes
         return principal
-    }
-
-    /// Events only the gateway sees (refresh, reuse, logout); other kinds are refused so the
-    /// operation cannot forge, say, a role change.
-    func recordAudit(_ batch: WireAuditEventBatch, _ context: WireRequest) async throws -> WireEmpty {
-        guard batch.events.count <= 1024 else { throw IdentityError.invalidField(field: "events", reason: "at most 1024 at once") }
-        for record in batch.events {
-            guard let kind = AuditEvent.Kind(rawValue: record.event), AuditEvent.Kind.reportable.contains(kind) else {
-                throw IdentityError.invalidField(field: "event", reason: "is not an event other services report")
-            }
-            let detail = record.detail.filter { $0.key.utf8.count <= 64 && $0.value.utf8.count <= 256 }.prefix(8)
-            self.audit?.record(
-                AuditEvent(
-                    kind,
-                    userID: record.userID > 0 ? record.userID : nil,
-                    username: record.username.isEmpty ? nil : record.username,
-                    ip: record.client.ip,
-                    userAgent: record.client.userAgent,
-                    requestID: record.requestID,
-                    detail: Dictionary(uniqueKeysWithValues: detail.map { ($0.key, $0.value) })
-                )
-            )
-        }
-        return WireEmpty()
     }
 
     static func isScopeName(_ scope: String) -> Bool {

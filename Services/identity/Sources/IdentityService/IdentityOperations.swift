@@ -61,6 +61,7 @@ public struct IdentityOperations: Sendable {
         self.registerAccountOperations(in: &dispatcher)
         self.registerAdminOperations(in: &dispatcher)
         self.registerAPIKeyOperations(in: &dispatcher)
+        self.registerAuditOperations(in: &dispatcher)
     }
 
     func register(_ request: WireRegisterRequest, _ context: WireRequest) async throws -> WireUser {

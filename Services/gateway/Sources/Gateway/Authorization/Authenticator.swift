@@ -53,7 +53,7 @@ struct Authenticator: Sendable {
             user: user,
             role: Role(rawValue: user.role) ?? .user,
             scopes: Set(Scope.parse(claims.scope)),
-            credential: .accessToken(claims),
+            credential: .accessToken(accessToken, claims),
             rateLimit: decision
         )
     }
@@ -74,7 +74,7 @@ struct Authenticator: Sendable {
             role: role,
             // At most the key's scopes, and never more than the user's role allows today.
             scopes: Set(found.scopes).intersection(role.allowedScopes),
-            credential: .apiKey(id: found.keyID),
+            credential: .apiKey(key, id: found.keyID),
             rateLimit: decision
         )
     }

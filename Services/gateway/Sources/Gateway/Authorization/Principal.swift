@@ -4,10 +4,10 @@ import WireProtocol
 /// Who is calling, as established from a bearer token or an API key, with what the call may do.
 struct Principal: Sendable {
     enum Credential: Sendable {
-        /// An access token with these verified claims.
-        case accessToken(WireAccessClaims)
-        /// An API key (its id).
-        case apiKey(id: Int64)
+        /// An access token (as presented) with its verified claims.
+        case accessToken(String, WireAccessClaims)
+        /// An API key (as presented) and its id.
+        case apiKey(String, id: Int64)
     }
 
     /// The user, fresh from identity.
@@ -20,10 +20,4 @@ struct Principal: Sendable {
     var rateLimit: WireRateLimitDecision?
 
     var userID: Int64 { self.user.id }
-
-    /// The access token's claims when the caller used one.
-    var claims: WireAccessClaims? {
-        if case .accessToken(let claims) = self.credential { return claims }
-        return nil
-    }
 }

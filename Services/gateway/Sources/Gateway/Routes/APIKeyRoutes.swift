@@ -73,7 +73,7 @@ struct APIKeyRoutes {
         var revoke = WireRevokeApiKeysRequest()
         revoke.userID = caller.userID
         revoke.client = self.limits.client(request, context)
-        if case .apiKey = caller.credential { revoke.apiKey = request.headers[.xAPIKey] ?? "" }
+        if case .apiKey(let key, _) = caller.credential { revoke.apiKey = key }
         let reply = try await BackendCall.run("identity") { try await self.identity.revokeAPIKeys(revoke, requestID: context.requestID) }
         let noun = reply.revoked == 1 ? "API key" : "\(reply.revoked) API keys"
         return JSONBody.response(.ok, #"{"detail":"\#(noun) revoked successfully"}"#)

@@ -56,7 +56,7 @@ struct AuthRoutes {
             login: try fields.require("username"),
             password: try fields.require("password"),
             requestedScopes: [],
-            client: self.client(request, context),
+            client: self.limits.client(request, context),
             context: context
         )
         return self.tokenResponse(pair, rateLimit: decision)
@@ -68,7 +68,7 @@ struct AuthRoutes {
             throw APIError(.unauthorized, "Refresh token missing", headers: APIError.bearerChallenge(error: nil))
         }
         do {
-            let (pair, decision) = try await self.sessions.rotate(presented, client: self.client(request, context), context: context)
+            let (pair, decision) = try await self.sessions.rotate(presented, client: self.limits.client(request, context), context: context)
             return self.tokenResponse(pair, rateLimit: decision)
         } catch var error as APIError where error.status == .unauthorized {
             // A dead refresh token is of no use to the browser: drop it.
@@ -98,7 +98,7 @@ struct AuthRoutes {
             _ = try await self.sessions.end(
                 refreshToken: revoke.refreshToken,
                 accessToken: revoke.accessToken,
-                client: self.client(request, context),
+                client: self.limits.client(request, context),
                 context: context
             )
         }
@@ -156,9 +156,5 @@ struct AuthRoutes {
     /// 256 random bits for the CSRF double-submit cookie.
     static func csrfToken() -> String {
         RequestIDMiddleware.make() + RequestIDMiddleware.make()
-    }
-
-    func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
-        self.limits.client(request, context)
     }
 }

@@ -60,8 +60,7 @@ struct OAuthRoutes {
         let caller = try await self.authenticator.principal(request, context)
         let fields = try await RequestFields.json(request, context: context)
         let refreshToken = try fields.require("refresh_token")
-        guard let claims = caller.claims else { throw Authenticator.invalidToken }
-        let accessToken = try Credentials.accessToken(request, locations: self.authenticator.locations)
+        guard case .accessToken(let accessToken, let claims) = caller.credential else { throw Authenticator.invalidToken }
         let reply = try await self.sessions.end(
             refreshToken: refreshToken,
             accessToken: accessToken,

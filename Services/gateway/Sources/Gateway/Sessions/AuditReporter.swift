@@ -16,13 +16,11 @@ struct AuditReporter: Service {
         }
     }
 
-    func report(_ event: String, userID: Int64, username: String = "", client: WireClientInfo, requestID: String, detail: [String: String] = [:]) {
+    func report(_ event: String, userID: Int64, client: WireClientInfo, requestID: String) {
         var record = WireAuditEventRecord()
         record.event = event
         record.userID = userID
-        record.username = username
         record.client = client
-        record.detail = detail
         record.requestID = requestID
         self.queue.submit(record)
     }
