@@ -10,9 +10,12 @@ final class PrivateRedis: @unchecked Sendable {
     private var child: ChildProcess?
     /// Whether what Redis holds survives a restart (an append-only file, synced on every write).
     let persistent: Bool
+    /// The password Redis demands (`requirepass`), if any.
+    let password: String?
 
-    init(persistent: Bool = false) async throws {
+    init(persistent: Bool = false, password: String? = nil) async throws {
         self.persistent = persistent
+        self.password = password
         try await self.start()
     }
 
@@ -27,13 +30,13 @@ final class PrivateRedis: @unchecked Sendable {
             arguments: [
                 "--port", "0", "--unixsocket", self.socket, "--unixsocketperm", "700",
                 "--save", "", "--appendonly", self.persistent ? "yes" : "no", "--appendfsync", "always", "--dir", self.directory.path,
-            ],
+            ] + (self.password.map { ["--requirepass", $0] } ?? []),
             environment: [:],
             logPath: self.directory.appending("redis.log")
         )
         // Wait until it accepts connections.
         for _ in 0..<100 {
-            if (try? await ChildProcess.run("/usr/bin/redis-cli", ["-s", self.socket, "ping"], environment: [:]).output)?.contains("PONG") == true {
+            if (try? await self.cli(["ping"]))?.contains("PONG") == true {
                 return
             }
             try await Task.sleep(for: .milliseconds(50))
@@ -44,8 +47,27 @@ final class PrivateRedis: @unchecked Sendable {
         _ = await self.child?.stop()
     }
 
+    /// Freezes Redis (SIGSTOP): connections stay open but nothing answers, like a hung server.
+    func pause() {
+        if let child { kill(child.process.processIdentifier, SIGSTOP) }
+    }
+
+    /// Lets a paused Redis run again (SIGCONT).
+    func resume() {
+        if let child { kill(child.process.processIdentifier, SIGCONT) }
+    }
+
+    /// Runs `redis-cli` against this Redis (logged in when it has a password).
+    func cli(_ arguments: [String]) async throws -> String {
+        let login = self.password.map { ["-a", $0, "--no-auth-warning"] } ?? []
+        return try await ChildProcess.run("/usr/bin/redis-cli", ["-s", self.socket] + login + arguments, environment: [:]).output
+    }
+
     deinit {
-        if let child, child.process.isRunning { kill(child.process.processIdentifier, SIGKILL) }
+        if let child, child.process.isRunning {
+            kill(child.process.processIdentifier, SIGCONT)
+            kill(child.process.processIdentifier, SIGKILL)
+        }
         self.directory.remove()
     }
 }

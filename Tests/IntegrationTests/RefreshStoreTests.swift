@@ -12,8 +12,7 @@ struct RefreshStoreTests {
         logger.logLevel = .critical
         let redis = RedisClient(
             endpoint: try RedisEndpoint(url: TestServices.redisURL),
-            size: 8,
-            blockingPool: BlockingPool(threads: 8, maximumPending: 1000),
+            connections: 2,
             logger: logger
         )
         let prefix = "test-\(UUID().uuidString.prefix(8))"

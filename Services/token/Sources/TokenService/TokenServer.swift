@@ -12,22 +12,20 @@ import Musl
 import Darwin
 #endif
 
-/// The token process, assembled: blocking pool, Redis client, operations and wire server.
+/// The token process, assembled: Redis client, operations and wire server.
 ///
 /// Stateless apart from Redis, so any number of instances run side by side.
 public struct TokenServer: Sendable {
     public let configuration: TokenConfiguration
-    public let blockingPool: BlockingPool
     public let redis: RedisClient
     public let wireServer: WireServer
 
     public init(configuration: TokenConfiguration, logger: Logger) async {
         self.configuration = configuration
-        self.blockingPool = BlockingPool(threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
         self.redis = RedisClient(
             endpoint: configuration.redis,
-            size: configuration.redisPoolSize,
-            blockingPool: self.blockingPool,
+            connections: configuration.redisConnections,
+            maximumPending: configuration.redisMaximumPending,
             logger: logger
         )
         let readiness = TokenReadiness(redis: self.redis, instance: "token/\(getpid())")
@@ -51,5 +49,5 @@ public struct TokenServer: Sendable {
     }
 
     /// The services to run, in dependency order.
-    public var services: [any Service] { [self.blockingPool, self.wireServer] }
+    public var services: [any Service] { [self.redis, self.wireServer] }
 }

@@ -16,8 +16,12 @@ public struct TokenConfiguration: Sendable {
     public var socket: WireEndpointAddress
     /// Redis (`REDIS_URL`).
     public var redis: RedisEndpoint
-    /// Connections to Redis (`REDIS_POOL_SIZE`).
-    public var redisPoolSize: Int
+    /// Connections to Redis (`REDIS_POOL_SIZE`, one per event loop = cores), spread over the event
+    /// loops; commands pipeline on them.
+    public var redisConnections: Int
+    /// Commands waiting for replies on one connection before more are refused as "overloaded"
+    /// (`REDIS_MAX_PENDING`, 4096).
+    public var redisMaximumPending: Int
     /// The HS256 key of access tokens (`ACCESS_SECRET` or `ACCESS_SECRET_FILE`, at least 32 characters).
     public var accessSecret: String
     /// The key of the refresh tokens' keyed hashes (`REFRESH_SECRET` or `REFRESH_SECRET_FILE`, at least 32 characters).
@@ -35,10 +39,6 @@ public struct TokenConfiguration: Sendable {
     public var reuseGraceSeconds: Int
     /// The prefix of every Redis key (`REDIS_KEY_PREFIX`, `auth`).
     public var redisKeyPrefix: String
-    /// Threads for blocking Redis calls (`BLOCKING_THREADS`).
-    public var blockingThreads: Int
-    /// Work admitted to those threads at once before "overloaded" (`BLOCKING_QUEUE_LIMIT`).
-    public var blockingQueueLimit: Int
     /// The largest frame between processes (`MAX_FRAME_BYTES`).
     public var maximumFrameLength: Int
 
@@ -50,7 +50,8 @@ public struct TokenConfiguration: Sendable {
         } catch {
             throw ConfigurationError(variable: "REDIS_URL", reason: error.reason)
         }
-        self.redisPoolSize = try environment.integer("REDIS_POOL_SIZE", default: 8, in: 1...256)
+        self.redisConnections = try environment.integer("REDIS_POOL_SIZE", default: cores, in: 1...256)
+        self.redisMaximumPending = try environment.integer("REDIS_MAX_PENDING", default: 4096, in: 1...100_000)
         self.accessSecret = try environment.secret("ACCESS_SECRET")
         self.refreshSecret = try environment.secret("REFRESH_SECRET")
         self.accessTokenMinutes = try environment.integer("ACCESS_TOKEN_EXPIRE_M", default: 15, in: 1...1440)
@@ -62,8 +63,6 @@ public struct TokenConfiguration: Sendable {
         guard self.redisKeyPrefix.utf8.count <= 64, !self.redisKeyPrefix.contains("{"), !self.redisKeyPrefix.contains("}") else {
             throw ConfigurationError(variable: "REDIS_KEY_PREFIX", reason: "must be at most 64 characters without braces")
         }
-        self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: max(4, cores * 2), in: 1...256)
-        self.blockingQueueLimit = try environment.integer("BLOCKING_QUEUE_LIMIT", default: 4096, in: 1...100_000)
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
     }
 

@@ -1,21 +1,68 @@
 public import Logging
-public import ServiceSupport
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
 
-/// Redis for the token service: hiredis connections behind a ``BlockingConnectionPool``.
+/// Redis for the token service: pipelined connections driven by the event loops themselves.
 ///
-/// Every call is one command and one round trip on a pool thread, never on an event loop; a
-/// connection broken by a Redis restart is dropped and the next call connects again.
-public final class RedisClient: Sendable {
+/// Each connection belongs to one event loop of `eventLoopGroup`. A command sent from a task
+/// running on an event loop (the wire server runs every request on its connection's loop) goes
+/// out on that loop's connection, and its reply resumes the task on the same loop: no thread
+/// hand-off and no blocking call anywhere. hiredis formats commands and parses replies.
+///
+/// A connection that closed (Redis restarted) is replaced on the next command, so the service
+/// recovers by itself when Redis is back; while it is down, commands fail at once with
+/// ``RedisError/connectionFailed(_:)``.
+///
+/// As a service it closes its connections at shutdown; listed before the services that use it,
+/// it stops after them.
+public final class RedisClient: Service, Sendable {
+    private enum Slot {
+        case idle
+        case connecting(EventLoopFuture<RedisConnection>)
+        case connected(RedisConnection)
+    }
+
+    private final class Lane: Sendable {
+        let eventLoop: any EventLoop
+        let slot = Mutex(Slot.idle)
+
+        init(eventLoop: any EventLoop) {
+            self.eventLoop = eventLoop
+        }
+    }
+
     public let endpoint: RedisEndpoint
-    private let connections: BlockingConnectionPool<HiredisConnection>
+    private let lanes: [Lane]
+    /// The lanes of each event loop, by the loop's identity.
+    private let lanesByLoop: [ObjectIdentifier: [Int]]
+    private let nextLane = Atomic<Int>(0)
+    private let timeout: TimeAmount
+    private let maximumPending: Int
     private let logger: Logger
 
-    public init(endpoint: RedisEndpoint, size: Int, blockingPool: BlockingPool, timeoutMilliseconds: Int = 2000, logger: Logger) {
+    /// - Parameters:
+    ///   - connections: how many connections, spread over the group's event loops (at least one
+    ///     per loop is best: a loop without one hands its commands to another loop).
+    ///   - timeout: the longest wait to connect, and for a reply before the connection is given up.
+    ///   - maximumPending: commands waiting for replies on one connection before more are refused.
+    public init(
+        endpoint: RedisEndpoint,
+        connections: Int,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        timeout: TimeAmount = .seconds(2),
+        maximumPending: Int = 4096,
+        logger: Logger
+    ) {
+        let loops = Array(eventLoopGroup.makeIterator())
         self.endpoint = endpoint
+        let lanes = (0..<max(1, connections)).map { Lane(eventLoop: loops[$0 % loops.count]) }
+        self.lanes = lanes
+        self.lanesByLoop = Dictionary(grouping: lanes.indices) { ObjectIdentifier(lanes[$0].eventLoop) }
+        self.timeout = timeout
+        self.maximumPending = maximumPending
         self.logger = logger
-        self.connections = BlockingConnectionPool(size: size, blockingPool: blockingPool) {
-            try HiredisConnection(endpoint: endpoint, timeoutMilliseconds: timeoutMilliseconds)
-        }
     }
 
     /// Sends one command; an error reply is thrown as ``RedisError/server(_:)``.
@@ -27,12 +74,86 @@ public final class RedisClient: Sendable {
     public func command(_ arguments: [[UInt8]]) async throws -> RedisValue {
         let reply: RedisValue
         do {
-            reply = try await self.connections.withConnection { try $0.command(arguments) }
+            let connection: RedisConnection
+            switch self.connection(self.lane()) {
+            case .ready(let ready): connection = ready
+            case .connecting(let future): connection = try await future.get()
+            }
+            reply = try await connection.send(arguments).get()
         } catch let error as RedisError {
             self.logger.warning("redis unreachable", metadata: ["error": "\(error)"])
             throw error
         }
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
+    }
+
+    /// The connection of the loop the caller runs on, when it has one; otherwise the next in turn.
+    private func lane() -> Lane {
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop, let own = self.lanesByLoop[ObjectIdentifier(current)] {
+            if own.count == 1 { return self.lanes[own[0]] }
+            return self.lanes[own[self.nextLane.wrappingAdd(1, ordering: .relaxed).oldValue % own.count]]
+        }
+        return self.lanes[self.nextLane.wrappingAdd(1, ordering: .relaxed).oldValue % self.lanes.count]
+    }
+
+    private enum Connection {
+        case ready(RedisConnection)
+        case connecting(EventLoopFuture<RedisConnection>)
+    }
+
+    /// The lane's open connection, or the future of the one being made (started here if none is).
+    private func connection(_ lane: Lane) -> Connection {
+        enum Next {
+            case ready(RedisConnection)
+            case wait(EventLoopFuture<RedisConnection>)
+            case start(EventLoopPromise<RedisConnection>)
+        }
+        let next: Next = lane.slot.withLock { slot in
+            switch slot {
+            case .connected(let connection) where connection.isActive:
+                return .ready(connection)
+            case .connecting(let future):
+                return .wait(future)
+            case .idle, .connected:
+                let promise = lane.eventLoop.makePromise(of: RedisConnection.self)
+                slot = .connecting(promise.futureResult)
+                return .start(promise)
+            }
+        }
+        switch next {
+        case .ready(let connection):
+            return .ready(connection)
+        case .wait(let future):
+            return .connecting(future)
+        case .start(let promise):
+            RedisConnection.connect(to: self.endpoint, on: lane.eventLoop, timeout: self.timeout, maximumPending: self.maximumPending)
+                .whenComplete { result in
+                    lane.slot.withLock { slot in
+                        switch result {
+                        case .success(let connection): slot = .connected(connection)
+                        case .failure: slot = .idle
+                        }
+                    }
+                    promise.completeWith(result)
+                }
+            return .connecting(promise.futureResult)
+        }
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        self.close()
+    }
+
+    /// Closes every connection.
+    public func close() {
+        for lane in self.lanes {
+            let slot = lane.slot.withLock { slot in
+                defer { slot = .idle }
+                return slot
+            }
+            if case .connected(let connection) = slot { connection.channel.close(promise: nil) }
+        }
     }
 }
