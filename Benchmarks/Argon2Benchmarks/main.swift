@@ -1,18 +1,25 @@
 // Raw Argon2id verify throughput at the configured parameters, on as many threads as cores:
 // the ceiling for login throughput on this machine. Run: `make bench` (release build).
+// ARGON2_BENCH_SECONDS (10) and ARGON2_BENCH_BACKENDS (all: libsodium,libargon2) narrow a run, so
+// scripts/bench-http can alternate short raw and login runs on a machine whose speed drifts.
+import Foundation
 import IdentityService
 import NIOCore
 import Synchronization
 
 let parameters = Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1)
 let threads = System.coreCount
-let seconds = 10.0
+let environment = ProcessInfo.processInfo.environment
+let seconds = environment["ARGON2_BENCH_SECONDS"].flatMap(Double.init) ?? 10.0
+let backends = environment["ARGON2_BENCH_BACKENDS"].map { names in
+    Argon2PasswordHasher.Backend.allCases.filter { names.split(separator: ",").contains(Substring($0.rawValue)) }
+} ?? Argon2PasswordHasher.Backend.allCases
 
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
 }
 
-for backend in Argon2PasswordHasher.Backend.allCases {
+for backend in backends {
     let hasher = Argon2PasswordHasher(backend: backend, parameters: parameters)
     let phc = try hasher.hash("StrongPass123")
     let done = Counter()

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// A connection of a blocking C client (libpq, hiredis) that a ``BlockingConnectionPool`` lends out.
+/// A connection of a blocking C client (libpq) that a ``BlockingConnectionPool`` lends out.
 ///
 /// Conformers are used by one thread at a time: the pool hands a connection to one borrower and
 /// takes it back, so they may be `@unchecked Sendable` classes around a C handle.

@@ -2,7 +2,7 @@ public import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 
-/// A bounded pool of threads for blocking C calls (Argon2, libpq, hiredis).
+/// A bounded pool of threads for blocking C calls (Argon2, libpq).
 ///
 /// `NIOThreadPool` runs blocking work off the event loops but queues without bound. This pool
 /// owns its threads, counts the work admitted, and refuses at once with

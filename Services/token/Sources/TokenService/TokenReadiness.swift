@@ -2,7 +2,7 @@ import Logging
 import WireProtocol
 import WireTransport
 
-/// Answers `ready`: Redis answers `PING` through hiredis.
+/// Answers `ready`: Redis answers `PING`.
 struct TokenReadiness: Sendable {
     let redis: RedisClient
     let instance: String
