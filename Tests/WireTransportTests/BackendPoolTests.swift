@@ -82,3 +82,33 @@ struct BackendPoolTests {
         }
     }
 }
+
+@Suite("WireServer under cancellation")
+struct WireServerCancellationTests {
+    /// Clients keep connecting while the server's task is cancelled: connections accepted but
+    /// never served are closed, and the process goes on (NIO traps on such channels otherwise).
+    @Test func connectionsArrivingWhileTheServerIsCancelledAreClosedNotFatal() async throws {
+        for round in 0..<20 {
+            let directory = TemporaryDirectory()
+            defer { directory.remove() }
+            let path = directory.appending("s\(round).sock")
+            let server = try await BackendPoolTests.startInstance("c", at: path)
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<16 {
+                    group.addTask {
+                        for _ in 0..<4 {
+                            if let connection = try? await WireConnection.connect(to: .unix(path: path)).get() {
+                                _ = try? await connection.request(.ping, payload: ByteBuffer(), timeout: .milliseconds(200))
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...3)))
+                    server.cancel()
+                }
+            }
+            _ = await server.result
+        }
+    }
+}

@@ -101,7 +101,11 @@ public final class WireServer: Service, Sendable {
                 try operations.addHandler(FrameEncoder(maximumFrameLength: maximumFrameLength))
                 try operations.addHandler(WireProtocolErrorHandler(logger: logger))
                 try operations.addHandler(ConnectionDrainHandler())
-                return try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+                // Closed, not a crash, when dropped unserved: a connection accepted while the
+                // accept loop is being cancelled never reaches `serve`, and NIO's non-deprecated
+                // initializer traps when such a channel goes away ("Deinited NIOAsyncWriter
+                // without calling finish()"). Served channels are still closed by executeThenClose.
+                return try NIOAsyncChannel<Frame, Frame>(synchronouslyWrapping: channel)
             }
         }
 
