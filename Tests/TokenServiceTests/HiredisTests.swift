@@ -24,7 +24,7 @@ struct HiredisTests {
             var offset = 0
             while offset < stream.count {
                 let chunk = ByteBuffer(bytes: stream[offset..<min(offset + chunkSize, stream.count)])
-                try reader.feed(chunk.readableBytesView)
+                try reader.feed(chunk)
                 while let reply = try reader.next() { replies.append(reply) }
                 offset += chunkSize
             }
@@ -34,7 +34,7 @@ struct HiredisTests {
 
     @Test func aStreamThatIsNotRESPIsAnError() throws {
         let reader = Hiredis.Reader()
-        try reader.feed(ByteBuffer(string: "HTTP/1.1 200 OK\r\n").readableBytesView)
+        try reader.feed(ByteBuffer(string: "HTTP/1.1 200 OK\r\n"))
         #expect(throws: RedisError.self) { _ = try reader.next() }
     }
 }

@@ -56,11 +56,9 @@ enum Hiredis {
         }
 
         /// Hands received bytes to the parser.
-        func feed(_ bytes: ByteBufferView) throws(RedisError) {
-            let status = bytes.withContiguousStorageIfAvailable { raw -> Int32 in
-                raw.withMemoryRebound(to: CChar.self) { redisReaderFeed(self.reader, $0.baseAddress, $0.count) }
-            } ?? Array(bytes).withUnsafeBufferPointer { raw in
-                raw.withMemoryRebound(to: CChar.self) { redisReaderFeed(self.reader, $0.baseAddress, $0.count) }
+        func feed(_ bytes: ByteBuffer) throws(RedisError) {
+            let status = bytes.withUnsafeReadableBytes { raw in
+                redisReaderFeed(self.reader, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
             }
             guard status == REDIS_OK else { throw .unexpectedReply(self.errorString) }
         }

@@ -153,7 +153,11 @@ public final class RedisClient: Service, Sendable {
                 defer { slot = .idle }
                 return slot
             }
-            if case .connected(let connection) = slot { connection.channel.close(promise: nil) }
+            switch slot {
+            case .connected(let connection): connection.channel.close(promise: nil)
+            case .connecting(let future): future.whenSuccess { $0.channel.close(promise: nil) }
+            case .idle: break
+            }
         }
     }
 }

@@ -3,7 +3,7 @@ import NIOPosix
 
 /// One connection to Redis, owned by one event loop; commands pipeline on it.
 ///
-/// Made by ``RedisClient``, which keeps one per event loop and replaces it when it closes.
+/// Made by ``RedisClient``, which keeps each on its lane and replaces it when it closes.
 final class RedisConnection: Sendable {
     let channel: any Channel
 

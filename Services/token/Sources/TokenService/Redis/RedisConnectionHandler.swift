@@ -64,7 +64,7 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = Self.unwrapInboundIn(data)
         do {
-            try self.reader.feed(bytes.readableBytesView)
+            try self.reader.feed(bytes)
             while let reply = try self.reader.next() {
                 guard let head = self.pending.popFirst() else {
                     throw RedisError.unexpectedReply("a reply to no command")

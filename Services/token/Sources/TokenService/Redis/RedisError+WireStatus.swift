@@ -1,12 +1,13 @@
 public import WireProtocol
 public import WireTransport
 
-/// A Redis failure that reaches the dispatcher unconverted: an outage is the dependency's
-/// (503 at the gateway), a full pipeline is "overloaded" (503 with Retry-After).
+/// A Redis failure that reaches the dispatcher unconverted (the refresh store and the rate
+/// limiter turn an outage into ``TokenError/storeUnavailable`` themselves): an outage answers as
+/// that does, a full pipeline is "overloaded" (503 with Retry-After).
 extension RedisError: WireErrorConvertible {
     public var wireStatus: WireStatus {
         switch self {
-        case .connectionFailed: .dependencyUnavailable
+        case .connectionFailed: TokenError.storeUnavailable.wireStatus
         case .overloaded: .overloaded
         case .server, .unexpectedReply: .internalError
         }
@@ -14,7 +15,7 @@ extension RedisError: WireErrorConvertible {
 
     public var wireMessage: String {
         switch self {
-        case .connectionFailed: "Token store unavailable"
+        case .connectionFailed: TokenError.storeUnavailable.wireMessage
         case .overloaded: "service overloaded"
         case .server, .unexpectedReply: "internal error"
         }
