@@ -137,7 +137,6 @@ let package = Package(
             dependencies: [
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
             path: "Services/gateway/Sources/Gateway",
             swiftSettings: swiftSettings

@@ -60,25 +60,15 @@ public final class BackendPool: Service, Sendable {
         case connected(WireConnection)
     }
 
-    /// A connection's place: one per instance and event loop, so a request made on a loop goes
-    /// out and comes back on that loop.
-    private struct SlotKey: Hashable {
-        var address: WireEndpointAddress
-        var loop: Int
-    }
-
     private struct State {
         var machine: StateMachine
-        var slots: [SlotKey: Slot] = [:]
+        var slots: [WireEndpointAddress: Slot] = [:]
     }
 
     /// The service's name, for errors and logs ("identity", "token").
     public let service: String
     public let configuration: Configuration
-    private let eventLoops: [any EventLoop]
-    /// The index of each of `eventLoops`, by the loop's identity.
-    private let loopIndex: [ObjectIdentifier: Int]
-    private let nextLoop = Atomic<Int>(0)
+    private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -91,9 +81,7 @@ public final class BackendPool: Service, Sendable {
     ) {
         self.service = service
         self.configuration = configuration
-        let loops = Array(eventLoopGroup.makeIterator())
-        self.eventLoops = loops
-        self.loopIndex = Dictionary(uniqueKeysWithValues: loops.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = Mutex(State(machine: StateMachine(addresses: configuration.discover?() ?? addresses)))
     }
@@ -105,7 +93,7 @@ public final class BackendPool: Service, Sendable {
     public func setAddresses(_ addresses: [WireEndpointAddress]) {
         let dropped: [Slot] = self.state.withLock { state in
             state.machine.setAddresses(addresses)
-            let gone = state.slots.keys.filter { !addresses.contains($0.address) }
+            let gone = state.slots.keys.filter { !addresses.contains($0) }
             return gone.compactMap { state.slots.removeValue(forKey: $0) }
         }
         for case .connected(let connection) in dropped {
@@ -279,26 +267,15 @@ public final class BackendPool: Service, Sendable {
         self.state.withLock { $0.machine.record(address, outcome: outcome, now: .now()) }
     }
 
-    /// The event loop the caller runs on when it is one of ours (a handler preferring its HTTP
-    /// connection's loop), else the next in turn.
-    private func currentLoop() -> Int {
-        if let current = MultiThreadedEventLoopGroup.currentEventLoop, let index = self.loopIndex[ObjectIdentifier(current)] {
-            return index
-        }
-        return self.nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % self.eventLoops.count
-    }
-
-    /// The open connection to `address` on the caller's event loop, connecting once however many
-    /// callers ask at the same time.
+    /// The open connection to `address`, connecting once however many callers ask at the same time.
     private func connection(to address: WireEndpointAddress) async throws -> WireConnection {
-        let key = SlotKey(address: address, loop: self.currentLoop())
         enum Next {
             case ready(WireConnection)
             case wait(EventLoopFuture<WireConnection>)
             case started(EventLoopFuture<WireConnection>)
         }
         let next: Next = self.state.withLock { state in
-            switch state.slots[key] {
+            switch state.slots[address] {
             case .connected(let connection) where connection.isUsable:
                 return .ready(connection)
             case .connecting(let future):
@@ -306,12 +283,12 @@ public final class BackendPool: Service, Sendable {
             case .connected, .none:
                 let future = WireConnection.connect(
                     to: address,
-                    eventLoopGroup: self.eventLoops[key.loop],
+                    eventLoopGroup: self.eventLoopGroup,
                     maximumFrameLength: self.configuration.maximumFrameLength,
                     maximumInFlight: self.configuration.maximumInFlightPerConnection,
                     connectTimeout: self.configuration.connectTimeout
                 )
-                state.slots[key] = .connecting(future)
+                state.slots[address] = .connecting(future)
                 return .started(future)
             }
         }
@@ -324,12 +301,12 @@ public final class BackendPool: Service, Sendable {
             do {
                 let connection = try await future.get()
                 self.state.withLock { state in
-                    if state.machine.order.contains(address) { state.slots[key] = .connected(connection) }
+                    if state.machine.order.contains(address) { state.slots[address] = .connected(connection) }
                 }
                 return connection
             } catch {
                 self.state.withLock { state in
-                    if case .connecting = state.slots[key] { state.slots[key] = nil }
+                    if case .connecting = state.slots[address] { state.slots[address] = nil }
                 }
                 throw error
             }

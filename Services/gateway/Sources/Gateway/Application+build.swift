@@ -53,7 +53,7 @@ public func buildApplication(
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     return Application(
         router: router,
-        server: .pinnedHTTP1(
+        server: .http1(
             configuration: .init(
                 idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
                 // The parser's own ceiling sits above MAX_HEADER_BYTES, which answers 431 first.
