@@ -31,6 +31,7 @@ struct IdentityConfigurationTests {
         #expect(configuration.lockout == LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800))
         #expect(configuration.maximumFrameLength == 1 << 20)
         #expect(configuration.bootstrapAdmin == nil)
+        #expect(configuration.userCacheSize == 10_000 && configuration.userCacheSeconds == 60)
     }
 
     @Test func oneShotCommandsNeedNoAPIKeySecret() throws {
@@ -66,6 +67,8 @@ struct IdentityConfigurationTests {
         ([:], "DATABASE_URL"),
         (["DATABASE_URL": "postgresql://db/auth", "DATABASE_POOL_SIZE": "0"], "DATABASE_POOL_SIZE"),
         (["DATABASE_URL": "postgresql://db/auth", "MAX_FRAME_BYTES": "lots"], "MAX_FRAME_BYTES"),
+        (["DATABASE_URL": "postgresql://db/auth", "USER_CACHE_SIZE": "-1"], "USER_CACHE_SIZE"),
+        (["DATABASE_URL": "postgresql://db/auth", "USER_CACHE_SECONDS": "0"], "USER_CACHE_SECONDS"),
     ])
     func wrongValuesNameTheirVariable(environment: [String: String], variable: String) {
         #expect {

@@ -23,7 +23,10 @@ public struct IdentityServer: Sendable {
     public let postgres: PostgresPool
     public let wireServer: WireServer
     public let auditLog: AuditLog
+    /// Users read by id, when `USER_CACHE_SIZE` is not 0.
+    public let userCache: UserCache?
     let startupServices: [any Service]
+    let listeners: [any Service]
 
     public init(configuration: IdentityConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -38,7 +41,17 @@ public struct IdentityServer: Sendable {
         let readiness = IdentityReadiness(pool: self.postgres, instance: "identity/\(getpid())")
         var dispatcher = OperationDispatcher(ready: readiness.check)
         self.auditLog = AuditLog(store: PostgresAuditStore(pool: self.postgres), logger: logger)
-        let users = PostgresUserStore(pool: self.postgres)
+        let users: any UserStore
+        if configuration.userCacheSize > 0 {
+            let cache = UserCache(capacity: configuration.userCacheSize, lifetime: .seconds(configuration.userCacheSeconds))
+            self.userCache = cache
+            users = CachedUserStore(base: PostgresUserStore(pool: self.postgres), cache: cache)
+            self.listeners = [UserChangeListener(url: configuration.databaseURL, cache: cache, logger: logger)]
+        } else {
+            self.userCache = nil
+            users = PostgresUserStore(pool: self.postgres)
+            self.listeners = []
+        }
         let hasher = Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2)
         let operations = try IdentityOperations(
             users: users,
@@ -65,6 +78,9 @@ public struct IdentityServer: Sendable {
     }
 
     /// The services to run, in dependency order (shutdown runs backwards: the server stops
-    /// taking work, then the audit log writes what is queued, then the pools stop).
-    public var services: [any Service] { [self.blockingPool, self.hashingPool, self.auditLog] + self.startupServices + [self.wireServer] }
+    /// taking work, then the user change listener, then the audit log writes what is queued,
+    /// then the pools stop).
+    public var services: [any Service] {
+        [self.blockingPool, self.hashingPool, self.auditLog] + self.listeners + self.startupServices + [self.wireServer]
+    }
 }

@@ -33,6 +33,11 @@ public struct IdentityConfiguration: Sendable {
     /// characters). Changing it invalidates every API key. Empty for the one-shot subcommands,
     /// which do not need it.
     public var apiKeySecret: String
+    /// Users kept in memory for `getUser`, answered while PostgreSQL's change notifications are
+    /// followed (`USER_CACHE_SIZE`, 10000; 0 turns the cache off).
+    public var userCacheSize: Int
+    /// How long a kept user is trusted at most (`USER_CACHE_SECONDS`, 60).
+    public var userCacheSeconds: Int
     /// The first super admin, created at start when absent (`BOOTSTRAP_ADMIN_USERNAME`,
     /// `BOOTSTRAP_ADMIN_EMAIL`, `BOOTSTRAP_ADMIN_PASSWORD` or `BOOTSTRAP_ADMIN_PASSWORD_FILE`:
     /// all or none).
@@ -89,6 +94,8 @@ public struct IdentityConfiguration: Sendable {
             passwordMaximumLength: maximum,
             requireSpecialCharacter: try environment.boolean("PASSWORD_REQUIRE_SPECIAL", default: false)
         )
+        self.userCacheSize = try environment.integer("USER_CACHE_SIZE", default: 10_000, in: 0...10_000_000)
+        self.userCacheSeconds = try environment.integer("USER_CACHE_SECONDS", default: 60, in: 1...86_400)
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
         self.apiKeySecret = serving ? try environment.secret("API_KEY_SECRET") : ""
         self.bootstrapAdmin = serving ? try Self.bootstrapAdmin(environment, rules: self.registration) : nil

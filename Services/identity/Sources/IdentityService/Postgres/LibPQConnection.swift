@@ -75,6 +75,40 @@ final class LibPQConnection: BlockingConnection, @unchecked Sendable {
         return Self.rows(of: result)
     }
 
+    /// Waits up to `timeout` for notifications on the channels this connection listens to
+    /// (`LISTEN`, through ``executeScript(_:)``); empty when none came in time.
+    ///
+    /// - Throws: ``PostgresError`` of kind `connectionFailed` when the connection is lost.
+    func notifications(waitingUpTo timeout: Duration) throws(PostgresError) -> [PostgresNotification] {
+        let received = try self.receivedNotifications()
+        guard received.isEmpty else { return received }
+        let socket = PQsocket(self.handle)
+        guard socket >= 0 else { throw PostgresError(kind: .connectionFailed, message: Self.errorMessage(self.handle)) }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        guard poll(&descriptor, 1, milliseconds) > 0 else { return [] }
+        return try self.receivedNotifications()
+    }
+
+    /// Reads what the server sent and takes the notifications out of it.
+    private func receivedNotifications() throws(PostgresError) -> [PostgresNotification] {
+        guard PQconsumeInput(self.handle) == 1, self.isConnected else {
+            throw PostgresError(kind: .connectionFailed, message: Self.errorMessage(self.handle))
+        }
+        var received: [PostgresNotification] = []
+        while let notification = PQnotifies(self.handle) {
+            received.append(
+                PostgresNotification(
+                    channel: String(cString: notification.pointee.relname),
+                    payload: String(cString: notification.pointee.extra)
+                )
+            )
+            PQfreemem(notification)
+        }
+        return received
+    }
+
     private func check(_ result: OpaquePointer?) throws(PostgresError) {
         guard let result else {
             throw PostgresError(kind: self.isConnected ? .statementFailed : .connectionFailed, message: Self.errorMessage(self.handle))
@@ -161,6 +195,12 @@ public struct PostgresRows: Sendable {
         guard let index = self.columns.firstIndex(of: column), let row = self.rows.first else { return nil }
         return row[index]
     }
+}
+
+/// A `NOTIFY` received on a channel the connection listens to.
+public struct PostgresNotification: Sendable, Hashable {
+    public var channel: String
+    public var payload: String
 }
 
 extension String {

@@ -65,6 +65,29 @@ public struct Migration: Sendable {
                 CREATE INDEX audit_events_user_idx ON audit_events (user_id, occurred_at);
                 CREATE INDEX audit_events_event_idx ON audit_events (event, occurred_at);
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "notify users_changed on every change of a user",
+            // Identity instances cache users read by id and drop an entry when its row changes,
+            // whoever changed it (another instance, the CLI, an operator with psql). A
+            // notification is delivered at commit, only if the transaction commits.
+            sql: """
+                CREATE FUNCTION users_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'TRUNCATE' THEN
+                        PERFORM pg_notify('users_changed', '*');
+                    ELSE
+                        PERFORM pg_notify('users_changed', OLD.id::text);
+                    END IF;
+                    RETURN NULL;
+                END
+                $$;
+                CREATE TRIGGER users_notify_change AFTER UPDATE OR DELETE ON users
+                    FOR EACH ROW EXECUTE FUNCTION users_notify_change();
+                CREATE TRIGGER users_notify_truncate AFTER TRUNCATE ON users
+                    FOR EACH STATEMENT EXECUTE FUNCTION users_notify_change();
+                """
+        ),
     ]
 }
