@@ -1,10 +1,24 @@
--- wrk: one session per thread (run with as many threads as connections): the first request
--- logs in, every next one presents the newest refresh cookie, as a browser would.
+-- wrk: one session per thread (run with as many threads as connections), each presenting its
+-- newest refresh cookie, as a browser would. BENCH_COOKIES (comma-separated refresh tokens from
+-- logins made before the run) gives each thread its session, so only refreshes are measured;
+-- a thread without one, or whose session was refused, logs in as BENCH_USER first.
 local cookie = nil
 local user = os.getenv("BENCH_USER")
 -- BENCH_DELAY_MS: a pause between requests, to measure latency at a fraction of the maximum load.
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 delay = function() return pause end
+
+local sessions = {}
+for value in string.gmatch(os.getenv("BENCH_COOKIES") or "", "[^,]+") do table.insert(sessions, value) end
+local next_session = 1
+setup = function(thread)
+  if sessions[next_session] then thread:set("session", sessions[next_session]) end
+  next_session = next_session + 1
+end
+
+init = function(args)
+  cookie = session
+end
 
 request = function()
   if cookie == nil then

@@ -25,15 +25,33 @@ struct UserCacheTests {
         #expect(cache.user(1) == nil)
     }
 
-    @Test func aReadThatStraddlesAChangeIsNotKept() throws {
+    @Test func aReadThatStraddlesAChangeOfItsUserIsNotKept() throws {
         let cache = Self.following()
         let ticket = try #require(cache.ticket())
-        // The row was read, then a change to any user was seen before the read came back.
+        // Read, then a change to another user was seen before the read came back: keep it.
         cache.invalidate(7)
         cache.store(Self.user(1), ticket: ticket)
-        #expect(cache.user(1) == nil)
-        cache.store(Self.user(1), ticket: try #require(cache.ticket()))
         #expect(cache.user(1) != nil)
+        // Read, then a change to this user: a row from before the change is not kept.
+        let second = try #require(cache.ticket())
+        cache.invalidate(2)
+        cache.invalidate(8)
+        cache.store(Self.user(2), ticket: second)
+        #expect(cache.user(2) == nil)
+        cache.store(Self.user(2), ticket: try #require(cache.ticket()))
+        #expect(cache.user(2) != nil)
+    }
+
+    @Test func aReadThatStraddlesTooManyChangesOrAResetIsNotKept() throws {
+        let cache = Self.following()
+        let early = try #require(cache.ticket())
+        for id in 1...Int64(UserCache.recentLimit + 1) { cache.invalidate(id + 1000) }
+        cache.store(Self.user(1), ticket: early)
+        #expect(cache.user(1) == nil, "more changes than remembered: the read cannot be judged")
+        let beforeReset = try #require(cache.ticket())
+        cache.invalidateAll()
+        cache.store(Self.user(1), ticket: beforeReset)
+        #expect(cache.user(1) == nil)
     }
 
     @Test func nothingIsKeptOrAnsweredWhileChangesAreNotFollowed() throws {

@@ -62,6 +62,14 @@ struct UserCacheDatabaseTests {
 
         #expect(try await instance.users.find(id: user.id)?.fullName == "Before")
         #expect(instance.cache.user(user.id) != nil, "read once, kept")
+        // The same id changing in another schema of the database is someone else's user.
+        let neighbour = try await TestDatabase()
+        defer { Task { await neighbour.drop() } }
+        let other = try await Self.newUser(PostgresUserStore(pool: neighbour.pool), "neighbour")
+        #expect(other.id == user.id)
+        try await neighbour.execute("UPDATE users SET full_name = 'Elsewhere' WHERE id = \(other.id)")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(instance.cache.user(user.id)?.fullName == "Before", "a change in another schema is not ours")
         // As an operator with psql would: no identity code involved.
         try await database.execute("UPDATE users SET full_name = 'After' WHERE id = \(user.id)")
         try await Self.eventually("the change is seen") { try await instance.users.find(id: user.id)?.fullName == "After" }

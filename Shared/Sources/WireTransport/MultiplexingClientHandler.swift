@@ -34,7 +34,7 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
 
     private struct Pending {
         var promise: EventLoopPromise<Frame>
-        var timeout: Scheduled<Void>
+        var deadline: NIODeadline
     }
 
     private let maximumInFlight: Int
@@ -42,6 +42,10 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
     private var pending: [UInt32: Pending] = [:]
     private var nextCorrelationID: UInt32 = 1
     private var closed = false
+    /// One timer for all requests, due at the earliest deadline: a timer per request would cost
+    /// a schedule and a cancel on every call.
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
 
     init(maximumInFlight: Int, status: WireConnection.Status) {
         self.maximumInFlight = maximumInFlight
@@ -71,13 +75,10 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
             return
         }
         let id = self.takeCorrelationID()
-        let timeout = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) { () -> Void in
-            guard let expired = self.pending.removeValue(forKey: id) else { return }
-            self.status.setInFlight(self.pending.count)
-            expired.promise.fail(WireError.deadlineExceeded)
-        }
-        self.pending[id] = Pending(promise: request.promise, timeout: timeout)
+        let deadline = NIODeadline.now() + request.timeout
+        self.pending[id] = Pending(promise: request.promise, deadline: deadline)
         self.status.setInFlight(self.pending.count)
+        self.armTimer(context, due: deadline)
         let milliseconds = max(1, min(Int64(UInt32.max), request.timeout.nanoseconds / 1_000_000))
         let header = FrameHeader(
             kind: .request,
@@ -124,9 +125,38 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
 
     private func complete(_ id: UInt32, with result: Result<Frame, any Error>) {
         guard let entry = self.pending.removeValue(forKey: id) else { return }
-        entry.timeout.cancel()
         self.status.setInFlight(self.pending.count)
         entry.promise.completeWith(result)
+    }
+
+    /// Makes sure the timer fires by `deadline`; a timer due earlier re-arms itself when it fires.
+    private func armTimer(_ context: ChannelHandlerContext, due deadline: NIODeadline) {
+        if let current = self.timerDeadline, current <= deadline { return }
+        self.timer?.cancel()
+        self.timerDeadline = deadline
+        self.timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.timer = nil
+            self.timerDeadline = nil
+            self.expire(context)
+        }
+    }
+
+    /// Fails every request past its deadline with ``WireError/deadlineExceeded``.
+    private func expire(_ context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        var expired: [UInt32] = []
+        var earliest: NIODeadline?
+        for (id, entry) in self.pending {
+            if entry.deadline <= now {
+                expired.append(id)
+            } else if earliest.map({ entry.deadline < $0 }) ?? true {
+                earliest = entry.deadline
+            }
+        }
+        for id in expired {
+            self.complete(id, with: .failure(WireError.deadlineExceeded))
+        }
+        if let earliest { self.armTimer(context, due: earliest) }
     }
 
     private func failAll(_ error: any Error) {
@@ -135,8 +165,10 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
         let open = self.pending
         self.pending.removeAll()
         self.status.setInFlight(0)
+        self.timer?.cancel()
+        self.timer = nil
+        self.timerDeadline = nil
         for entry in open.values {
-            entry.timeout.cancel()
             entry.promise.fail(error)
         }
     }

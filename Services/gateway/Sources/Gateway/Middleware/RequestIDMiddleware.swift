@@ -34,15 +34,19 @@ public struct RequestIDMiddleware: RouterMiddleware {
             }
     }
 
+    /// 32 hex digits from two draws of the system generator: each draw is a system call, so
+    /// one per eight bytes rather than one per byte.
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         let hex = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(32)
-        for _ in 0..<16 {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            bytes.append(hex[Int(byte >> 4)])
-            bytes.append(hex[Int(byte & 0x0F)])
+        for _ in 0..<2 {
+            var word = generator.next()
+            for _ in 0..<16 {
+                bytes.append(hex[Int(word & 0x0F)])
+                word >>= 4
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -71,14 +71,16 @@ public struct Migration: Sendable {
             name: "notify users_changed on every change of a user",
             // Identity instances cache users read by id and drop an entry when its row changes,
             // whoever changed it (another instance, the CLI, an operator with psql). A
-            // notification is delivered at commit, only if the transaction commits.
+            // notification is delivered at commit, only if the transaction commits. Channels are
+            // per database: the payload names the schema, so deployments sharing a database
+            // (and tests, one schema each) do not invalidate each other.
             sql: """
                 CREATE FUNCTION users_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     IF TG_OP = 'TRUNCATE' THEN
-                        PERFORM pg_notify('users_changed', '*');
+                        PERFORM pg_notify('users_changed', TG_TABLE_SCHEMA || ' *');
                     ELSE
-                        PERFORM pg_notify('users_changed', OLD.id::text);
+                        PERFORM pg_notify('users_changed', TG_TABLE_SCHEMA || ' ' || OLD.id::text);
                     END IF;
                     RETURN NULL;
                 END

@@ -9,8 +9,10 @@ import Synchronization
 /// changed it; this instance's own writes drop their entry at once (``CachedUserStore``).
 ///
 /// A read from PostgreSQL may race a change: it takes a ``Ticket`` before reading, and
-/// ``store(_:ticket:)`` keeps the row only if nothing was invalidated since, so a row read
-/// before a change committed never outlives the change's notification. While the listener is
+/// ``store(_:ticket:)`` keeps the row only if that user was not invalidated since (the last
+/// ``recentLimit`` invalidations are remembered; beyond them, or after ``invalidateAll()``,
+/// nothing read before is kept), so a row read before a change committed never outlives the
+/// change's notification. While the listener is
 /// not connected nothing is kept or answered (notifications would be missed), and every entry
 /// expires after `lifetime` as a last guard.
 public final class UserCache: Sendable {
@@ -26,10 +28,24 @@ public final class UserCache: Sendable {
 
     private struct State {
         var entries: [Int64: Entry] = [:]
-        /// Moves on every invalidation, so a read that straddles one is not stored.
+        /// Counts invalidations.
         var generation: UInt64 = 0
+        /// The users invalidated most recently, oldest first, with the generation each made.
+        var recent: [(id: Int64, generation: UInt64)] = []
+        /// Reads that started before this generation are never kept.
+        var floor: UInt64 = 0
         var isFollowingChanges = false
+
+        /// Whether user `id` may have changed since `generation`.
+        func changed(_ id: Int64, since generation: UInt64, limit: Int) -> Bool {
+            if generation == self.generation { return false }
+            if generation < self.floor || self.generation - generation > UInt64(limit) { return true }
+            return self.recent.reversed().prefix { $0.generation > generation }.contains { $0.id == id }
+        }
     }
+
+    /// How many invalidations are remembered to judge a read that straddles them.
+    public static let recentLimit = 1024
 
     /// The most users kept.
     public let capacity: Int
@@ -65,7 +81,7 @@ public final class UserCache: Sendable {
     public func store(_ record: UserRecord, ticket: Ticket) {
         let now = self.clock.now
         self.state.withLock { state in
-            guard state.isFollowingChanges, state.generation == ticket.generation else { return }
+            guard state.isFollowingChanges, !state.changed(record.id, since: ticket.generation, limit: Self.recentLimit) else { return }
             if state.entries[record.id] == nil, state.entries.count >= self.capacity, let victim = state.entries.keys.first {
                 state.entries[victim] = nil
             }
@@ -76,15 +92,19 @@ public final class UserCache: Sendable {
     /// User `id` changed.
     public func invalidate(_ id: Int64) {
         self.state.withLock { state in
-            state.generation &+= 1
+            state.generation += 1
             state.entries[id] = nil
+            state.recent.append((id, state.generation))
+            // Trimmed in batches, so that an invalidation costs no shift of the whole list.
+            if state.recent.count >= 2 * Self.recentLimit { state.recent.removeFirst(state.recent.count - Self.recentLimit) }
         }
     }
 
     /// Anything may have changed.
     public func invalidateAll() {
         self.state.withLock { state in
-            state.generation &+= 1
+            state.generation += 1
+            state.floor = state.generation
             state.entries.removeAll()
         }
     }
@@ -93,7 +113,8 @@ public final class UserCache: Sendable {
     /// Either way the cache starts empty, since changes may have been missed in between.
     public func setFollowingChanges(_ following: Bool) {
         self.state.withLock { state in
-            state.generation &+= 1
+            state.generation += 1
+            state.floor = state.generation
             state.entries.removeAll()
             state.isFollowingChanges = following
         }

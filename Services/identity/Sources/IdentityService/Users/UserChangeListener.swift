@@ -9,8 +9,10 @@ public import ServiceLifecycle
 /// notification blocks, so it never runs on an event loop or takes a thread of the query pool.
 /// While it is not listening, the cache is off; when it listens again, the cache starts empty.
 public struct UserChangeListener: Service {
-    /// The channel the trigger notifies; a payload is a user id, or `*` for "everything".
+    /// The channel the trigger notifies; a payload is the schema of the table, a space and a
+    /// user id, or `*` for "every user".
     public static let channel = "users_changed"
+    static let currentSchema = PreparedStatement(name: "current_schema", sql: "SELECT current_schema() AS schema")
 
     public let url: String
     public let cache: UserCache
@@ -43,17 +45,18 @@ public struct UserChangeListener: Service {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let connection = try await thread.runIfActive { [url] in
+                let (connection, schema) = try await thread.runIfActive { [url] in
                     let connection = try LibPQConnection(url: url)
+                    let schema = try connection.query(Self.currentSchema).first("schema") ?? "public"
                     try connection.executeScript("LISTEN \(Self.channel)")
-                    return connection
+                    return (connection, schema)
                 }
                 // Listening from here on: what changes now is seen, what changed before is
                 // forgotten with the emptied cache.
                 self.cache.setFollowingChanges(true)
                 if failures > 0 { self.logger.info("following user changes again; user cache on") }
                 failures = 0
-                try await self.apply(connection, on: thread)
+                try await self.apply(connection, schema: schema, on: thread)
             } catch is CancellationError {
                 break
             } catch {
@@ -67,7 +70,7 @@ public struct UserChangeListener: Service {
         }
     }
 
-    private func apply(_ connection: LibPQConnection, on thread: NIOThreadPool) async throws {
+    private func apply(_ connection: LibPQConnection, schema: String, on thread: NIOThreadPool) async throws {
         let clock = ContinuousClock()
         var lastHeard = clock.now
         while !Task.isCancelled {
@@ -75,7 +78,13 @@ public struct UserChangeListener: Service {
                 try connection.notifications(waitingUpTo: pollInterval)
             }
             for notification in notifications where notification.channel == Self.channel {
-                if let id = Int64(notification.payload) {
+                let parts = notification.payload.split(separator: " ", maxSplits: 1)
+                guard parts.count == 2 else {
+                    self.cache.invalidateAll()
+                    continue
+                }
+                guard parts[0] == schema else { continue }
+                if let id = Int64(parts[1]) {
                     self.cache.invalidate(id)
                 } else {
                     self.cache.invalidateAll()
