@@ -83,7 +83,7 @@ struct PostgresOutageTests {
         #expect(recovered, "identity reconnects without a restart\n\(stack.logs)")
         #expect(try await HTTP.get(stack.baseURL + "/health/ready").status == 200)
         let statuses = await stack.stop()
-        #expect(statuses.values.allSatisfy { $0 == 0 })
+        #expect(statuses.values.allSatisfy { $0 == 0 }, "\(statuses)\n\(stack.logs)")
         await services.stop()
     }
 }

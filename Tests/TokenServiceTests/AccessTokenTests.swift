@@ -71,6 +71,23 @@ struct AccessTokenTests {
         _ = try await Self.verifier(ring).verify(token, now: Self.now + 900 + 10)
     }
 
+    @Test func aGoodTokenWhoseHeaderIsWrittenOtherwiseIsStillAccepted() async throws {
+        // Our own tokens' header is recognised byte for byte; any other encoding of an
+        // acceptable header is decoded and checked field by field.
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let kid = await ring.signingKeyID
+        let same = JWTKeyCollection()
+        await same.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
+        var header = JWTHeader()
+        header.typ = "at+jwt"
+        header.cty = "claims"
+        let token = try await same.sign(Self.claims(), kid: JWKIdentifier(string: kid), header: header)
+        let ours = try await ring.sign(Self.claims())
+        #expect(token.prefix(while: { $0 != "." }) != ours.prefix(while: { $0 != "." }))
+        _ = try await Self.verifier(ring).verify(token, now: Self.now)
+        _ = try await Self.verifier(ring).verify(ours, now: Self.now)
+    }
+
     @Test func hs512WithTheSameSecretIsRefused() async throws {
         let ring = await KeyRing(hmacSecret: Self.secret)
         let kid = await ring.signingKeyID

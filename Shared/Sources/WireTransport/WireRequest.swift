@@ -12,14 +12,26 @@ public struct WireRequest: Sendable {
     public var payload: ByteBuffer
     /// When the caller stops waiting; work not started by then is dropped.
     public var deadline: NIODeadline
-    /// A logger carrying `request_id` and `operation`.
-    public var logger: Logger
+    /// The server's logger, without the request's metadata.
+    public var baseLogger: Logger
 
+    /// A logger carrying `request_id` and `operation`, made when asked for: most requests log
+    /// nothing, and metadata costs an allocation.
+    public var logger: Logger {
+        var logger = self.baseLogger
+        logger[metadataKey: "operation"] = "\(self.operation)"
+        if !self.header.requestID.isEmpty {
+            logger[metadataKey: "request_id"] = "\(self.header.requestID)"
+        }
+        return logger
+    }
+
+    /// - Parameter logger: the server's logger; the request's metadata is added by ``logger``.
     public init(header: FrameHeader, payload: ByteBuffer, deadline: NIODeadline, logger: Logger) {
         self.header = header
         self.payload = payload
         self.deadline = deadline
-        self.logger = logger
+        self.baseLogger = logger
     }
 
     /// Throws ``WireError/deadlineExceeded`` when the caller has already given up.

@@ -131,7 +131,11 @@ public final class WireServer: Service, Sendable {
                 do {
                     try await server.executeThenClose { connections in
                         for try await connection in connections {
-                            group.addTask { await self.serve(connection) }
+                            // The connection's loop reads its frames and runs its requests: a
+                            // frame goes from the socket to its handler without a thread hop.
+                            group.addTask(executorPreference: EventLoopExecutor(connection.channel.eventLoop)) {
+                                await self.serve(connection)
+                            }
                         }
                     }
                 } catch {
@@ -196,12 +200,7 @@ public final class WireServer: Service, Sendable {
         let budget =
             frame.header.deadlineMilliseconds == 0
             ? self.configuration.defaultDeadline : .milliseconds(Int64(frame.header.deadlineMilliseconds))
-        var logger = self.logger
-        logger[metadataKey: "operation"] = "\(WireOperation(rawValue: frame.header.code))"
-        if !frame.header.requestID.isEmpty {
-            logger[metadataKey: "request_id"] = "\(frame.header.requestID)"
-        }
-        return WireRequest(header: frame.header, payload: frame.payload, deadline: .now() + budget, logger: logger)
+        return WireRequest(header: frame.header, payload: frame.payload, deadline: .now() + budget, logger: self.logger)
     }
 
     /// Creates the socket's directory when missing, enterable only by its owner and group.
