@@ -86,6 +86,15 @@ struct AccessTokenTests {
         #expect(token.prefix(while: { $0 != "." }) != ours.prefix(while: { $0 != "." }))
         _ = try await Self.verifier(ring).verify(token, now: Self.now)
         _ = try await Self.verifier(ring).verify(ours, now: Self.now)
+        let remembered = await ring.acceptedHeaders
+        #expect(remembered.contains(Array(ours.prefix(while: { $0 != "." }).utf8) + [UInt8(ascii: ".")]))
+        #expect(remembered.count == 2)
+        // A remembered header does not let a bad signature through.
+        let tampered = String(ours.dropLast(4)) + (ours.hasSuffix("AAAA") ? "BBBB" : "AAAA")
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(tampered, now: Self.now) }
+        // Refused headers are never remembered.
+        _ = try? await Self.verifier(ring).verify("eyJhbGciOiJub25lIn0.e30.", now: Self.now)
+        #expect(await ring.acceptedHeaders.count == 2)
     }
 
     @Test func hs512WithTheSameSecretIsRefused() async throws {

@@ -17,9 +17,12 @@ public actor KeyRing {
 
     private let keys = JWTKeyCollection()
     private var known: Set<String> = []
-    /// The encoded header of the tokens this ring signs, followed by its dot. A token starting
-    /// with it has a header already known good: the check below is a comparison, not a decode.
-    private var signedHeaderPrefix: [UInt8] = []
+    /// Encoded headers already decoded and found acceptable, each with its dot: a token starting
+    /// with one needs no second decode (jwt-kit writes the same header fields in varying order, so
+    /// there are a few). Bounded: past the limit, headers are simply decoded every time. The
+    /// ring's keys never change after `init`, so what was acceptable stays so.
+    private(set) var acceptedHeaders: Set<[UInt8]> = []
+    static let acceptedHeaderLimit = 32
     /// The algorithms a token may use.
     public let pinnedAlgorithms: Set<String>
     /// The key new tokens are signed with.
@@ -34,16 +37,6 @@ public actor KeyRing {
         self.pinnedAlgorithms = ["HS256"]
         await self.keys.add(hmac: HMACKey(from: hmacSecret), digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
         self.known.insert(kid)
-        await self.learnSignedHeader()
-    }
-
-    /// Signs a sample token to learn the exact header every token of this ring carries.
-    private func learnSignedHeader() async {
-        let sample = AccessTokenClaims(iss: "", aud: "", sub: "", username: "", role: "", scope: "", iat: 0, nbf: 0, exp: 0, jti: "")
-        guard let token = try? await self.sign(sample), let dot = token.utf8.firstIndex(of: UInt8(ascii: ".")),
-            let header = Self.header(of: token), self.acceptsHeader(header)
-        else { return }
-        self.signedHeaderPrefix = Array(token.utf8[...dot])
     }
 
     /// Signs `claims` with the current key, `typ` `at+jwt`.
@@ -55,8 +48,12 @@ public actor KeyRing {
 
     /// The claims of a token whose header and signature are good (time and audience not yet checked).
     public func verifiedClaims(_ token: String) async throws(TokenError) -> AccessTokenClaims {
-        let knownHeader = !self.signedHeaderPrefix.isEmpty && token.utf8.starts(with: self.signedHeaderPrefix)
-        guard knownHeader || Self.header(of: token).map(self.acceptsHeader) == true else { throw .invalidAccessToken }
+        guard let dot = token.utf8.firstIndex(of: UInt8(ascii: ".")) else { throw .invalidAccessToken }
+        let encodedHeader = Array(token.utf8[...dot])
+        if !self.acceptedHeaders.contains(encodedHeader) {
+            guard let header = Self.header(of: token), self.acceptsHeader(header) else { throw .invalidAccessToken }
+            if self.acceptedHeaders.count < Self.acceptedHeaderLimit { self.acceptedHeaders.insert(encodedHeader) }
+        }
         do {
             return try await self.keys.verify(token, as: AccessTokenClaims.self)
         } catch {
