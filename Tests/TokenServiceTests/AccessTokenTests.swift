@@ -167,6 +167,17 @@ struct RefreshTokenFormatTests {
         #expect(next.value != token.value)
     }
 
+    @Test func randomValuesHaveTheirLengthAndNeverRepeat() {
+        var seen: Set<[UInt8]> = []
+        for _ in 0..<1000 {
+            let value = RefreshToken.randomBytes(32)
+            #expect(value.count == 32)
+            seen.insert(value)
+        }
+        #expect(seen.count == 1000)
+        #expect(RefreshToken.randomBytes(16).count == 16)
+    }
+
     @Test(arguments: ["", "7", "7.abc.def", "x.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
         "0.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
         "7.\(String(repeating: "a", count: 22)).\(String(repeating: "!", count: 43))", String(repeating: "7", count: 200)])

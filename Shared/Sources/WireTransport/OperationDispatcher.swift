@@ -46,7 +46,7 @@ public struct OperationDispatcher: Sendable {
     /// caller's deadline has passed (nobody is waiting for it).
     public func dispatch(_ request: WireRequest) async -> Frame? {
         guard NIODeadline.now() < request.deadline else {
-            request.logger.debug("dropped: deadline passed before work started")
+            request.debug("dropped: deadline passed before work started")
             return nil
         }
         guard let handler = self.handlers[request.operation] else {
@@ -58,13 +58,13 @@ public struct OperationDispatcher: Sendable {
         }
         do {
             let answer = Frame.response(to: request.header, payload: try await handler(request))
-            request.logger.debug("handled")
+            request.debug("handled")
             return answer
         } catch WireError.deadlineExceeded {
-            request.logger.debug("dropped: deadline passed during work")
+            request.debug("dropped: deadline passed during work")
             return nil
         } catch let error as any WireErrorConvertible {
-            request.logger.debug("refused", metadata: ["status": "\(error.wireStatus)"])
+            request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
             return Self.errorFrame(
                 answering: request.header,
                 status: error.wireStatus,

@@ -26,6 +26,12 @@ public struct WireRequest: Sendable {
         return logger
     }
 
+    /// Logs at debug level; the request's metadata is only made when debug logging is on.
+    public func debug(_ message: @autoclosure () -> Logger.Message, metadata: @autoclosure () -> Logger.Metadata? = nil) {
+        guard self.baseLogger.logLevel <= .debug else { return }
+        self.logger.debug(message(), metadata: metadata())
+    }
+
     /// - Parameter logger: the server's logger; the request's metadata is added by ``logger``.
     public init(header: FrameHeader, payload: ByteBuffer, deadline: NIODeadline, logger: Logger) {
         self.header = header

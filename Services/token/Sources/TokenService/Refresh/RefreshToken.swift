@@ -42,8 +42,8 @@ public struct RefreshToken: Sendable, Hashable {
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {
-        // SystemRandomNumberGenerator reads the kernel's CSPRNG (getrandom) on Linux.
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // BoringSSL's CSPRNG (RAND_bytes, seeded from the kernel), through swift-crypto: one
+        // call for the whole value, where SystemRandomNumberGenerator made a system call per byte.
+        SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
     }
 }
