@@ -31,6 +31,22 @@ struct WireServerTests {
         }
     }
 
+    @Test func requestsRunOnTheirConnectionsEventLoop() async throws {
+        // A handler that says which thread it ran on: an event loop's, or not.
+        var dispatcher = Self.dispatcher()
+        dispatcher.on(WireOperation(rawValue: 903), raw: { _ in
+            ByteBuffer(string: MultiThreadedEventLoopGroup.currentEventLoop == nil ? "elsewhere" : "event loop")
+        })
+        try await withWireServer(dispatcher: dispatcher) { address, _ in
+            let connection = try await WireConnection.connect(to: address).get()
+            for _ in 0..<20 {
+                let answer = try await connection.request(WireOperation(rawValue: 903), payload: ByteBuffer(), timeout: .seconds(10))
+                #expect(String(buffer: answer) == "event loop")
+            }
+            await connection.close()
+        }
+    }
+
     @Test func unknownOperationGetsAnErrorAndTheConnectionStays() async throws {
         try await withWireServer(dispatcher: Self.dispatcher()) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()

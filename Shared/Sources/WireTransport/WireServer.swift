@@ -155,8 +155,6 @@ public final class WireServer: Service, Sendable {
 
     private func serve(_ connection: NIOAsyncChannel<Frame, Frame>) async {
         let inFlight = InFlightCounter()
-        // Requests are handled on their connection's event loop (see EventLoopExecutor).
-        let executor = EventLoopExecutor(connection.channel.eventLoop)
         let limit = self.configuration.maximumInFlightPerConnection
         do {
             try await connection.executeThenClose { inbound, outbound in
@@ -170,7 +168,9 @@ public final class WireServer: Service, Sendable {
                             continue
                         }
                         let request = self.makeRequest(frame)
-                        group.addTask(executorPreference: executor) {
+                        // Runs on this connection's event loop: child tasks inherit the
+                        // preference `run()` gave this task (see EventLoopExecutor).
+                        group.addTask {
                             defer { inFlight.leave() }
                             guard let answer = await self.dispatcher.dispatch(request) else { return }
                             // A peer that went away cannot be answered; that is not our failure.

@@ -12,9 +12,8 @@ import Synchronization
 /// ``store(_:ticket:)`` keeps the row only if that user was not invalidated since (the last
 /// ``recentLimit`` invalidations are remembered; beyond them, or after ``invalidateAll()``,
 /// nothing read before is kept), so a row read before a change committed never outlives the
-/// change's notification. While the listener is
-/// not connected nothing is kept or answered (notifications would be missed), and every entry
-/// expires after `lifetime` as a last guard.
+/// change's notification. While the listener is not connected nothing is kept or answered
+/// (notifications would be missed), and every entry expires after `lifetime` as a last guard.
 public final class UserCache: Sendable {
     /// Proof of the moment a read started.
     public struct Ticket: Sendable {
@@ -77,7 +76,7 @@ public final class UserCache: Sendable {
         self.state.withLock { $0.isFollowingChanges ? Ticket(generation: $0.generation) : nil }
     }
 
-    /// Keeps `record` unless something was invalidated since `ticket` was taken.
+    /// Keeps `record` unless its user was invalidated since `ticket` was taken.
     public func store(_ record: UserRecord, ticket: Ticket) {
         let now = self.clock.now
         self.state.withLock { state in
