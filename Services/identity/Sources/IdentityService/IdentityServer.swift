@@ -23,9 +23,8 @@ public struct IdentityServer: Sendable {
     public let postgres: PostgresPool
     public let wireServer: WireServer
     public let auditLog: AuditLog
-    /// Users read by id, when `USER_CACHE_SIZE` is not 0.
-    public let userCache: UserCache?
     let startupServices: [any Service]
+    /// The user change listener, when `USER_CACHE_SIZE` is not 0.
     let listeners: [any Service]
 
     public init(configuration: IdentityConfiguration, logger: Logger) throws {
@@ -44,11 +43,9 @@ public struct IdentityServer: Sendable {
         let users: any UserStore
         if configuration.userCacheSize > 0 {
             let cache = UserCache(capacity: configuration.userCacheSize, lifetime: .seconds(configuration.userCacheSeconds))
-            self.userCache = cache
             users = CachedUserStore(base: PostgresUserStore(pool: self.postgres), cache: cache)
             self.listeners = [UserChangeListener(url: configuration.databaseURL, cache: cache, logger: logger)]
         } else {
-            self.userCache = nil
             users = PostgresUserStore(pool: self.postgres)
             self.listeners = []
         }
