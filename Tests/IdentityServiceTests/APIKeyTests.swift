@@ -1,3 +1,5 @@
+import Foundation
+import ServiceSupport
 import Testing
 @testable import IdentityService
 
@@ -26,7 +28,13 @@ struct APIKeyTests {
 
     @Test func byteaHexRoundTrips() {
         let bytes: [UInt8] = [0, 1, 0xab, 0xff]
-        #expect(APIKey.bytes(fromByteaHex: "\\x" + APIKey.hex(bytes)) == bytes)
+        #expect(APIKey.bytes(fromByteaHex: "\\x" + Hex.encode(bytes)) == bytes)
         #expect(APIKey.bytes(fromByteaHex: "00ff") == nil)
+    }
+
+    @Test func hexIsTwoLowerCaseDigitsPerByte() {
+        let bytes = (0...255).map { UInt8($0) }
+        #expect(Hex.encode(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+        #expect(Hex.encode([UInt8]()) == "")
     }
 }

@@ -1,3 +1,4 @@
+import ServiceSupport
 public import HTTPTypes
 public import Hummingbird
 import Logging
@@ -34,21 +35,11 @@ public struct RequestIDMiddleware: RouterMiddleware {
             }
     }
 
-    /// 32 hex digits from two draws of the system generator: each draw is a system call, so
-    /// one per eight bytes rather than one per byte.
+    /// 32 hex digits from two draws of the system generator (each draw is a system call).
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        let hex = Array("0123456789abcdef".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        for _ in 0..<2 {
-            var word = generator.next()
-            for _ in 0..<16 {
-                bytes.append(hex[Int(word & 0x0F)])
-                word >>= 4
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        let words = (generator.next(), generator.next())
+        return withUnsafeBytes(of: words) { Hex.encode($0) }
     }
 }
 

@@ -1,3 +1,4 @@
+import ServiceSupport
 /// An API key: `ak_<16 hex>_<64 hex>`. The first part is its public, unique prefix (how the row is
 /// found); the whole key is stored only as an HMAC-SHA-256 under `API_KEY_SECRET`, so a stolen
 /// table reveals no usable key, and checking one costs a hash, not an Argon2 run.
@@ -12,8 +13,8 @@ public struct APIKey: Sendable, Hashable {
 
     /// A new key: 64 bits of prefix, 256 bits of secret.
     public static func generate() -> APIKey {
-        let prefix = "ak_" + Self.hex(Sodium.randomBytes(8))
-        let value = prefix + "_" + Self.hex(Sodium.randomBytes(32))
+        let prefix = "ak_" + Hex.encode(Sodium.randomBytes(8))
+        let value = prefix + "_" + Hex.encode(Sodium.randomBytes(32))
         return APIKey(value: value, prefix: prefix)
     }
 
@@ -41,17 +42,6 @@ public struct APIKey: Sendable, Hashable {
     /// Whether `stored` is this key's digest, compared in constant time.
     public func matches(_ stored: [UInt8], secret: [UInt8]) -> Bool {
         Sodium.constantTimeEquals(self.digest(secret: secret), stored)
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Bytes from PostgreSQL's `bytea` hex output (`\x…`).

@@ -1,3 +1,4 @@
+import ServiceSupport
 /// A row of `api_keys` as identity works with it.
 public struct APIKeyRecord: Sendable, Hashable {
     public var id: Int64
@@ -93,7 +94,7 @@ public struct PostgresAPIKeyStore: APIKeyStore {
         maximumLive: Int
     ) async throws -> APIKeyRecord {
         let parameters: [String?] = [
-            String(userID), prefix, APIKey.hex(digest), name, scopes.joined(separator: " "),
+            String(userID), prefix, Hex.encode(digest), name, scopes.joined(separator: " "),
             expiresInSeconds.map(String.init), String(maximumLive),
         ]
         let record = try await self.pool.run { try Self.records($0.query(Self.insert, parameters)).first }

@@ -1,3 +1,4 @@
+import ServiceSupport
 import Crypto
 import Foundation
 
@@ -9,7 +10,7 @@ public struct RedisScript: Sendable {
 
     public init(_ source: String) {
         self.source = source
-        self.sha1 = Insecure.SHA1.hash(data: Data(source.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.sha1 = Hex.encode(Insecure.SHA1.hash(data: Data(source.utf8)))
     }
 
     public func run(on redis: RedisClient, keys: [String], arguments: [String]) async throws -> RedisValue {

@@ -1,3 +1,4 @@
+import ServiceSupport
 public import Crypto
 import Foundation
 
@@ -38,7 +39,7 @@ public struct RefreshToken: Sendable, Hashable {
 
     /// The keyed hash under which the token is stored.
     public func digest(key: SymmetricKey) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(self.value.utf8), using: key).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(HMAC<SHA256>.authenticationCode(for: Data(self.value.utf8), using: key))
     }
 
     static func randomBytes(_ count: Int) -> [UInt8] {

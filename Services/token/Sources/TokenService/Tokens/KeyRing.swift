@@ -1,3 +1,4 @@
+import ServiceSupport
 import Crypto
 import Foundation
 public import JWTKit
@@ -31,7 +32,7 @@ public actor KeyRing {
     /// A ring holding one HS256 key. Its `kid` is derived from the secret, so every token
     /// instance with the same secret names it the same.
     public init(hmacSecret: String) async {
-        let fingerprint = SHA256.hash(data: Data(hmacSecret.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        let fingerprint = Hex.encode(SHA256.hash(data: Data(hmacSecret.utf8)).prefix(6))
         let kid = "hs256-\(fingerprint)"
         self.signingKeyID = kid
         self.pinnedAlgorithms = ["HS256"]
