@@ -224,6 +224,14 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         }
     }
 
-    /// Seconds with millisecond precision, as scripts compare them.
-    static func format(_ time: Double) -> String { String(format: "%.3f", time) }
+    /// Seconds with millisecond precision, as scripts compare them: what `%.3f` prints, without
+    /// Foundation's formatter (it ran on every token check).
+    static func format(_ time: Double) -> String {
+        guard time.isFinite, time.magnitude < 1e15 else { return String(format: "%.3f", time) }
+        let milliseconds = Int64((time * 1000).rounded())
+        let (seconds, fraction) = milliseconds.magnitude.quotientAndRemainder(dividingBy: 1000)
+        let digits = String(fraction)
+        let padding = String(repeating: "0", count: 3 - digits.count)
+        return "\(milliseconds < 0 ? "-" : "")\(seconds).\(padding)\(digits)"
+    }
 }
