@@ -9,7 +9,7 @@ local user = os.getenv("BENCH_USER")
 local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 local fixed = os.getenv("BENCH_PACING") == "fixed"
 delay = function()
-  if fixed or pause == 0 then return pause end
+  if fixed or pause == 0 then return math.floor(pause + 0.5) end
   return math.floor(-pause * math.log(1 - math.random()) + 0.5)
 end
 
