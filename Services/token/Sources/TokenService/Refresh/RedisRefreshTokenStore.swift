@@ -224,8 +224,8 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         }
     }
 
-    /// Seconds with millisecond precision, as scripts compare them: what `%.3f` prints, without
-    /// Foundation's formatter (it ran on every token check).
+    /// Seconds with millisecond precision, as scripts compare them: what `%.3f` prints (but for
+    /// the rounding of exact halves), without Foundation's formatter, which ran on every token check.
     static func format(_ time: Double) -> String {
         guard time.isFinite, time.magnitude < 1e15 else { return String(format: "%.3f", time) }
         let milliseconds = Int64((time * 1000).rounded())
