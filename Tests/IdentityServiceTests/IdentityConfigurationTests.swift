@@ -26,6 +26,7 @@ struct IdentityConfigurationTests {
         )
         #expect(configuration.socket == .unix(path: "/tmp/x/identity.sock"))
         #expect(configuration.hashingThreads == 2, "hashing runs on as many threads as cores")
+        #expect(configuration.hashingCompletionGroup == 8, "four per hashing thread")
         #expect(configuration.blockingThreads == configuration.databasePoolSize)
         #expect(configuration.argon2 == .owasp)
         #expect(configuration.lockout == LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800))
@@ -69,6 +70,7 @@ struct IdentityConfigurationTests {
         (["DATABASE_URL": "postgresql://db/auth", "MAX_FRAME_BYTES": "lots"], "MAX_FRAME_BYTES"),
         (["DATABASE_URL": "postgresql://db/auth", "USER_CACHE_SIZE": "-1"], "USER_CACHE_SIZE"),
         (["DATABASE_URL": "postgresql://db/auth", "USER_CACHE_SECONDS": "0"], "USER_CACHE_SECONDS"),
+        (["DATABASE_URL": "postgresql://db/auth", "HASHING_COMPLETION_GROUP": "0"], "HASHING_COMPLETION_GROUP"),
     ])
     func wrongValuesNameTheirVariable(environment: [String: String], variable: String) {
         #expect {

@@ -29,7 +29,11 @@ public struct IdentityServer: Sendable {
 
     public init(configuration: IdentityConfiguration, logger: Logger) throws {
         self.configuration = configuration
-        self.hashingPool = BlockingPool(threads: configuration.hashingThreads, maximumPending: configuration.hashingQueueLimit)
+        self.hashingPool = BlockingPool(
+            threads: configuration.hashingThreads,
+            maximumPending: configuration.hashingQueueLimit,
+            completionGroup: configuration.hashingCompletionGroup
+        )
         self.blockingPool = BlockingPool(threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
         self.postgres = PostgresPool(
             url: configuration.databaseURL,

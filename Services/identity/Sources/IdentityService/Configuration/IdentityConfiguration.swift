@@ -23,6 +23,9 @@ public struct IdentityConfiguration: Sendable {
     /// Hashes admitted at once, running or waiting (`HASHING_QUEUE_LIMIT`); beyond it login and
     /// register answer "overloaded" at once.
     public var hashingQueueLimit: Int
+    /// While hashes wait for a thread, the most finished ones handed back together
+    /// (`HASHING_COMPLETION_GROUP`, default four per hashing thread; 1 hands each back at once).
+    public var hashingCompletionGroup: Int
     /// `MAX_LOGIN_ATTEMPTS` (5) and `LOCKOUT_DURATION_MINUTES` (30).
     public var lockout: LockoutPolicy
     /// `PASSWORD_MIN_LENGTH` (8), `PASSWORD_MAX_LENGTH` (128), `PASSWORD_REQUIRE_SPECIAL` (false).
@@ -80,6 +83,7 @@ public struct IdentityConfiguration: Sendable {
         }
         self.hashingThreads = try environment.integer("HASHING_THREADS", default: max(1, cores), in: 1...256)
         self.hashingQueueLimit = try environment.integer("HASHING_QUEUE_LIMIT", default: max(1, cores) * 16, in: 1...100_000)
+        self.hashingCompletionGroup = try environment.integer("HASHING_COMPLETION_GROUP", default: 4 * self.hashingThreads, in: 1...1024)
         self.lockout = LockoutPolicy(
             maximumAttempts: try environment.integer("MAX_LOGIN_ATTEMPTS", default: 5, in: 1...1000),
             durationSeconds: Double(try environment.integer("LOCKOUT_DURATION_MINUTES", default: 30, in: 1...525_600)) * 60
