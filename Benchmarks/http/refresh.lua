@@ -4,28 +4,23 @@
 -- a thread without one, or whose session was refused, logs in as BENCH_USER first.
 local cookie = nil
 local user = os.getenv("BENCH_USER")
--- BENCH_DELAY_MS: the mean pause between requests, to measure latency at a fraction of the
--- maximum load; exponentially distributed unless BENCH_PACING=fixed (see about_me_paced.lua).
-local pause = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
-local fixed = os.getenv("BENCH_PACING") == "fixed"
-delay = function()
-  if fixed or pause == 0 then return math.floor(pause + 0.5) end
-  return math.floor(-pause * math.log(1 - math.random()) + 0.5)
-end
+-- BENCH_DELAY_MS, BENCH_PACING: pauses between requests, to measure latency at a fraction of
+-- the maximum load (see pacing.lua).
+local pacing = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "pacing.lua")
+delay = pacing.delay
 
 local sessions = {}
 for value in string.gmatch(os.getenv("BENCH_COOKIES") or "", "[^,]+") do table.insert(sessions, value) end
 local next_session = 1
 setup = function(thread)
   if sessions[next_session] then thread:set("session", sessions[next_session]) end
-  -- Each thread has its own Lua state: seed each differently, or they draw the same pauses.
   thread:set("index", next_session)
   next_session = next_session + 1
 end
 
 init = function(args)
   cookie = session
-  math.randomseed(os.time() * 1000 + index)
+  pacing.seed(index)
 end
 
 request = function()
