@@ -5,14 +5,4 @@ local pacing = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") ..
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 wrk.path = "/api/v1/about_me"
 
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("index", threads)
-end
-
-init = function(args)
-  pacing.seed(index)
-end
-
-delay = pacing.delay
+pacing.install()

@@ -6,14 +6,4 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.body = "username=" .. os.getenv("BENCH_USER") .. "&password=StrongPass123"
 
-if pacing.pause > 0 then
-  local threads = 0
-  setup = function(thread)
-    threads = threads + 1
-    thread:set("index", threads)
-  end
-  init = function(args)
-    pacing.seed(index)
-  end
-  delay = pacing.delay
-end
+if pacing.pause > 0 then pacing.install() end

@@ -19,4 +19,17 @@ function pacing.delay()
   return math.floor(-pacing.pause * math.log(1 - math.random()) + 0.5)
 end
 
+-- For a script with no setup or init of its own: numbers the threads, seeds each, and pauses.
+function pacing.install()
+  local threads = 0
+  setup = function(thread)
+    threads = threads + 1
+    thread:set("index", threads)
+  end
+  init = function(args)
+    pacing.seed(index)
+  end
+  delay = pacing.delay
+end
+
 return pacing
