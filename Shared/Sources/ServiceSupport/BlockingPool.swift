@@ -26,7 +26,7 @@ public final class BlockingPool: Service, Sendable {
     public let completionGroup: Int
 
     private struct State {
-        /// Runs admitted and not handed back yet.
+        /// Runs admitted and not finished yet (a held run has finished).
         var admitted = 0
         /// Finished runs held back, in the order they finished.
         var held: [@Sendable () -> Void] = []
