@@ -8,8 +8,8 @@ import NIOCore
 import Synchronization
 
 let parameters = Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1)
-let threads = ProcessInfo.processInfo.environment["ARGON2_BENCH_THREADS"].flatMap(Int.init) ?? System.coreCount
 let environment = ProcessInfo.processInfo.environment
+let threads = environment["ARGON2_BENCH_THREADS"].flatMap(Int.init) ?? System.coreCount
 let seconds = environment["ARGON2_BENCH_SECONDS"].flatMap(Double.init) ?? 10.0
 let backends = environment["ARGON2_BENCH_BACKENDS"].map { names in
     Argon2PasswordHasher.Backend.allCases.filter { names.split(separator: ",").contains(Substring($0.rawValue)) }

@@ -29,7 +29,8 @@ private func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation =
     }
 }
 
-@Suite("BlockingPool")
+/// Every test is bounded in time: a pool that wrongly held work would otherwise hang the run.
+@Suite("BlockingPool", .timeLimit(.minutes(1)))
 struct BlockingPoolTests {
     /// Starts `count` runs that each finish when `turnstile` lets one through, counting in
     /// `returned` those handed back, waits until all are admitted, then runs `steps`. Whatever
