@@ -89,7 +89,9 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
         )
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in
-            self.complete(id, with: .failure(error))
+            // The frame did not leave whole (a broken pipe as the peer goes away), so the server
+            // cannot have acted on it: the caller may send it to another instance.
+            self.complete(id, with: .failure(WireError.connectionFailed(endpoint: "connection", reason: "write failed: \(error)")))
         }
         written.futureResult.cascade(to: promise)
         context.write(Self.wrapOutboundOut(Frame(header: header, payload: request.payload)), promise: written)
