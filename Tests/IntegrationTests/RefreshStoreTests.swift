@@ -57,7 +57,13 @@ struct RefreshStoreTests {
         let outcomes = try await withThrowingTaskGroup(of: RotationOutcome.self) { group in
             for _ in 0..<200 {
                 group.addTask {
-                    try await store.rotate(first, next: RefreshToken.make(userID: 9, familyID: first.familyID), now: 1001, lifetime: 3600, reuseGrace: 0)
+                    try await store.rotate(
+                        first,
+                        next: RefreshToken.make(userID: 9, familyID: first.familyID),
+                        now: 1001,
+                        lifetime: 3600,
+                        reuseGrace: 0
+                    )
                 }
             }
             var outcomes: [RotationOutcome] = []
@@ -74,7 +80,10 @@ struct RefreshStoreTests {
         try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
         #expect(try await store.revokeFamily(of: first))
         #expect(try await !store.revokeFamily(of: first))
-        #expect(try await store.rotate(first, next: RefreshToken.make(userID: 9, familyID: first.familyID), now: 1001, lifetime: 3600, reuseGrace: 0) == .invalid)
+        #expect(
+            try await store.rotate(first, next: RefreshToken.make(userID: 9, familyID: first.familyID), now: 1001, lifetime: 3600, reuseGrace: 0)
+                == .invalid
+        )
         let stranger = RefreshToken.make(userID: 9)
         #expect(try await store.rotate(stranger, next: RefreshToken.make(userID: 9), now: 1001, lifetime: 3600, reuseGrace: 0) == .invalid)
     }
@@ -101,5 +110,53 @@ struct RefreshStoreTests {
         _ = try await redis.command(["SET", store.userKey(9, "epoch"), "1000.500"])
         #expect(try await !store.isAccessTokenAllowed(jti: "b", userID: 9, issuedAt: 1000.499))
         #expect(try await store.isAccessTokenAllowed(jti: "b", userID: 9, issuedAt: 1000.501))
+    }
+
+    @Test func aTierChangeReachesEveryLiveFamilyAtItsNextRotation() async throws {
+        let (store, redis) = try Self.store()
+        let pro = SessionGrant(userID: 9, username: "john_doe", role: "user", scope: "profile:read", tier: "Pro")
+        let phone = RefreshToken.make(userID: 9)
+        let laptop = RefreshToken.make(userID: 9)
+        try await store.startFamily(phone, grant: pro, client: Self.client, now: 1000, lifetime: 3600)
+        try await store.startFamily(laptop, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        let phoneNext = RefreshToken.make(userID: 9, familyID: phone.familyID)
+        #expect(
+            try await store.rotate(phone, next: phoneNext, now: 1001, lifetime: 3600, reuseGrace: 0) == .rotated(pro),
+            "the tier travels with the session"
+        )
+
+        // A family gone by itself (expired) is dropped from the set, not brought back.
+        let gone = RefreshToken.make(userID: 9)
+        try await store.startFamily(gone, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        _ = try await redis.command(["DEL", store.userKey(9, "fam:\(gone.familyID)")])
+        #expect(try await store.setTier(userID: 9, tier: "Gold") == 2)
+        #expect(try await redis.command(["EXISTS", store.userKey(9, "fam:\(gone.familyID)")]).integer == 0)
+        #expect(try await redis.command(["SISMEMBER", store.userKey(9, "families"), gone.familyID]).integer == 0)
+
+        var gold = pro
+        gold.tier = "Gold"
+        #expect(
+            try await store.rotate(phoneNext, next: RefreshToken.make(userID: 9, familyID: phone.familyID), now: 1002, lifetime: 3600, reuseGrace: 0)
+                == .rotated(gold)
+        )
+        var laptopGold = Self.grant
+        laptopGold.tier = "Gold"
+        #expect(
+            try await store.rotate(laptop, next: RefreshToken.make(userID: 9, familyID: laptop.familyID), now: 1002, lifetime: 3600, reuseGrace: 0)
+                == .rotated(laptopGold)
+        )
+        #expect(try await store.setTier(userID: 10, tier: "Gold") == 0, "another user's sessions are not touched")
+    }
+
+    @Test func aFamilyStartedWithoutATierRotatesWithNone() async throws {
+        let (store, redis) = try Self.store()
+        let first = RefreshToken.make(userID: 9)
+        try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        // Families written before tiers existed have no tier field at all.
+        _ = try await redis.command(["HDEL", store.userKey(9, "fam:\(first.familyID)"), "tier"])
+        #expect(
+            try await store.rotate(first, next: RefreshToken.make(userID: 9, familyID: first.familyID), now: 1001, lifetime: 3600, reuseGrace: 0)
+                == .rotated(Self.grant)
+        )
     }
 }

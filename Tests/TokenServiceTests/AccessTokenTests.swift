@@ -10,6 +10,7 @@ actor PermissiveStore: RefreshTokenStore {
     func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome { .invalid }
     func revokeFamily(of token: RefreshToken) async throws -> Bool { false }
     func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int { 0 }
+    func setTier(userID: Int64, tier: String) async throws -> Int { 0 }
     func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws { self.denied.insert(jti) }
     func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
 }

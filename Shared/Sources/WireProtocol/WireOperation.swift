@@ -25,6 +25,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let revokeAPIKeys = WireOperation(rawValue: 110)
     public static let authenticateAPIKey = WireOperation(rawValue: 111)
     public static let recordAudit = WireOperation(rawValue: 112)
+    public static let setTier = WireOperation(rawValue: 113)
 
     // Token operations: 200...299.
     public static let issueTokens = WireOperation(rawValue: 200)
@@ -33,14 +34,15 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let revokeSession = WireOperation(rawValue: 203)
     public static let checkRateLimit = WireOperation(rawValue: 204)
     public static let revokeUser = WireOperation(rawValue: 205)
+    public static let setSessionTier = WireOperation(rawValue: 206)
 
     static let names: [UInt16: String] = [
         1: "ping", 2: "ready",
         100: "register", 101: "verifyCredentials", 102: "getUser", 103: "changePassword", 104: "updateProfile",
         105: "deactivateAccount", 106: "listUsers", 107: "changeRole", 108: "dashboard", 109: "createAPIKey",
-        110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit",
+        110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit", 113: "setTier",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
-        205: "revokeUser",
+        205: "revokeUser", 206: "setSessionTier",
     ]
 
     public var description: String { Self.names[self.rawValue] ?? "operation(\(self.rawValue))" }

@@ -19,7 +19,7 @@ public func buildApplication(
     // Middleware applies to the routes added after it: add it first. The first added is the
     // outermost: security headers land on every answer, CORS preflights are answered before any
     // limit or route, limits are checked before anything is read.
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(uncachedPrefixes: ["/api/"] + (configuration.authRouter.prefix.map { [$0 + "/"] } ?? [])))
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: DetailErrorMiddleware(routes: routes))
@@ -35,22 +35,28 @@ public func buildApplication(
     let token = backends.tokenClient
     let limits = RateLimits(configuration: configuration.rateLimits, token: token)
     let audit = AuditReporter(identity: identity, logger: logger)
-    let revocations = RevocationRetrier(token: token, logger: logger)
-    let sessions = Sessions(identity: identity, token: token, limits: limits, audit: audit, revocations: revocations)
+    let changes = SessionChangeRetrier(token: token, logger: logger)
+    let sessions = Sessions(identity: identity, token: token, limits: limits, audit: audit, changes: changes)
+    let registration = Registration(identity: identity, limits: limits)
     let authenticator = Authenticator(identity: identity, token: token, limits: limits, locations: configuration.tokenLocations)
-    AuthRoutes(
-        identity: identity,
-        sessions: sessions,
-        authenticator: authenticator,
-        cookie: configuration.refreshCookie,
-        limits: limits,
-        locations: configuration.tokenLocations
-    )
-    .register(in: registrar)
-    OAuthRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
+    let cookies = configuration.sessionCookies
+    AuthRoutes(registration: registration, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits).register(in: registrar)
+    OAuthRoutes(identity: identity, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits).register(in: registrar)
     ProfileRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     APIKeyRoutes(identity: identity, authenticator: authenticator, limits: limits).register(in: registrar)
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
+    if let prefix = configuration.authRouter.prefix {
+        AuthKitRoutes(
+            prefix: prefix,
+            registration: registration,
+            sessions: sessions,
+            authenticator: authenticator,
+            cookies: cookies,
+            limits: limits,
+            setCookies: configuration.authRouter.setCookieOnLogin
+        )
+        .register(in: registrar)
+    }
     return Application(
         router: router,
         server: .http1(
@@ -64,7 +70,7 @@ public func buildApplication(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
         ),
-        services: backends.services + [audit, revocations],
+        services: backends.services + [audit, changes],
         onServerRunning: onServerRunning,
         logger: logger
     )

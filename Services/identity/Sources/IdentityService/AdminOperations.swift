@@ -2,7 +2,7 @@ import AccessControl
 import WireProtocol
 import WireTransport
 
-/// What administrators do: list users, change a role, see the dashboard. The gateway checks
+/// What administrators do: list users, change a role or a tier, see the dashboard. The gateway checks
 /// that the caller holds the role or permission; the rules about whose role may change are here.
 extension IdentityOperations {
     /// The most users one list answers.
@@ -11,6 +11,7 @@ extension IdentityOperations {
     func registerAdminOperations(in dispatcher: inout OperationDispatcher) {
         dispatcher.on(.listUsers) { (request: WireListUsersRequest, _) in try await self.listUsers(request) }
         dispatcher.on(.changeRole) { (request: WireChangeRoleRequest, context) in try await self.changeRole(request, context) }
+        dispatcher.on(.setTier) { (request: WireSetTierRequest, context) in try await self.setTier(request, context) }
         dispatcher.on(.dashboard) { (_: WireEmpty, _) in try await self.dashboard() }
     }
 
@@ -48,6 +49,43 @@ extension IdentityOperations {
             detail: ["old_role": target.role, "new_role": role.rawValue, "by_user_id": String(request.actorID)]
         )
         return changed.wire
+    }
+
+    /// Sets the user's subscription tier (seed 002), or removes it when `tier` is empty. Unlike
+    /// a role change, the user's tokens stay valid: a tier grants no permission here, only
+    /// rate limits, and the sessions take the new tier at their next refresh.
+    func setTier(_ request: WireSetTierRequest, _ context: WireRequest) async throws -> WireUser {
+        let tier = request.tier.isEmpty ? nil : request.tier
+        if let tier, !Self.isTierName(tier) {
+            throw IdentityError.invalidField(
+                field: "tier",
+                reason: "must be 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        }
+        guard let target = try await self.users.find(id: request.userID) else { throw IdentityError.userNotFound }
+        guard let changed = try await self.users.setTier(id: target.id, tier: tier) else { throw IdentityError.userNotFound }
+        self.record(
+            .tierChanged,
+            user: changed,
+            request.client,
+            context,
+            detail: ["old_tier": target.tier ?? "", "new_tier": tier ?? "", "by_user_id": String(request.actorID)]
+        )
+        return changed.wire
+    }
+
+    /// The migration's `CHECK`, here so a bad name is a 422 rather than a database error.
+    static func isTierName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        func allowed(_ byte: UInt8, first: Bool) -> Bool {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"): !first
+            default: false
+            }
+        }
+        guard (1...32).contains(bytes.count) else { return false }
+        return bytes.enumerated().allSatisfy { allowed($0.element, first: $0.offset == 0) }
     }
 
     func dashboard() async throws -> WireDashboardReply {

@@ -179,6 +179,7 @@ extension UserRecord {
         user.isVerified = self.isVerified
         user.createdAt = self.createdAt
         user.tokensValidAfterMs = self.tokensValidAfterMilliseconds
+        if let tier = self.tier { user.tier = tier }
         return user
     }
 }

@@ -51,10 +51,11 @@ public struct TokenOperations: Sendable {
         dispatcher.on(.checkRateLimit) { (request: WireRateLimitRequest, _) in try await self.checkRateLimit(request) }
         dispatcher.on(.revokeSession) { (request: WireRevokeSessionRequest, context) in try await self.revoke(request, context) }
         dispatcher.on(.revokeUser) { (request: WireRevokeUserRequest, context) in try await self.revokeUser(request, context) }
+        dispatcher.on(.setSessionTier) { (request: WireSetSessionTierRequest, context) in try await self.setSessionTier(request, context) }
     }
 
     public func issue(_ request: WireIssueTokensRequest) async throws -> WireTokenPair {
-        let grant = SessionGrant(userID: request.userID, username: request.username, role: request.role, scope: request.scope)
+        let grant = SessionGrant(userID: request.userID, username: request.username, role: request.role, scope: request.scope, tier: request.tier)
         let now = self.now()
         let refresh = RefreshToken.make(userID: request.userID)
         try await self.store.startFamily(
@@ -86,7 +87,7 @@ public struct TokenOperations: Sendable {
         var limit: (@Sendable (AccessTokenClaims) -> RateLimitRule?)?
         if request.hasLimit {
             let userLimit = request.limit
-            limit = { claims in Self.rule(userLimit, role: claims.role) }
+            limit = { claims in Self.rule(userLimit, role: claims.role, tier: claims.tier) }
         }
         let (claims, decision, checked) = try await self.verifier.verify(request.accessToken, now: self.now(), limit: limit)
         if !checked, let skipped = self.uncheckedWarnings.admit() {
@@ -116,13 +117,15 @@ public struct TokenOperations: Sendable {
         }
     }
 
-    /// The rule for a user of `role`: the role's tier when there is one, else the default.
-    static func rule(_ limit: WireUserRateLimit, role: String) -> RateLimitRule? {
-        let tier = limit.byRole[role]
-        let count = Int(tier?.limit ?? limit.limit)
-        let period = tier?.periodSeconds ?? limit.periodSeconds
+    /// The rule for a user of `role` and `tier`: the tier's limit when one is configured, else
+    /// the role's, else the default (seed 002: a subscription tier wins over the role).
+    static func rule(_ limit: WireUserRateLimit, role: String, tier: String?) -> RateLimitRule? {
+        let name = [tier, role].compactMap { $0 }.first { !$0.isEmpty && limit.byRole[$0] != nil }
+        let special = name.flatMap { limit.byRole[$0] }
+        let count = Int(special?.limit ?? limit.limit)
+        let period = special?.periodSeconds ?? limit.periodSeconds
         guard count > 0, period > 0 else { return nil }
-        return RateLimitRule(key: "\(limit.name):\(tier == nil ? "default" : role)", limit: count, periodSeconds: period)
+        return RateLimitRule(key: "\(limit.name):\(name ?? "default")", limit: count, periodSeconds: period)
     }
 
     static func wire(_ decision: RateLimitDecision) -> WireRateLimitDecision {
@@ -170,6 +173,16 @@ public struct TokenOperations: Sendable {
         return reply
     }
 
+    /// After an administrator changed the user's tier: the user's sessions carry it from their
+    /// next refresh on (access tokens already issued keep the old one until they expire).
+    func setSessionTier(_ request: WireSetSessionTierRequest, _ context: WireRequest) async throws -> WireSetSessionTierReply {
+        guard request.userID > 0, request.tier.utf8.count <= 64 else { throw TokenError.invalidArgument }
+        var reply = WireSetSessionTierReply()
+        reply.sessionsUpdated = Int32(clamping: try await self.store.setTier(userID: request.userID, tier: request.tier))
+        context.logger.info("session tier changed", metadata: ["user_id": "\(request.userID)", "sessions": "\(reply.sessionsUpdated)"])
+        return reply
+    }
+
     private func pair(for grant: SessionGrant, refresh: RefreshToken, now: Double) async throws -> WireTokenPair {
         let issuedAt = (now * 1000).rounded(.down) / 1000
         let claims = AccessTokenClaims(
@@ -182,7 +195,8 @@ public struct TokenOperations: Sendable {
             iat: issuedAt,
             nbf: Int(now),
             exp: Int(now) + self.accessLifetime,
-            jti: Base64URL.encode(RefreshToken.randomBytes(16))
+            jti: Base64URL.encode(RefreshToken.randomBytes(16)),
+            tier: grant.tier.isEmpty ? nil : grant.tier
         )
         var pair = WireTokenPair()
         pair.accessToken = try await self.keyRing.sign(claims)
@@ -204,6 +218,7 @@ public struct TokenOperations: Sendable {
         wire.issuedAt = Int64(claims.iat)
         wire.issuedAtMs = Int64((claims.iat * 1000).rounded(.down))
         wire.expiresAt = Int64(claims.exp)
+        wire.tier = claims.tier ?? ""
         return wire
     }
 }

@@ -57,11 +57,22 @@ public nonisolated struct WireUser: Sendable {
   /// or the account changed. 0 when it never happened.
   public var tokensValidAfterMs: Int64 = 0
 
+  /// The subscription tier (seed 002), set by an administrator; absent when the user has none.
+  public var tier: String {
+    get {_tier ?? String()}
+    set {_tier = newValue}
+  }
+  /// Returns true if `tier` has been explicitly set.
+  public var hasTier: Bool {self._tier != nil}
+  /// Clears the value of `tier`. Subsequent reads from it will return its default value.
+  public mutating func clearTier() {self._tier = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _fullName: String? = nil
+  fileprivate var _tier: String? = nil
 }
 
 /// register (100)
@@ -270,6 +281,34 @@ public nonisolated struct WireChangeRoleRequest: Sendable {
   public var userID: Int64 = 0
 
   public var newRole: String = String()
+
+  public var client: WireClientInfo {
+    get {_client ?? WireClientInfo()}
+    set {_client = newValue}
+  }
+  /// Returns true if `client` has been explicitly set.
+  public var hasClient: Bool {self._client != nil}
+  /// Clears the value of `client`. Subsequent reads from it will return its default value.
+  public mutating func clearClient() {self._client = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _client: WireClientInfo? = nil
+}
+
+/// setTier (113): `actor_id` is the caller, for the audit; an empty `tier` removes the user's tier.
+public nonisolated struct WireSetTierRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var actorID: Int64 = 0
+
+  public var userID: Int64 = 0
+
+  public var tier: String = String()
 
   public var client: WireClientInfo {
     get {_client ?? WireClientInfo()}
@@ -538,7 +577,7 @@ fileprivate nonisolated let _protobuf_package = "auth.wire.v1"
 
 nonisolated extension WireUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".User"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}username\0\u{1}email\0\u{3}full_name\0\u{2}\u{2}role\0\u{3}is_active\0\u{3}created_at\0\u{3}is_verified\0\u{3}tokens_valid_after_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}username\0\u{1}email\0\u{3}full_name\0\u{2}\u{2}role\0\u{3}is_active\0\u{3}created_at\0\u{3}is_verified\0\u{3}tokens_valid_after_ms\0\u{1}tier\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -555,6 +594,7 @@ nonisolated extension WireUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       case 8: try { try decoder.decodeSingularStringField(value: &self.createdAt) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.isVerified) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.tokensValidAfterMs) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self._tier) }()
       default: break
       }
     }
@@ -592,6 +632,9 @@ nonisolated extension WireUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if self.tokensValidAfterMs != 0 {
       try visitor.visitSingularInt64Field(value: self.tokensValidAfterMs, fieldNumber: 10)
     }
+    try { if let v = self._tier {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 11)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -605,6 +648,7 @@ nonisolated extension WireUser: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if lhs.createdAt != rhs.createdAt {return false}
     if lhs.isVerified != rhs.isVerified {return false}
     if lhs.tokensValidAfterMs != rhs.tokensValidAfterMs {return false}
+    if lhs._tier != rhs._tier {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1008,6 +1052,55 @@ nonisolated extension WireChangeRoleRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.actorID != rhs.actorID {return false}
     if lhs.userID != rhs.userID {return false}
     if lhs.newRole != rhs.newRole {return false}
+    if lhs._client != rhs._client {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetTierRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetTierRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}actor_id\0\u{3}user_id\0\u{1}tier\0\u{1}client\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.actorID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.tier) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.actorID != 0 {
+      try visitor.visitSingularInt64Field(value: self.actorID, fieldNumber: 1)
+    }
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 2)
+    }
+    if !self.tier.isEmpty {
+      try visitor.visitSingularStringField(value: self.tier, fieldNumber: 3)
+    }
+    try { if let v = self._client {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetTierRequest, rhs: WireSetTierRequest) -> Bool {
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.userID != rhs.userID {return false}
+    if lhs.tier != rhs.tier {return false}
     if lhs._client != rhs._client {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -46,6 +46,9 @@ public nonisolated struct WireIssueTokensRequest: Sendable {
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
 
+  /// The user's subscription tier (seed 002), empty when none; carried as the `tier` claim.
+  public var tier: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -145,7 +148,8 @@ public nonisolated struct WireRateLimitRule: Sendable {
   public init() {}
 }
 
-/// The default limit of an authenticated user and the limits of roles that differ (tiers).
+/// The default limit of an authenticated user and the limits that differ (`RATE_LIMIT_TIERS`),
+/// by role or tier name: a user whose tier is listed gets its limit, else one whose role is.
 public nonisolated struct WireUserRateLimit: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -244,6 +248,9 @@ public nonisolated struct WireAccessClaims: Sendable {
   /// `iat` in milliseconds, to compare with a user's tokens_valid_after_ms.
   public var issuedAtMs: Int64 = 0
 
+  /// The `tier` claim, empty when the token has none.
+  public var tier: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -312,13 +319,41 @@ public nonisolated struct WireRevokeUserReply: Sendable {
   public init() {}
 }
 
+/// setSessionTier (206): the user's live sessions carry `tier` (empty: none) from their next
+/// refresh on, after an administrator changed it; their tokens are not revoked.
+public nonisolated struct WireSetSessionTierRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var userID: Int64 = 0
+
+  public var tier: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireSetSessionTierReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sessionsUpdated: Int32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "auth.wire.v1"
 
 nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IssueTokensRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}client\0\u{1}tier\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -331,6 +366,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
       case 3: try { try decoder.decodeSingularStringField(value: &self.role) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.scope) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.tier) }()
       default: break
       }
     }
@@ -356,6 +392,9 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if !self.tier.isEmpty {
+      try visitor.visitSingularStringField(value: self.tier, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -365,6 +404,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.role != rhs.role {return false}
     if lhs.scope != rhs.scope {return false}
     if lhs._client != rhs._client {return false}
+    if lhs.tier != rhs.tier {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -700,7 +740,7 @@ nonisolated extension WireRateLimitReply: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccessClaims"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0\u{1}tier\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -717,6 +757,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresAt) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.tier) }()
       default: break
       }
     }
@@ -754,6 +795,9 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.issuedAtMs != 0 {
       try visitor.visitSingularInt64Field(value: self.issuedAtMs, fieldNumber: 9)
     }
+    if !self.tier.isEmpty {
+      try visitor.visitSingularStringField(value: self.tier, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -767,6 +811,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.expiresAt != rhs.expiresAt {return false}
     if lhs._rateLimit != rhs._rateLimit {return false}
     if lhs.issuedAtMs != rhs.issuedAtMs {return false}
+    if lhs.tier != rhs.tier {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -907,6 +952,71 @@ nonisolated extension WireRevokeUserReply: SwiftProtobuf.Message, SwiftProtobuf.
 
   public static func ==(lhs: WireRevokeUserReply, rhs: WireRevokeUserReply) -> Bool {
     if lhs.familiesRevoked != rhs.familiesRevoked {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetSessionTierRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetSessionTierRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}tier\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.tier) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
+    }
+    if !self.tier.isEmpty {
+      try visitor.visitSingularStringField(value: self.tier, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetSessionTierRequest, rhs: WireSetSessionTierRequest) -> Bool {
+    if lhs.userID != rhs.userID {return false}
+    if lhs.tier != rhs.tier {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetSessionTierReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetSessionTierReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}sessions_updated\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.sessionsUpdated) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.sessionsUpdated != 0 {
+      try visitor.visitSingularInt32Field(value: self.sessionsUpdated, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetSessionTierReply, rhs: WireSetSessionTierReply) -> Bool {
+    if lhs.sessionsUpdated != rhs.sessionsUpdated {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

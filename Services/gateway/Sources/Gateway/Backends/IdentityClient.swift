@@ -47,6 +47,10 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.changeRole, request, as: WireUser.self, requestID: requestID)
     }
 
+    public func setTier(_ request: WireSetTierRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.setTier, request, as: WireUser.self, requestID: requestID, idempotent: true)
+    }
+
     public func dashboard(requestID: String) async throws -> WireDashboardReply {
         try await self.pool.request(.dashboard, WireEmpty(), as: WireDashboardReply.self, requestID: requestID, idempotent: true)
     }

@@ -41,4 +41,11 @@ public struct TokenClient: Sendable {
         request.userID = id
         return try await self.pool.request(.revokeUser, request, as: WireRevokeUserReply.self, requestID: requestID, idempotent: true)
     }
+
+    public func setSessionTier(userID: Int64, tier: String, requestID: String) async throws -> WireSetSessionTierReply {
+        var request = WireSetSessionTierRequest()
+        request.userID = userID
+        request.tier = tier
+        return try await self.pool.request(.setSessionTier, request, as: WireSetSessionTierReply.self, requestID: requestID, idempotent: true)
+    }
 }

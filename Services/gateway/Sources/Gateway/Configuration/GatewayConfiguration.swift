@@ -32,8 +32,11 @@ public struct GatewayConfiguration: Sendable {
     /// Rate limits (`RATE_LIMIT_*`) and `TRUSTED_PROXIES`.
     public var rateLimits: RateLimitConfiguration
     /// The refresh cookie: `REFRESH_COOKIE_NAME` (`refresh_token`), `COOKIE_SECURE` (true),
-    /// `COOKIE_SAMESITE` (`lax`), `COOKIE_PATH` (`/api/v1`, the refresh routes).
+    /// `COOKIE_SAMESITE` (`lax`), `COOKIE_PATH` (`/api/v1`, the refresh routes),
+    /// `REFRESH_COOKIE_MAX_AGE`.
     public var refreshCookie: RefreshCookie
+    /// Seed 003's router (`AUTH_ROUTER_PREFIX`) and its cookie settings.
+    public var authRouter: AuthRouterConfiguration
 
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.host = environment.string("HOST", default: "127.0.0.1")
@@ -74,7 +77,19 @@ public struct GatewayConfiguration: Sendable {
         guard path.hasPrefix("/"), !path.contains(";"), !path.contains(" ") else {
             throw ConfigurationError(variable: "COOKIE_PATH", reason: "must be a path starting with /")
         }
-        self.refreshCookie = RefreshCookie(name: cookieName, secure: secure, sameSite: sameSite, path: path)
+        self.authRouter = try AuthRouterConfiguration(environment: environment)
+        self.refreshCookie = RefreshCookie(
+            name: cookieName,
+            secure: secure,
+            sameSite: sameSite,
+            path: path,
+            maxAge: self.authRouter.refreshCookieMaxAge
+        )
+    }
+
+    /// Every cookie the routers set, as configured.
+    var sessionCookies: SessionCookies {
+        SessionCookies(refresh: self.refreshCookie, locations: self.tokenLocations, accessMaxAge: self.authRouter.accessCookieMaxAge)
     }
 
     /// Parses the seed's JSON array form (`["https://app.example.com"]`); a comma list is accepted too.

@@ -3,12 +3,17 @@ import HTTPTypes
 
 /// Headers every response carries, errors included: no sniffing, no framing, a strict referrer
 /// policy and a content security policy for an API that serves no active content (the `/docs`
-/// page, when it comes, gets its own). Responses of `/api/` are never cached: they carry tokens
-/// or user data.
+/// page, when it comes, gets its own). Responses under `/api/` and seed 003's router are never
+/// cached: they carry tokens or user data.
 public struct SecurityHeadersMiddleware: RouterMiddleware {
     public typealias Context = GatewayRequestContext
 
-    public init() {}
+    /// Paths starting with one of these answer `Cache-Control: no-store` unless a route said otherwise.
+    let uncachedPrefixes: [String]
+
+    public init(uncachedPrefixes: [String] = ["/api/"]) {
+        self.uncachedPrefixes = uncachedPrefixes
+    }
 
     public func handle(
         _ request: Request,
@@ -20,7 +25,7 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "strict-origin-when-cross-origin"
         response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-        if request.uri.path.hasPrefix("/api/") && response.headers[.cacheControl] == nil {
+        if response.headers[.cacheControl] == nil, self.uncachedPrefixes.contains(where: request.uri.path.hasPrefix) {
             response.headers[.cacheControl] = "no-store"
         }
         return response

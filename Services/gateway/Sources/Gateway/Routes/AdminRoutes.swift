@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 import WireProtocol
 
-/// Seed 001's admin routes: list users, change a role, the dashboard.
+/// Seed 001's admin routes: list users, change a role, the dashboard; and seed 002's tiers.
 struct AdminRoutes {
     let identity: IdentityClient
     let sessions: Sessions
@@ -16,6 +16,7 @@ struct AdminRoutes {
     func register(in routes: RouteRegistrar) {
         routes.on(.get, "/api/v1/admin/users") { request, context in try await self.users(request, context) }
         routes.on(.put, "/api/v1/admin/users/{id}/role") { request, context in try await self.changeRole(request, context) }
+        routes.on(.put, "/api/v1/admin/users/{id}/tier") { request, context in try await self.changeTier(request, context) }
         routes.on(.get, "/api/v1/admin/dashboard") { request, context in try await self.dashboard(request, context) }
     }
 
@@ -41,9 +42,7 @@ struct AdminRoutes {
     /// role may change are identity's. The user's tokens die with the change.
     func changeRole(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.manageRoles), .scope(Scope.usersWrite)])
-        guard let idText = context.parameters.get("id"), let userID = Int64(idText), userID > 0 else {
-            throw APIError(.unprocessableContent, "user_id: must be a positive whole number")
-        }
+        let userID = try Self.userID(context)
         guard let newRole = request.uri.queryParameters["new_role"].map(String.init), !newRole.isEmpty else {
             throw APIError(.unprocessableContent, "new_role: field required")
         }
@@ -58,6 +57,32 @@ struct AdminRoutes {
         let user = try await BackendCall.run("identity") { try await self.identity.changeRole(change, requestID: context.requestID) }
         await self.sessions.endAll(userID: userID, context: context)
         return JSONBody.response(.ok, UserJSON.body(user))
+    }
+
+    /// `?tier=` a tier name (seed 002's "Pro"), or empty to remove the user's tier. Needs the
+    /// update-any-user permission. Sessions keep going and carry the new tier from their next
+    /// refresh on; it chooses the user's rate limit where `RATE_LIMIT_TIERS` names it.
+    func changeTier(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
+        let userID = try Self.userID(context)
+        guard let tier = request.uri.queryParameters["tier"].map(String.init) else {
+            throw APIError(.unprocessableContent, "tier: field required")
+        }
+        var change = WireSetTierRequest()
+        change.actorID = caller.userID
+        change.userID = userID
+        change.tier = tier
+        change.client = self.limits.client(request, context)
+        let user = try await BackendCall.run("identity") { try await self.identity.setTier(change, requestID: context.requestID) }
+        await self.sessions.setTier(userID: userID, tier: user.hasTier ? user.tier : "", context: context)
+        return JSONBody.response(.ok, UserJSON.body(user))
+    }
+
+    static func userID(_ context: GatewayRequestContext) throws -> Int64 {
+        guard let idText = context.parameters.get("id"), let userID = Int64(idText), userID > 0 else {
+            throw APIError(.unprocessableContent, "user_id: must be a positive whole number")
+        }
+        return userID
     }
 
     /// `{total_users, active_users, inactive_users, users_by_role: {user, moderator, admin, super_admin}}`.

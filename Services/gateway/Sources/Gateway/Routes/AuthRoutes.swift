@@ -8,12 +8,15 @@ import WireProtocol
 /// Seed 000's browser flow: register, login (refresh token in an HttpOnly cookie), one-time
 /// refresh rotation, logout, about_me.
 struct AuthRoutes {
-    let identity: IdentityClient
+    let registration: Registration
     let sessions: Sessions
     let authenticator: Authenticator
-    let cookie: RefreshCookie
+    let cookies: SessionCookies
     let limits: RateLimits
-    let locations: TokenLocations
+
+    var locations: TokenLocations { self.cookies.locations }
+    /// The access and CSRF cookies are set only where access cookies are accepted.
+    var browserCookies: SessionCookies.Selection { .init(access: self.locations.cookies, csrf: self.locations.cookies) }
 
     func register(in routes: RouteRegistrar) {
         routes.on(.post, "/api/v1/register") { request, context in try await self.register(request, context) }
@@ -34,15 +37,7 @@ struct AuthRoutes {
         message.email = try fields.require("email")
         message.password = try fields.require("password")
         if let fullName = fields.optional("full_name") { message.fullName = fullName }
-        let ip = self.limits.clientAddress(request, context)
-        let decision = try await self.limits.check(
-            [self.limits.rule("register:ip:\(ip)", self.limits.configuration.register)],
-            failClosed: true,
-            context: context
-        )
-        let user = try await RateLimits.reporting(decision) {
-            try await BackendCall.run("identity") { try await self.identity.register(message, requestID: context.requestID) }
-        }
+        let (user, decision) = try await self.registration.register(message, request, context)
         var headers = HTTPFields()
         RateLimits.apply(decision, to: &headers)
         return JSONBody.response(.created, UserJSON.body(user), headers: headers)
@@ -64,7 +59,7 @@ struct AuthRoutes {
 
     /// The refresh cookie → a new access token and a new cookie; the presented token is spent.
     func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        guard let presented = Credentials.cookie(self.cookie.name, in: request), !presented.isEmpty else {
+        guard let presented = Credentials.cookie(self.cookies.refresh.name, in: request), !presented.isEmpty else {
             throw APIError(.unauthorized, "Refresh token missing", headers: APIError.bearerChallenge(error: nil))
         }
         do {
@@ -72,7 +67,7 @@ struct AuthRoutes {
             return self.tokenResponse(pair, rateLimit: decision)
         } catch var error as APIError where error.status == .unauthorized {
             // A dead refresh token is of no use to the browser: drop it.
-            error.headers[.setCookie] = self.cookie.clearing
+            error.headers[.setCookie] = self.cookies.refresh.clearing
             throw error
         }
     }
@@ -80,7 +75,7 @@ struct AuthRoutes {
     /// Revokes the cookie's session and denies the presented access token; clears the cookie.
     func logout(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         var revoke = WireRevokeSessionRequest()
-        revoke.refreshToken = Credentials.cookie(self.cookie.name, in: request) ?? ""
+        revoke.refreshToken = Credentials.cookie(self.cookies.refresh.name, in: request) ?? ""
         let bodyToken = self.locations.body ? (try? await RequestFields.json(request, context: context))?.optional("access_token") : nil
         do {
             revoke.accessToken = try Credentials.accessToken(request, locations: self.locations, bodyToken: bodyToken)
@@ -103,12 +98,7 @@ struct AuthRoutes {
             )
         }
         var headers = HTTPFields()
-        headers.append(HTTPField(name: .setCookie, value: self.cookie.clearing))
-        if self.locations.cookies {
-            for name in [self.locations.accessCookieName, self.locations.csrfCookieName] {
-                headers.append(HTTPField(name: .setCookie, value: "\(name)=\"\"; Max-Age=0; Path=/; SameSite=\(self.cookie.sameSite)"))
-            }
-        }
+        self.cookies.clear(self.browserCookies, in: &headers)
         headers[.cacheControl] = "no-store"
         return JSONBody.response(.ok, ByteBuffer(string: #"{"detail":"Successfully logged out"}"#), headers: headers)
     }
@@ -130,31 +120,9 @@ struct AuthRoutes {
         body.writeString(String(pair.expiresIn))
         body.writeString("}")
         var headers = HTTPFields()
-        headers.append(HTTPField(name: .setCookie, value: self.cookie.setting(pair.refreshToken, maxAge: pair.refreshExpiresIn)))
-        if self.locations.cookies {
-            // The access token in an HttpOnly cookie, and a CSRF token the page's script reads
-            // and repeats in a header on state-changing requests (double submit).
-            let secure = self.cookie.secure ? "; Secure" : ""
-            headers.append(
-                HTTPField(
-                    name: .setCookie,
-                    value: "\(self.locations.accessCookieName)=\(pair.accessToken); HttpOnly; Max-Age=\(pair.expiresIn); Path=/; SameSite=\(self.cookie.sameSite)\(secure)"
-                )
-            )
-            headers.append(
-                HTTPField(
-                    name: .setCookie,
-                    value: "\(self.locations.csrfCookieName)=\(Self.csrfToken()); Max-Age=\(pair.refreshExpiresIn); Path=/; SameSite=\(self.cookie.sameSite)\(secure)"
-                )
-            )
-        }
+        self.cookies.set(pair, self.browserCookies, in: &headers)
         headers[.cacheControl] = "no-store"
         RateLimits.apply(rateLimit, to: &headers)
         return JSONBody.response(.ok, body, headers: headers)
-    }
-
-    /// 256 random bits for the CSRF double-submit cookie.
-    static func csrfToken() -> String {
-        RequestIDMiddleware.make() + RequestIDMiddleware.make()
     }
 }

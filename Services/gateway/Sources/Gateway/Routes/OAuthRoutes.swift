@@ -11,6 +11,7 @@ struct OAuthRoutes {
     let identity: IdentityClient
     let sessions: Sessions
     let authenticator: Authenticator
+    let cookies: SessionCookies
     let limits: RateLimits
 
     func register(in routes: RouteRegistrar) {
@@ -43,15 +44,32 @@ struct OAuthRoutes {
         }
     }
 
-    /// JSON `{refresh_token}` → a new pair; the presented token is spent.
+    /// JSON `{refresh_token}` → a new pair; the presented token is spent. As on seed 003's
+    /// router, the token may also come as `Authorization: Bearer` or in the refresh cookie (the
+    /// body wins here, as this route's own clients send it); a token from the cookie is
+    /// replaced there too.
     func refresh(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let fields = try await RequestFields.json(request, context: context)
-        let (pair, decision) = try await self.sessions.rotate(
-            try fields.require("refresh_token"),
-            client: self.limits.client(request, context),
-            context: context
-        )
-        return Self.tokenResponse(pair, rateLimit: decision)
+        guard
+            let presented = try await PresentedRefreshToken.find(
+                in: request,
+                context: context,
+                cookieName: self.cookies.refresh.name,
+                order: [.body, .header, .cookie]
+            )
+        else {
+            throw APIError(.unprocessableContent, "refresh_token: field required")
+        }
+        do {
+            let (pair, decision) = try await self.sessions.rotate(presented.token, client: self.limits.client(request, context), context: context)
+            var response = Self.tokenResponse(pair, rateLimit: decision)
+            if presented.source == .cookie {
+                self.cookies.set(pair, .init(access: false, csrf: false), in: &response.headers)
+            }
+            return response
+        } catch var error as APIError where error.status == .unauthorized && presented.source == .cookie {
+            error.headers[.setCookie] = self.cookies.refresh.clearing
+            throw error
+        }
     }
 
     /// Bearer + JSON `{refresh_token}`: the token's session is revoked and the access token

@@ -2,7 +2,7 @@ import NIOCore
 import ServiceSupport
 import WireProtocol
 
-/// The user as the API shows it (seed 000's shape): never the hash.
+/// The user as the API shows it (seed 000's shape, with seed 002's `tier`): never the hash.
 enum UserJSON {
     static func write(_ user: WireUser, to body: inout ByteBuffer) {
         body.writeString(#"{"id":"#)
@@ -15,6 +15,8 @@ enum UserJSON {
         if user.hasFullName { body.writeJSONString(user.fullName) } else { body.writeString("null") }
         body.writeString(#","role":"#)
         body.writeJSONString(user.role)
+        body.writeString(#","tier":"#)
+        if user.hasTier { body.writeJSONString(user.tier) } else { body.writeString("null") }
         body.writeString(#","is_active":"#)
         body.writeString(user.isActive ? "true" : "false")
         body.writeString(#","is_verified":"#)

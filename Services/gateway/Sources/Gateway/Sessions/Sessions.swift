@@ -10,7 +10,7 @@ struct Sessions: Sendable {
     let token: TokenClient
     let limits: RateLimits
     let audit: AuditReporter
-    let revocations: RevocationRetrier
+    let changes: SessionChangeRetrier
 
     /// Checks the login limits (per IP and per account, before any hashing), the password, then
     /// starts a session whose access token carries `requestedScopes` as the role allows
@@ -38,6 +38,7 @@ struct Sessions: Sendable {
             issue.role = user.role
             issue.scope = Scope.granted(requested: requestedScopes, role: Role(rawValue: user.role) ?? .user).joined(separator: " ")
             issue.client = client
+            if user.hasTier { issue.tier = user.tier }
             return try await BackendCall.run("token") { try await self.token.issue(issue, requestID: context.requestID) }
         }
         return (pair, decision)
@@ -93,7 +94,18 @@ struct Sessions: Sendable {
             _ = try await self.token.revokeUser(id: userID, requestID: context.requestID)
         } catch {
             context.logger.error("sessions not revoked yet: retrying in the background", metadata: ["user_id": "\(userID)", "error": "\(error)"])
-            self.revocations.retry(userID: userID)
+            self.changes.retry(.revokeAll(userID: userID))
+        }
+    }
+
+    /// After an administrator changed the user's tier: the sessions carry it from their next
+    /// refresh on. When the token service cannot be reached, this is retried in the background.
+    func setTier(userID: Int64, tier: String, context: GatewayRequestContext) async {
+        do {
+            _ = try await self.token.setSessionTier(userID: userID, tier: tier, requestID: context.requestID)
+        } catch {
+            context.logger.error("session tier not changed yet: retrying in the background", metadata: ["user_id": "\(userID)", "error": "\(error)"])
+            self.changes.retry(.setTier(userID: userID, tier: tier))
         }
     }
 }

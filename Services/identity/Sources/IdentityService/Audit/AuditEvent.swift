@@ -13,6 +13,7 @@ public struct AuditEvent: Sendable, Hashable {
         case logout
         case passwordChanged = "password_changed"
         case roleChanged = "role_changed"
+        case tierChanged = "tier_changed"
         case apiKeyGenerated = "api_key_generated"
         case apiKeyRevoked = "api_key_revoked"
         case accountDeactivated = "account_deactivated"

@@ -91,5 +91,14 @@ public struct Migration: Sendable {
                     FOR EACH STATEMENT EXECUTE FUNCTION users_notify_change();
                 """
         ),
+        Migration(
+            version: 3,
+            name: "subscription tiers",
+            // Seed 002's tiers ("Pro"): a name an administrator sets, carried in access tokens
+            // and matched against RATE_LIMIT_TIERS. NULL when the user has none.
+            sql: """
+                ALTER TABLE users ADD COLUMN tier text CHECK (tier ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$');
+                """
+        ),
     ]
 }

@@ -62,6 +62,11 @@ public struct CachedUserStore: UserStore {
         return try await self.base.changeRole(id: id, role: role, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
     }
 
+    public func setTier(id: Int64, tier: String?) async throws -> UserRecord? {
+        defer { self.cache.invalidate(id) }
+        return try await self.base.setTier(id: id, tier: tier)
+    }
+
     public func statistics() async throws -> UserStatistics {
         try await self.base.statistics()
     }

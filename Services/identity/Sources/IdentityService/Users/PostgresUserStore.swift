@@ -13,7 +13,7 @@ public struct PostgresUserStore: UserStore {
         id, username, email, full_name, password_hash, role, is_active, is_verified, deleted_at IS NOT NULL AS is_deleted,
         failed_login_attempts, extract(epoch FROM locked_until)::float8 AS locked_until,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-        extract(epoch FROM last_login_at)::float8 AS last_login_at, token_epoch
+        extract(epoch FROM last_login_at)::float8 AS last_login_at, token_epoch, tier
         """
 
     static let insert = PreparedStatement(
@@ -148,6 +148,11 @@ public struct PostgresUserStore: UserStore {
             RETURNING \(columns)
             """
     )
+    // A tier change does not end sessions (the token service updates them): no new epoch.
+    static let setTier = PreparedStatement(
+        name: "users_set_tier",
+        sql: "UPDATE users SET tier = $2, updated_at = now() WHERE id = $1 RETURNING \(columns)"
+    )
     static let statistics = PreparedStatement(
         name: "users_statistics",
         sql: """
@@ -183,6 +188,10 @@ public struct PostgresUserStore: UserStore {
         try await self.pool.run { try Self.records($0.query(Self.changeRole, [String(id), role, String(tokensValidAfterMilliseconds)])).first }
     }
 
+    public func setTier(id: Int64, tier: String?) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.setTier, [String(id), tier])).first }
+    }
+
     public func statistics() async throws -> UserStatistics {
         try await self.pool.run { connection in
             var statistics = UserStatistics()
@@ -198,7 +207,7 @@ public struct PostgresUserStore: UserStore {
 
     static func records(_ rows: PostgresRows) -> [UserRecord] {
         rows.rows.compactMap { row in
-            guard row.count == 14, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
+            guard row.count == 15, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
                 let hash = row[4], let role = row[5], let createdAt = row[11]
             else { return nil }
             return UserRecord(
@@ -215,7 +224,8 @@ public struct PostgresUserStore: UserStore {
                 lockedUntil: row[10].flatMap { Double($0) },
                 createdAt: createdAt,
                 lastLoginAt: row[12].flatMap { Double($0) },
-                tokensValidAfterMilliseconds: row[13].flatMap { Int64($0) } ?? 0
+                tokensValidAfterMilliseconds: row[13].flatMap { Int64($0) } ?? 0,
+                tier: row[14]
             )
         }
     }

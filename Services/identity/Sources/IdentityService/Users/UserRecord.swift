@@ -19,6 +19,8 @@ public struct UserRecord: Sendable, Hashable {
     public var lastLoginAt: Double?
     /// Tokens issued before this time (milliseconds since 1970) are dead; 0 when never set.
     public var tokensValidAfterMilliseconds: Int64 = 0
+    /// The subscription tier (seed 002), if an administrator gave one.
+    public var tier: String? = nil
 
     /// Whether the account may log in at all (not counting a lock).
     public var canLogIn: Bool { self.isActive && !self.isDeleted }

@@ -34,5 +34,8 @@ public protocol UserStore: Sendable {
     /// Sets the role of a user who is not a super admin; `nil` when no such user.
     func changeRole(id: Int64, role: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
 
+    /// Sets (or with `nil` removes) the user's subscription tier; `nil` when no such user.
+    func setTier(id: Int64, tier: String?) async throws -> UserRecord?
+
     func statistics() async throws -> UserStatistics
 }

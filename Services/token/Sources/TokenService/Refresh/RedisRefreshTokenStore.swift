@@ -9,7 +9,7 @@ import Foundation
 ///
 /// | key | type | holds |
 /// |---|---|---|
-/// | `P:{u:ID}:fam:F` | hash | the session: uid, username, role, scope, created, last_used, ua, ip |
+/// | `P:{u:ID}:fam:F` | hash | the session: uid, username, role, scope, tier, created, last_used, ua, ip |
 /// | `P:{u:ID}:rt:HMAC` | string | `c` (current) or `x:<consumed at>`; kept until it would have expired, so reuse is seen |
 /// | `P:{u:ID}:families` | set | the user's family ids |
 /// | `P:{u:ID}:epoch` | string | tokens issued before this time are dead |
@@ -31,7 +31,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     static let start = RedisScript(
         """
         redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'username', ARGV[2], 'role', ARGV[3], 'scope', ARGV[4],
-          'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8])
+          'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8], 'tier', ARGV[10])
         redis.call('EXPIRE', KEYS[1], ARGV[6])
         redis.call('SET', KEYS[2], 'c', 'EX', ARGV[6])
         redis.call('SADD', KEYS[3], ARGV[9])
@@ -48,7 +48,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         ]
         let arguments = [
             String(grant.userID), grant.username, grant.role, grant.scope, Self.format(now), String(lifetime),
-            String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID,
+            String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID, grant.tier,
         ]
         _ = try await self.run(Self.start, keys: keys, arguments: arguments)
     }
@@ -59,7 +59,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         """
         local state = redis.call('GET', KEYS[2])
         if not state then return {'invalid'} end
-        local fam = redis.call('HMGET', KEYS[1], 'uid', 'username', 'role', 'scope', 'created')
+        local fam = redis.call('HMGET', KEYS[1], 'uid', 'username', 'role', 'scope', 'created', 'tier')
         if not fam[1] then return {'invalid'} end
         local epoch = tonumber(redis.call('GET', KEYS[4]) or '0')
         if tonumber(fam[5]) < epoch then
@@ -72,7 +72,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
           local consumed = tonumber(string.sub(state, 3)) or 0
           if tonumber(ARGV[4]) > 0 and now - consumed <= tonumber(ARGV[4]) then
             redis.call('SET', KEYS[3], 'c', 'EX', ARGV[2])
-            return {'ok', fam[1], fam[2], fam[3], fam[4]}
+            return {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or ''}
           end
           redis.call('DEL', KEYS[1])
           redis.call('SREM', KEYS[5], ARGV[3])
@@ -83,7 +83,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         redis.call('HSET', KEYS[1], 'last_used', ARGV[1])
         redis.call('EXPIRE', KEYS[1], ARGV[2])
         redis.call('EXPIRE', KEYS[5], ARGV[2])
-        return {'ok', fam[1], fam[2], fam[3], fam[4]}
+        return {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or ''}
         """
     )
 
@@ -106,8 +106,8 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         let fields = reply.array?.compactMap(\.string) ?? []
         switch fields.first {
         case "ok":
-            guard fields.count == 5, let userID = Int64(fields[1]), userID == id else { return .invalid }
-            return .rotated(SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4]))
+            guard fields.count == 6, let userID = Int64(fields[1]), userID == id else { return .invalid }
+            return .rotated(SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4], tier: fields[5]))
         case "reused":
             return .reused(userID: id)
         default:
@@ -157,6 +157,30 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     public func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int {
         let keys = [self.userKey(userID, "families"), self.userKey(userID, "epoch")]
         let reply = try await self.run(Self.revokeAll, keys: keys, arguments: [Self.format(now), String(lifetime), self.userKey(userID, "fam:")])
+        return reply.integer.map(Int.init) ?? 0
+    }
+
+    /// Rewrites the tier of every family in the user's set; families that expired meanwhile are
+    /// dropped from the set rather than brought back.
+    static let setTier = RedisScript(
+        """
+        local families = redis.call('SMEMBERS', KEYS[1])
+        local updated = 0
+        for _, family in ipairs(families) do
+          local key = ARGV[2] .. family
+          if redis.call('EXISTS', key) == 1 then
+            redis.call('HSET', key, 'tier', ARGV[1])
+            updated = updated + 1
+          else
+            redis.call('SREM', KEYS[1], family)
+          end
+        end
+        return updated
+        """
+    )
+
+    public func setTier(userID: Int64, tier: String) async throws -> Int {
+        let reply = try await self.run(Self.setTier, keys: [self.userKey(userID, "families")], arguments: [tier, self.userKey(userID, "fam:")])
         return reply.integer.map(Int.init) ?? 0
     }
 

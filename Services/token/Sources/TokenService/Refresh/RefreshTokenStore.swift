@@ -4,12 +4,15 @@ public struct SessionGrant: Sendable, Hashable {
     public var username: String
     public var role: String
     public var scope: String
+    /// The subscription tier (seed 002); empty when none.
+    public var tier: String
 
-    public init(userID: Int64, username: String, role: String, scope: String) {
+    public init(userID: Int64, username: String, role: String, scope: String, tier: String = "") {
         self.userID = userID
         self.username = username
         self.role = role
         self.scope = scope
+        self.tier = tier
     }
 }
 
@@ -39,6 +42,10 @@ public protocol RefreshTokenStore: Sendable {
     /// Revokes every family of the user and every access token issued before `now`; how many
     /// families there were.
     func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int
+
+    /// Gives every live family of the user `tier` (empty: none) from its next rotation on; how
+    /// many families there were.
+    func setTier(userID: Int64, tier: String) async throws -> Int
 
     /// Denies the access token `jti` of `userID` until `expiresAt`.
     func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws

@@ -18,6 +18,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
     public var nbf: Int
     public var exp: Int
     public var jti: String
+    /// The subscription tier (seed 002); absent from the token when the user has none.
+    public var tier: String?
 
     public init(
         iss: String,
@@ -29,7 +31,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         iat: Double,
         nbf: Int,
         exp: Int,
-        jti: String
+        jti: String,
+        tier: String? = nil
     ) {
         self.iss = iss
         self.aud = aud
@@ -41,6 +44,7 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         self.nbf = nbf
         self.exp = exp
         self.jti = jti
+        self.tier = tier
     }
 
     /// Signature checks only; time, issuer and audience are checked by ``AccessTokenVerifier``
