@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ServiceSupport
+import Synchronization
 import Testing
 import WireProtocol
 import WireTesting
@@ -53,12 +54,57 @@ struct HealthRoutesTests {
                 let app = buildApplication(configuration: try Self.configuration(), backends: backends, logger: Logger(label: "test"))
                 try await app.test(.router) { client in
                     // A probe may time out (1 s) while the whole suite loads both cores: that is
-                    // a correct 503; ask again.
+                    // a correct 503; ask again once the answer's second has passed.
                     var body = ""
-                    for _ in 0..<5 where !body.contains(#""status":"ready""#) {
+                    for attempt in 0..<5 where !body.contains(#""status":"ready""#) {
+                        if attempt > 0 { try await Task.sleep(for: .milliseconds(1100)) }
                         body = try await client.execute(uri: "/health/ready", method: .get) { String(buffer: $0.body) }
                     }
                     #expect(body.contains(#""status":"ready""#), "\(body)")
+                }
+            }
+        }
+    }
+
+    @Test func thePublicAnswerNamesNothingInternalAndIsProbedOnceASecond() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let calls = Atomic<Int>(0)
+        let dispatcher = OperationDispatcher(ready: { _ in
+            calls.add(1, ordering: .relaxed)
+            var reply = WireReadyReply()
+            reply.instance = "token/4242"
+            var check = WireDependencyCheck()
+            check.name = "redis"
+            check.ok = false
+            check.detail = "connection refused by 10.1.2.3:6379"
+            reply.checks = [check]
+            return reply
+        })
+        try await withWireServer(dispatcher: .alwaysReady(instance: "identity/7")) { identity, _ in
+            try await withWireServer(dispatcher: dispatcher) { token, _ in
+                let backends = Self.backends(identity: [identity], token: [token])
+                let app = buildApplication(configuration: try Self.configuration(), backends: backends, logger: Logger(label: "test"))
+                try await app.test(.router) { client in
+                    // The first probe may find an instance not answering yet under load; ask again
+                    // once its second has passed.
+                    var body = ""
+                    for attempt in 0..<5 where !body.contains("redis down") {
+                        if attempt > 0 { try await Task.sleep(for: .milliseconds(1100)) }
+                        body = try await client.execute(uri: "/health/ready", method: .get) { String(buffer: $0.body) }
+                    }
+                    #expect(body.contains("redis down"), "\(body)")
+                    let probes = calls.load(ordering: .relaxed)
+                    for _ in 0..<20 {
+                        try await client.execute(uri: "/health/ready", method: .get) { response in
+                            let body = String(buffer: response.body)
+                            #expect(response.status == .serviceUnavailable)
+                            for secret in ["10.1.2.3", "connection refused", "token/4242", "identity/7", "unix:", directory.path] {
+                                #expect(!body.contains(secret), "the public answer shows \(secret): \(body)")
+                            }
+                        }
+                    }
+                    #expect(calls.load(ordering: .relaxed) - probes <= 1, "twenty asks at once, at most one more probe")
                 }
             }
         }

@@ -24,7 +24,8 @@ struct RedisClientTests {
     }
 
     @Test func manyCommandsInFlightOnOneConnectionEachGetTheirOwnReply() async throws {
-        let redis = Self.client(try RedisEndpoint(url: TestServices.redisURL))
+        // A generous timeout: this checks that replies match, and the suite shares Redis and both cores.
+        let redis = Self.client(try RedisEndpoint(url: TestServices.redisURL), timeout: .seconds(15))
         defer { redis.close() }
         let key = "test-pipeline-\(UUID().uuidString)"
         let replies = try await withThrowingTaskGroup(of: (Int, RedisValue).self) { group in

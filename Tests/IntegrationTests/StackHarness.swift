@@ -207,9 +207,17 @@ final class Stack: @unchecked Sendable {
     var logs: String { self.processes.map { "--- \($0.name)\n\($0.log)" }.joined(separator: "\n") }
 
     /// Waits until `/health/ready` answers 200 with every identity and token instance found and ready.
-    func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
-        let deadline = ContinuousClock.now + timeout
+    ///
+    /// - Parameter fresh: after a restart: take only an answer the gateway probed after this call
+    ///   started (it serves one probe for a second), not one from before the restart.
+    func waitUntilReady(timeout: Duration = .seconds(20), fresh: Bool = false) async throws {
+        let started = ContinuousClock.now
+        let deadline = started + timeout
         while ContinuousClock.now < deadline {
+            if fresh && ContinuousClock.now - started < .milliseconds(1100) {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
             if let response = try? await HTTP.get(self.baseURL + "/health/ready"), response.status == 200,
                 let tokens = response.json?["token"] as? [[String: Any]],
                 tokens.count == self.tokens.count, tokens.allSatisfy({ $0["ready"] as? Bool == true }),

@@ -20,7 +20,8 @@ struct StackTests {
         #expect(tokens.count == 2, "both token instances are found in the socket directory")
         #expect(tokens.allSatisfy { $0["ready"] as? Bool == true })
         let identity = try #require(ready.json?["identity"] as? [[String: Any]])
-        #expect((identity.first?["checks"] as? [String: String])?["postgresql"] == "ok")
+        #expect((identity.first?["checks"] as? [String: String])?["postgresql"] == "up")
+        #expect(!ready.body.contains(stack.directory.path) && !ready.body.contains("unix:"), "the public answer names no socket")
 
         let missing = try await HTTP.get(stack.baseURL + "/no/such/path")
         #expect(missing.status == 404)

@@ -40,7 +40,8 @@ struct BackendPoolTests {
         let pool = BackendPool(
             service: "test",
             addresses: [.unix(path: pathA), .unix(path: pathB)],
-            configuration: .init(requestTimeout: .seconds(2), probeInterval: .milliseconds(50)),
+            // A generous timeout: the test is about where requests go, and the suite loads both cores.
+            configuration: .init(requestTimeout: .seconds(10), probeInterval: .milliseconds(50)),
             logger: logger
         )
         let prober = Task { try await pool.run() }

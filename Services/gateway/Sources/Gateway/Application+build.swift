@@ -30,7 +30,7 @@ public func buildApplication(
         )
     )
     let registrar = RouteRegistrar(router: router, table: routes)
-    HealthRoutes(backends: backends).register(in: registrar)
+    HealthRoutes(backends: backends, logger: logger).register(in: registrar)
     let identity = backends.identityClient
     let token = backends.tokenClient
     let limits = RateLimits(configuration: configuration.rateLimits, token: token)
