@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "TokenServiceTests",
             dependencies: [
-                "TokenService", "WireProtocol", "ServiceSupport", "WireTesting", nioCore, logging,
+                "TokenService", "WireProtocol", "WireTransport", "ServiceSupport", "WireTesting", nioCore, logging,
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings

@@ -20,6 +20,11 @@ struct RefreshStoreTests {
     }
 
     static let grant = SessionGrant(userID: 9, username: "john_doe", role: "user", scope: "profile:read")
+
+    /// What a rotation answers for a session of `grant` started at 1000 with an hour to live.
+    static func rotated(_ grant: SessionGrant = Self.grant, lifetime: Int = 3600) -> RotationOutcome {
+        .rotated(grant.started(1000), lifetime: lifetime)
+    }
     static let client = ClientDetails(ip: "127.0.0.1", userAgent: "tests")
 
     @Test func aTokenRotatesOnceAndItsReuseRevokesTheFamily() async throws {
@@ -28,7 +33,7 @@ struct RefreshStoreTests {
         try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
 
         let second = RefreshToken.make(userID: 9, familyID: first.familyID)
-        #expect(try await store.rotate(first, next: second, now: 1001, lifetime: 3600, reuseGrace: 0) == .rotated(Self.grant))
+        #expect(try await store.rotate(first, next: second, now: 1001, lifetime: 3600, reuseGrace: 0) == Self.rotated())
 
         let stolen = RefreshToken.make(userID: 9, familyID: first.familyID)
         #expect(try await store.rotate(first, next: stolen, now: 1002, lifetime: 3600, reuseGrace: 0) == .reused(userID: 9))
@@ -44,8 +49,8 @@ struct RefreshStoreTests {
         try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
         let tabA = RefreshToken.make(userID: 9, familyID: first.familyID)
         let tabB = RefreshToken.make(userID: 9, familyID: first.familyID)
-        #expect(try await store.rotate(first, next: tabA, now: 1001, lifetime: 3600, reuseGrace: 5) == .rotated(Self.grant))
-        #expect(try await store.rotate(first, next: tabB, now: 1003, lifetime: 3600, reuseGrace: 5) == .rotated(Self.grant))
+        #expect(try await store.rotate(first, next: tabA, now: 1001, lifetime: 3600, reuseGrace: 5) == Self.rotated())
+        #expect(try await store.rotate(first, next: tabB, now: 1003, lifetime: 3600, reuseGrace: 5) == Self.rotated())
         let late = RefreshToken.make(userID: 9, familyID: first.familyID)
         #expect(try await store.rotate(first, next: late, now: 1010, lifetime: 3600, reuseGrace: 5) == .reused(userID: 9))
     }
@@ -70,8 +75,8 @@ struct RefreshStoreTests {
             for try await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        #expect(outcomes.filter { $0 == .rotated(Self.grant) }.count == 1)
-        #expect(outcomes.filter { $0 != .rotated(Self.grant) }.count == 199)
+        #expect(outcomes.filter { $0 == Self.rotated() }.count == 1)
+        #expect(outcomes.filter { $0 != Self.rotated() }.count == 199)
     }
 
     @Test func revokedAndUnknownFamiliesAreInvalid() async throws {
@@ -121,7 +126,7 @@ struct RefreshStoreTests {
         try await store.startFamily(laptop, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
         let phoneNext = RefreshToken.make(userID: 9, familyID: phone.familyID)
         #expect(
-            try await store.rotate(phone, next: phoneNext, now: 1001, lifetime: 3600, reuseGrace: 0) == .rotated(pro),
+            try await store.rotate(phone, next: phoneNext, now: 1001, lifetime: 3600, reuseGrace: 0) == Self.rotated(pro),
             "the tier travels with the session"
         )
 
@@ -137,13 +142,13 @@ struct RefreshStoreTests {
         gold.tier = "Gold"
         #expect(
             try await store.rotate(phoneNext, next: RefreshToken.make(userID: 9, familyID: phone.familyID), now: 1002, lifetime: 3600, reuseGrace: 0)
-                == .rotated(gold)
+                == Self.rotated(gold)
         )
         var laptopGold = Self.grant
         laptopGold.tier = "Gold"
         #expect(
             try await store.rotate(laptop, next: RefreshToken.make(userID: 9, familyID: laptop.familyID), now: 1002, lifetime: 3600, reuseGrace: 0)
-                == .rotated(laptopGold)
+                == Self.rotated(laptopGold)
         )
         #expect(try await store.setTier(userID: 10, tier: "Gold") == 0, "another user's sessions are not touched")
     }
@@ -156,7 +161,33 @@ struct RefreshStoreTests {
         _ = try await redis.command(["HDEL", store.userKey(9, "fam:\(first.familyID)"), "tier"])
         #expect(
             try await store.rotate(first, next: RefreshToken.make(userID: 9, familyID: first.familyID), now: 1001, lifetime: 3600, reuseGrace: 0)
-                == .rotated(Self.grant)
+                == Self.rotated()
         )
+    }
+
+    @Test func aSessionEndsAtItsAbsoluteLifetimeHoweverOftenItRefreshes() async throws {
+        let (store, redis) = try Self.store()
+        var current = RefreshToken.make(userID: 9)
+        try await store.startFamily(current, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        // Refreshed every 50 minutes: each successor lives an hour, until the session's 5000 s run out.
+        var outcomes: [RotationOutcome] = []
+        for now in stride(from: 1000.0 + 3000, through: 7000, by: 3000) {
+            let next = RefreshToken.make(userID: 9, familyID: current.familyID)
+            outcomes.append(try await store.rotate(current, next: next, now: now, lifetime: 3600, absoluteLifetime: 5000, reuseGrace: 0))
+            current = next
+        }
+        #expect(outcomes == [Self.rotated(lifetime: 2000), .invalid], "at 4000: 2000 s left of 5000; at 7000: over")
+        #expect(try await redis.command(["EXISTS", store.userKey(9, "fam:\(current.familyID)")]).integer == 0, "the family is gone")
+    }
+
+    @Test func aNewLoginDropsSessionsThatEndedByThemselvesFromTheSet() async throws {
+        let (store, redis) = try Self.store()
+        let old = RefreshToken.make(userID: 9)
+        try await store.startFamily(old, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        _ = try await redis.command(["DEL", store.userKey(9, "fam:\(old.familyID)")])
+        let new = RefreshToken.make(userID: 9)
+        try await store.startFamily(new, grant: Self.grant, client: Self.client, now: 2000, lifetime: 3600)
+        let members = try await redis.command(["SMEMBERS", store.userKey(9, "families")]).array?.compactMap(\.string) ?? []
+        #expect(members == [new.familyID])
     }
 }

@@ -1,17 +1,28 @@
 import Foundation
 import JWTKit
+import Logging
+import NIOCore
 import Testing
+import WireProtocol
+import WireTransport
 @testable import TokenService
 
 /// A store that allows everything except what a test denies (Redis is tested in IntegrationTests).
 actor PermissiveStore: RefreshTokenStore {
     var denied: Set<String> = []
+    /// Until when each denied token is kept.
+    var deniedUntil: [String: Double] = [:]
     func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws {}
-    func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome { .invalid }
+    func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, absoluteLifetime: Int, reuseGrace: Int) async throws
+        -> RotationOutcome
+    { .invalid }
     func revokeFamily(of token: RefreshToken) async throws -> Bool { false }
     func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int { 0 }
     func setTier(userID: Int64, tier: String) async throws -> Int { 0 }
-    func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws { self.denied.insert(jti) }
+    func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws {
+        self.denied.insert(jti)
+        self.deniedUntil[jti] = expiresAt
+    }
     func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
 }
 
@@ -107,6 +118,22 @@ struct AccessTokenTests {
         #expect(await ring.acceptedHeaders.count == 2)
     }
 
+    @Test func forgedTokensWithAcceptableHeadersFillNoSlot() async throws {
+        // Acceptable headers written in 40 ways, each on a token whose signature is wrong: none
+        // is remembered, so the slots stay free for headers of tokens that really verified.
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let kid = await ring.signingKeyID
+        let payload = Base64URL.encode(Array(try JSONEncoder().encode(Self.claims())))
+        for index in 0..<40 {
+            let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"at+jwt","kid":"\#(kid)","x":\#(index)}"#.utf8))
+            let forged = "\(header).\(payload).\(Base64URL.encode(Array(repeating: UInt8(index), count: 32)))"
+            await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(forged, now: Self.now) }
+        }
+        #expect(await ring.acceptedHeaders.isEmpty)
+        _ = try await Self.verifier(ring).verify(try await ring.sign(Self.claims()), now: Self.now)
+        #expect(await ring.acceptedHeaders.count == 1)
+    }
+
     @Test func hs512WithTheSameSecretIsRefused() async throws {
         let ring = await KeyRing(hmacSecret: Self.secret)
         let forged = try await Self.signedElsewhere(kid: await ring.signingKeyID, digest: .sha512)
@@ -140,6 +167,34 @@ struct AccessTokenTests {
         for garbage in ["", "a.b.c", "....", "eyJhbGciOiJIUzI1NiJ9", "not a token at all"] {
             await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring).verify(garbage, now: Self.now) }
         }
+    }
+
+    @Test func aLoggedOutTokenStaysDeniedAsLongAsTheLeewayWouldAcceptIt() async throws {
+        let ring = await KeyRing(hmacSecret: Self.secret)
+        let store = PermissiveStore()
+        let operations = TokenOperations(
+            keyRing: ring,
+            store: store,
+            issuer: "auth-service",
+            audience: "auth-service",
+            accessLifetime: 900,
+            refreshLifetime: 3600,
+            now: { Self.now }
+        )
+        let claims = Self.claims()
+        var revoke = WireRevokeSessionRequest()
+        revoke.accessToken = try await ring.sign(claims)
+        let context = WireRequest(
+            header: FrameHeader(kind: .request, code: WireOperation.revokeSession.rawValue, correlationID: 1),
+            payload: ByteBuffer(),
+            deadline: .distantFuture,
+            logger: Logger(label: "test")
+        )
+        #expect(try await operations.revoke(revoke, context).accessTokenDenied)
+        let until = try #require(await store.deniedUntil[claims.jti])
+        // The verifier still takes the token 30 s past `exp`: the denial must last that long.
+        _ = try await operations.verifier.verifiedStateless(revoke.accessToken, now: Double(claims.exp) + 29)
+        #expect(until >= Double(claims.exp) + operations.verifier.leeway)
     }
 
     @Test func aDeniedTokenIsRefused() async throws {

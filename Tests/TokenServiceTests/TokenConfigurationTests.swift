@@ -58,4 +58,21 @@ struct TokenConfigurationTests {
             return error.variable == "REFRESH_SECRET" && !error.description.contains("hunter2")
         }
     }
+
+    @Test func equalSecretsAreRefused() {
+        var environment = Self.secrets
+        environment["REDIS_URL"] = "redis://cache"
+        environment["REFRESH_SECRET"] = environment["ACCESS_SECRET"]
+        #expect { _ = try TokenConfiguration(environment: EnvironmentReader(environment)) } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.variable == "REFRESH_SECRET" && !error.description.contains(Self.secrets["ACCESS_SECRET"]!)
+        }
+        // API_KEY_SECRET is identity's; where the token service sees it too, it must differ as well.
+        environment = Self.secrets
+        environment["REDIS_URL"] = "redis://cache"
+        environment["API_KEY_SECRET"] = environment["REFRESH_SECRET"]
+        #expect { _ = try TokenConfiguration(environment: EnvironmentReader(environment)) } throws: { error in
+            (error as? ConfigurationError)?.variable == "API_KEY_SECRET"
+        }
+    }
 }

@@ -120,7 +120,26 @@ public struct EnvironmentReader: Sendable {
         return value
     }
 
-    static func readFile(_ path: String) -> String? {
+    /// The secrets a deployment keeps apart: each keys something else (token signatures, refresh
+    /// digests, API-key digests), so one leaking must not give away another.
+    public static let distinctSecrets = ["ACCESS_SECRET", "REFRESH_SECRET", "API_KEY_SECRET"]
+
+    /// Throws naming the later variable when two of `names` that this process can see (directly
+    /// or through `NAME_FILE`) hold the same value. A process checks the pairs it sees; which it
+    /// sees depends on the deployment (compose gives each service only its own).
+    public func requireDistinct(_ names: [String] = Self.distinctSecrets) throws(ConfigurationError) {
+        var seen: [(name: String, value: String)] = []
+        for name in names {
+            guard let value = try self.valueOrFile(name) else { continue }
+            if let same = seen.first(where: { $0.value == value }) {
+                throw ConfigurationError(variable: name, reason: "must differ from \(same.name): each secret keys something else")
+            }
+            seen.append((name, value))
+        }
+    }
+
+    /// The contents of a file of at most `limit` bytes, as text; `nil` when it cannot be read or is larger.
+    public static func readFile(_ path: String, limit: Int = 1 << 20) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -129,7 +148,7 @@ public struct EnvironmentReader: Sendable {
             let count = fread(&chunk, 1, chunk.count, file)
             if count <= 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
-            if bytes.count > 1 << 20 { return nil }
+            if bytes.count > limit { return nil }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

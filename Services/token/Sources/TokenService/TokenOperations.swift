@@ -15,6 +15,8 @@ public struct TokenOperations: Sendable {
     /// Seconds.
     public let accessLifetime: Int
     public let refreshLifetime: Int
+    /// Seconds a session may last from its login, however often it refreshes.
+    public let absoluteLifetime: Int
     public let reuseGrace: Int
     public let now: @Sendable () -> Double
     /// One warning per interval while Redis is down, not one per request.
@@ -27,6 +29,7 @@ public struct TokenOperations: Sendable {
         audience: String,
         accessLifetime: Int,
         refreshLifetime: Int,
+        absoluteLifetime: Int? = nil,
         reuseGrace: Int = 0,
         rateLimiter: RateLimiter? = nil,
         now: @escaping @Sendable () -> Double = { WallClock.now() }
@@ -39,6 +42,7 @@ public struct TokenOperations: Sendable {
         self.audience = audience
         self.accessLifetime = accessLifetime
         self.refreshLifetime = refreshLifetime
+        self.absoluteLifetime = absoluteLifetime ?? refreshLifetime
         self.reuseGrace = reuseGrace
         self.now = now
     }
@@ -55,26 +59,42 @@ public struct TokenOperations: Sendable {
     }
 
     public func issue(_ request: WireIssueTokensRequest) async throws -> WireTokenPair {
-        let grant = SessionGrant(userID: request.userID, username: request.username, role: request.role, scope: request.scope, tier: request.tier)
         let now = self.now()
+        let grant = SessionGrant(
+            userID: request.userID,
+            username: request.username,
+            role: request.role,
+            scope: request.scope,
+            tier: request.tier,
+            startedAt: now
+        )
         let refresh = RefreshToken.make(userID: request.userID)
+        let lifetime = min(self.refreshLifetime, self.absoluteLifetime)
         try await self.store.startFamily(
             refresh,
             grant: grant,
             client: ClientDetails(ip: request.client.ip, userAgent: request.client.userAgent),
             now: now,
-            lifetime: self.refreshLifetime
+            lifetime: lifetime
         )
-        return try await self.pair(for: grant, refresh: refresh, now: now)
+        return try await self.pair(for: grant, refresh: refresh, refreshLifetime: lifetime, now: now)
     }
 
     func refresh(_ request: WireRefreshTokensRequest, _ context: WireRequest) async throws -> WireTokenPair {
         guard let presented = RefreshToken(parsing: request.refreshToken) else { throw TokenError.invalidRefreshToken }
         let next = RefreshToken.make(userID: presented.userID, familyID: presented.familyID)
         let now = self.now()
-        switch try await self.store.rotate(presented, next: next, now: now, lifetime: self.refreshLifetime, reuseGrace: self.reuseGrace) {
-        case .rotated(let grant):
-            return try await self.pair(for: grant, refresh: next, now: now)
+        let outcome = try await self.store.rotate(
+            presented,
+            next: next,
+            now: now,
+            lifetime: self.refreshLifetime,
+            absoluteLifetime: self.absoluteLifetime,
+            reuseGrace: self.reuseGrace
+        )
+        switch outcome {
+        case .rotated(let grant, let lifetime):
+            return try await self.pair(for: grant, refresh: next, refreshLifetime: lifetime, now: now)
         case .reused(let userID):
             context.logger.warning("refresh token reuse: session revoked", metadata: ["user_id": "\(userID)"])
             throw TokenError.refreshReused(userID: userID)
@@ -153,7 +173,9 @@ public struct TokenOperations: Sendable {
         if !request.accessToken.isEmpty {
             let now = self.now()
             if let claims = try? await self.verifier.verifiedStateless(request.accessToken, now: now), let userID = Int64(claims.sub) {
-                try await self.store.denyAccessToken(jti: claims.jti, userID: userID, expiresAt: Double(claims.exp), now: now)
+                // Until the last moment the verifier would still take it: `exp` plus the leeway.
+                let lastAccepted = Double(claims.exp) + self.verifier.leeway
+                try await self.store.denyAccessToken(jti: claims.jti, userID: userID, expiresAt: lastAccepted, now: now)
                 reply.accessTokenDenied = true
                 reply.userID = userID
             }
@@ -183,7 +205,7 @@ public struct TokenOperations: Sendable {
         return reply
     }
 
-    private func pair(for grant: SessionGrant, refresh: RefreshToken, now: Double) async throws -> WireTokenPair {
+    private func pair(for grant: SessionGrant, refresh: RefreshToken, refreshLifetime: Int, now: Double) async throws -> WireTokenPair {
         let issuedAt = (now * 1000).rounded(.down) / 1000
         let claims = AccessTokenClaims(
             iss: self.issuer,
@@ -202,9 +224,10 @@ public struct TokenOperations: Sendable {
         pair.accessToken = try await self.keyRing.sign(claims)
         pair.expiresIn = Int64(self.accessLifetime)
         pair.refreshToken = refresh.value
-        pair.refreshExpiresIn = Int64(self.refreshLifetime)
+        pair.refreshExpiresIn = Int64(refreshLifetime)
         pair.scope = grant.scope
         pair.userID = grant.userID
+        pair.sessionStartedMs = Int64((grant.startedAt * 1000).rounded(.down))
         return pair
     }
 

@@ -37,6 +37,7 @@ public struct TokenServer: Sendable {
             audience: configuration.audience,
             accessLifetime: configuration.accessTokenMinutes * 60,
             refreshLifetime: configuration.refreshTokenMinutes * 60,
+            absoluteLifetime: configuration.refreshAbsoluteMinutes * 60,
             reuseGrace: configuration.reuseGraceSeconds,
             rateLimiter: RateLimiter(redis: self.redis, prefix: configuration.redisKeyPrefix)
         )

@@ -76,6 +76,9 @@ public nonisolated struct WireTokenPair: Sendable {
 
   public var userID: Int64 = 0
 
+  /// When the session (refresh family) started, in milliseconds since 1970.
+  public var sessionStartedMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -412,7 +415,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenPair"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -426,6 +429,7 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.refreshExpiresIn) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.scope) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.sessionStartedMs) }()
       default: break
       }
     }
@@ -450,6 +454,9 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.userID != 0 {
       try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 6)
     }
+    if self.sessionStartedMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.sessionStartedMs, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -460,6 +467,7 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.refreshExpiresIn != rhs.refreshExpiresIn {return false}
     if lhs.scope != rhs.scope {return false}
     if lhs.userID != rhs.userID {return false}
+    if lhs.sessionStartedMs != rhs.sessionStartedMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

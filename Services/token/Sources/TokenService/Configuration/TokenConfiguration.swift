@@ -28,8 +28,12 @@ public struct TokenConfiguration: Sendable {
     public var refreshSecret: String
     /// Access-token lifetime in minutes (`ACCESS_TOKEN_EXPIRE_M`, 15).
     public var accessTokenMinutes: Int
-    /// Refresh-token lifetime in minutes (`REFRESH_TOKEN_EXPIRE_M`, 43200 = 30 days).
+    /// Refresh-token lifetime in minutes (`REFRESH_TOKEN_EXPIRE_M`, 43200 = 30 days), renewed at
+    /// each rotation.
     public var refreshTokenMinutes: Int
+    /// The longest a session lasts from its login in minutes, however often it refreshes
+    /// (`REFRESH_ABSOLUTE_LIFETIME_M`, 43200).
+    public var refreshAbsoluteMinutes: Int
     /// The `iss` of access tokens (`JWT_ISSUER`, `auth-service`).
     public var issuer: String
     /// The `aud` of access tokens (`JWT_AUDIENCE`, `auth-service`).
@@ -54,8 +58,10 @@ public struct TokenConfiguration: Sendable {
         self.redisMaximumPending = try environment.integer("REDIS_MAX_PENDING", default: 4096, in: 1...100_000)
         self.accessSecret = try environment.secret("ACCESS_SECRET")
         self.refreshSecret = try environment.secret("REFRESH_SECRET")
+        try environment.requireDistinct()
         self.accessTokenMinutes = try environment.integer("ACCESS_TOKEN_EXPIRE_M", default: 15, in: 1...1440)
         self.refreshTokenMinutes = try environment.integer("REFRESH_TOKEN_EXPIRE_M", default: 43200, in: 1...525_600)
+        self.refreshAbsoluteMinutes = try environment.integer("REFRESH_ABSOLUTE_LIFETIME_M", default: 43200, in: 1...5_256_000)
         self.issuer = environment.string("JWT_ISSUER", default: "auth-service")
         self.audience = environment.string("JWT_AUDIENCE", default: "auth-service")
         self.reuseGraceSeconds = try environment.integer("REFRESH_REUSE_GRACE_SECONDS", default: 0, in: 0...60)

@@ -28,8 +28,13 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
 
     func userKey(_ userID: Int64, _ suffix: String) -> String { "\(self.prefix):{u:\(userID)}:\(suffix)" }
 
+    // Families of the user that have ended by themselves are dropped from the set first, so the
+    // set holds the live sessions only.
     static let start = RedisScript(
         """
+        for _, family in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+          if redis.call('EXISTS', ARGV[11] .. family) == 0 then redis.call('SREM', KEYS[3], family) end
+        end
         redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'username', ARGV[2], 'role', ARGV[3], 'scope', ARGV[4],
           'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8], 'tier', ARGV[10])
         redis.call('EXPIRE', KEYS[1], ARGV[6])
@@ -49,47 +54,57 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         let arguments = [
             String(grant.userID), grant.username, grant.role, grant.scope, Self.format(now), String(lifetime),
             String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID, grant.tier,
+            self.userKey(grant.userID, "fam:"),
         ]
         _ = try await self.run(Self.start, keys: keys, arguments: arguments)
     }
 
     /// Consumed tokens become `x:<time>`; a second presentation is reuse, unless it falls within
     /// the configured grace (several tabs refreshing at once), which issues one more successor.
+    /// The successor lives the sliding lifetime, cut to what is left of the session's absolute
+    /// lifetime; a session past it ends like a revoked one.
     static let rotate = RedisScript(
         """
         local state = redis.call('GET', KEYS[2])
         if not state then return {'invalid'} end
         local fam = redis.call('HMGET', KEYS[1], 'uid', 'username', 'role', 'scope', 'created', 'tier')
         if not fam[1] then return {'invalid'} end
+        local now = tonumber(ARGV[1])
         local epoch = tonumber(redis.call('GET', KEYS[4]) or '0')
-        if tonumber(fam[5]) < epoch then
+        local ttl = math.min(tonumber(ARGV[2]), math.floor(tonumber(fam[5]) + tonumber(ARGV[5]) - now))
+        if tonumber(fam[5]) < epoch or ttl < 1 then
           redis.call('DEL', KEYS[1])
           redis.call('SREM', KEYS[5], ARGV[3])
           return {'invalid'}
         end
-        local now = tonumber(ARGV[1])
+        local granted = {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or '', fam[5], tostring(ttl)}
         if state ~= 'c' then
           local consumed = tonumber(string.sub(state, 3)) or 0
           if tonumber(ARGV[4]) > 0 and now - consumed <= tonumber(ARGV[4]) then
-            redis.call('SET', KEYS[3], 'c', 'EX', ARGV[2])
-            return {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or ''}
+            redis.call('SET', KEYS[3], 'c', 'EX', ttl)
+            return granted
           end
           redis.call('DEL', KEYS[1])
           redis.call('SREM', KEYS[5], ARGV[3])
           return {'reused', fam[1]}
         end
         redis.call('SET', KEYS[2], 'x:' .. ARGV[1], 'KEEPTTL')
-        redis.call('SET', KEYS[3], 'c', 'EX', ARGV[2])
+        redis.call('SET', KEYS[3], 'c', 'EX', ttl)
         redis.call('HSET', KEYS[1], 'last_used', ARGV[1])
-        redis.call('EXPIRE', KEYS[1], ARGV[2])
-        redis.call('EXPIRE', KEYS[5], ARGV[2])
-        return {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or ''}
+        redis.call('EXPIRE', KEYS[1], ttl)
+        if redis.call('TTL', KEYS[5]) < ttl then redis.call('EXPIRE', KEYS[5], ttl) end
+        return granted
         """
     )
 
-    public func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws
-        -> RotationOutcome
-    {
+    public func rotate(
+        _ presented: RefreshToken,
+        next: RefreshToken,
+        now: Double,
+        lifetime: Int,
+        absoluteLifetime: Int,
+        reuseGrace: Int
+    ) async throws -> RotationOutcome {
         let id = presented.userID
         let keys = [
             self.userKey(id, "fam:\(presented.familyID)"),
@@ -101,13 +116,15 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         let reply = try await self.run(
             Self.rotate,
             keys: keys,
-            arguments: [Self.format(now), String(lifetime), presented.familyID, String(reuseGrace)]
+            arguments: [Self.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime)]
         )
         let fields = reply.array?.compactMap(\.string) ?? []
         switch fields.first {
         case "ok":
-            guard fields.count == 6, let userID = Int64(fields[1]), userID == id else { return .invalid }
-            return .rotated(SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4], tier: fields[5]))
+            guard fields.count == 8, let userID = Int64(fields[1]), userID == id, let startedAt = Double(fields[6]), let ttl = Int(fields[7])
+            else { return .invalid }
+            let grant = SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4], tier: fields[5], startedAt: startedAt)
+            return .rotated(grant, lifetime: ttl)
         case "reused":
             return .reused(userID: id)
         default:

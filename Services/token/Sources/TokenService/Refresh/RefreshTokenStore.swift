@@ -6,20 +6,32 @@ public struct SessionGrant: Sendable, Hashable {
     public var scope: String
     /// The subscription tier (seed 002); empty when none.
     public var tier: String
+    /// When the session started (seconds since 1970): its absolute lifetime counts from here, and
+    /// a revocation of everything after this moment ends it. Set by the store.
+    public var startedAt: Double
 
-    public init(userID: Int64, username: String, role: String, scope: String, tier: String = "") {
+    public init(userID: Int64, username: String, role: String, scope: String, tier: String = "", startedAt: Double = 0) {
         self.userID = userID
         self.username = username
         self.role = role
         self.scope = scope
         self.tier = tier
+        self.startedAt = startedAt
+    }
+
+    /// This grant as stored for a session started at `time`.
+    public func started(_ time: Double) -> SessionGrant {
+        var grant = self
+        grant.startedAt = time
+        return grant
     }
 }
 
 /// What happened when a refresh token was presented.
 public enum RotationOutcome: Sendable, Hashable {
-    /// The token was current: it is consumed and `next` is the family's new current token.
-    case rotated(SessionGrant)
+    /// The token was current: it is consumed and `next` is the family's new current token,
+    /// living `lifetime` seconds.
+    case rotated(SessionGrant, lifetime: Int)
     /// Unknown, expired, or of a revoked family.
     case invalid
     /// Already consumed: the family is revoked now.
@@ -33,8 +45,17 @@ public protocol RefreshTokenStore: Sendable {
     /// Starts a family whose current token is `token`.
     func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws
 
-    /// Consumes `presented` and makes `next` (same family) current, in one step.
-    func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome
+    /// Consumes `presented` and makes `next` (same family) current, in one step. `next` lives
+    /// `lifetime` seconds, but never past `absoluteLifetime` seconds from the session's start:
+    /// a session that keeps refreshing still ends then.
+    func rotate(
+        _ presented: RefreshToken,
+        next: RefreshToken,
+        now: Double,
+        lifetime: Int,
+        absoluteLifetime: Int,
+        reuseGrace: Int
+    ) async throws -> RotationOutcome
 
     /// Revokes the family of `token`, if `token` is (or was) one of its tokens; whether there was one.
     func revokeFamily(of token: RefreshToken) async throws -> Bool
@@ -60,6 +81,11 @@ public protocol RefreshTokenStore: Sendable {
 }
 
 extension RefreshTokenStore {
+    /// A rotation with no absolute limit closer than ten years.
+    public func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, reuseGrace: Int) async throws -> RotationOutcome {
+        try await self.rotate(presented, next: next, now: now, lifetime: lifetime, absoluteLifetime: 10 * 365 * 86400, reuseGrace: reuseGrace)
+    }
+
     public func checkAccessToken(jti: String, userID: Int64, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
         -> (allowed: Bool, decision: RateLimitDecision?)
     {

@@ -18,10 +18,11 @@ public actor KeyRing {
 
     private let keys = JWTKeyCollection()
     private var known: Set<String> = []
-    /// Encoded headers already decoded and found acceptable, each with its dot: a token starting
-    /// with one needs no second decode (jwt-kit writes the same header fields in varying order, so
-    /// there are a few). Bounded: past the limit, headers are simply decoded every time. The
-    /// ring's keys never change after `init`, so what was acceptable stays so.
+    /// Encoded headers of tokens that verified, each with its dot: a token starting with one needs
+    /// no second decode (jwt-kit writes the same header fields in varying order, so there are a
+    /// few). Only a header whose token's signature held is remembered, so forged tokens cannot
+    /// fill the slots. Bounded: past the limit, headers are simply decoded every time. The ring's
+    /// keys never change after `init`, so what was acceptable stays so.
     private(set) var acceptedHeaders: Set<[UInt8]> = []
     static let acceptedHeaderLimit = 32
     /// The algorithms a token may use.
@@ -51,15 +52,18 @@ public actor KeyRing {
     public func verifiedClaims(_ token: String) async throws(TokenError) -> AccessTokenClaims {
         guard let dot = token.utf8.firstIndex(of: UInt8(ascii: ".")) else { throw .invalidAccessToken }
         let encodedHeader = Array(token.utf8[...dot])
-        if !self.acceptedHeaders.contains(encodedHeader) {
+        let remembered = self.acceptedHeaders.contains(encodedHeader)
+        if !remembered {
             guard let header = Self.header(of: token), self.acceptsHeader(header) else { throw .invalidAccessToken }
-            if self.acceptedHeaders.count < Self.acceptedHeaderLimit { self.acceptedHeaders.insert(encodedHeader) }
         }
+        let claims: AccessTokenClaims
         do {
-            return try await self.keys.verify(token, as: AccessTokenClaims.self)
+            claims = try await self.keys.verify(token, as: AccessTokenClaims.self)
         } catch {
             throw .invalidAccessToken
         }
+        if !remembered && self.acceptedHeaders.count < Self.acceptedHeaderLimit { self.acceptedHeaders.insert(encodedHeader) }
+        return claims
     }
 
     /// A pinned `alg`, a `kid` of this ring and `typ` `at+jwt`.
