@@ -31,3 +31,15 @@ struct AccessControlTests {
         #expect(Scope.parse(" profile:read  posts:read\tadmin ") == ["profile:read", "posts:read", "admin"])
     }
 }
+
+@Suite("Scopes a credential may use")
+struct EffectiveScopeTests {
+    @Test func carriedScopesAreCutToTheRoleOfToday() {
+        // An admin's token or key, its user demoted since (say by hand in the database).
+        let adminScopes = Role.admin.allowedScopes
+        #expect(Scope.effective(adminScopes, role: .user) == Set(Role.user.allowedScopes))
+        #expect(Scope.effective(["posts:read", "admin"], role: .user) == ["posts:read"])
+        #expect(Scope.effective(["posts:read"], role: .admin) == ["posts:read"], "never more than carried")
+        #expect(Scope.effective(["unknown"], role: .superAdmin).isEmpty)
+    }
+}

@@ -80,4 +80,14 @@ struct AuthRouterTests {
             ]
         )
     }
+
+    @Test func plainHTTPOriginsAreLocalOnly() throws {
+        let local = try Self.configuration(["CORS_ORIGINS": #"["http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080", "https://app.example.com"]"#])
+        #expect(local.corsOrigins.count == 4)
+        for origin in ["http://app.example.com", "http://localhost.evil.com", "http://10.0.0.5:3000"] {
+            #expect { _ = try Self.configuration(["CORS_ORIGINS": "[\"\(origin)\"]"]) } throws: {
+                ($0 as? ConfigurationError)?.variable == "CORS_ORIGINS"
+            }
+        }
+    }
 }

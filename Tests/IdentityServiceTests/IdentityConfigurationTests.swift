@@ -99,4 +99,32 @@ struct Argon2ConfigurationTests {
         )
         #expect(argon2?.argon2.parallelism == 4)
     }
+
+    @Test(arguments: [(19456, 2), (47104, 1), (12288, 3), (9216, 4), (7168, 5), (65536, 3)])
+    func owaspRowsAreAccepted(memory: Int, iterations: Int) throws {
+        let environment = ["DATABASE_URL": "postgresql://db/a", "ARGON2_MEMORY_KIB": String(memory), "ARGON2_ITERATIONS": String(iterations)]
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(serveSecrets.merging(environment) { $1 }))
+        #expect(configuration.argon2.memoryKiB == memory)
+    }
+
+    @Test(arguments: [(19455, 2), (19456, 1), (47103, 1), (1024, 1), (4096, 4)])
+    func weakerParametersAreRefusedUnlessAllowed(memory: Int, iterations: Int) throws {
+        let environment = ["DATABASE_URL": "postgresql://db/a", "ARGON2_MEMORY_KIB": String(memory), "ARGON2_ITERATIONS": String(iterations)]
+        #expect {
+            _ = try IdentityConfiguration(environment: EnvironmentReader(serveSecrets.merging(environment) { $1 }))
+        } throws: { error in
+            (error as? ConfigurationError)?.variable == "ARGON2_MEMORY_KIB"
+        }
+        let allowed = try IdentityConfiguration(environment: EnvironmentReader(serveSecrets.merging(environment) { $1 }.merging(["ARGON2_ALLOW_WEAK": "true"]) { $1 }))
+        #expect(allowed.argon2.iterations == iterations)
+    }
+
+    @Test func theAPIKeySecretMustDifferFromTheTokenSecretsItCanSee() {
+        let environment = serveSecrets.merging(["DATABASE_URL": "postgresql://db/a", "ACCESS_SECRET": serveSecrets["API_KEY_SECRET"]!]) { $1 }
+        #expect {
+            _ = try IdentityConfiguration(environment: EnvironmentReader(environment))
+        } throws: { error in
+            (error as? ConfigurationError)?.variable == "API_KEY_SECRET"
+        }
+    }
 }

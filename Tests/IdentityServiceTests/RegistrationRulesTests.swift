@@ -42,6 +42,28 @@ struct RegistrationRulesTests {
         }
     }
 
+    @Test(arguments: ["Password123", "Qwerty123", "Passw0rd", "Letmein1", "Iloveyou1"])
+    func commonPasswordsAreRefusedWhateverTheirCase(password: String) {
+        #expect(throws: IdentityError.invalidField(field: "password", reason: "is too common; choose another")) {
+            try rules.checkPassword(password)
+        }
+    }
+
+    @Test func theShippedListHoldsTenThousandPasswords() {
+        #expect(PasswordDenylist.shipped.count == 10_000)
+        #expect(PasswordDenylist.shipped.contains("123456") && PasswordDenylist.shipped.contains("PASSWORD"))
+        let extended = PasswordDenylist(extra: ["Correct-Horse-7", "", "  spaced  "])
+        #expect(extended.contains("correct-horse-7") && extended.contains("Spaced") && extended.count == 10_002)
+    }
+
+    @Test func aPasswordMayNotContainTheAccountsNames() throws {
+        let refused = IdentityError.invalidField(field: "password", reason: "must not contain the username or the email's name")
+        #expect(throws: refused) { try rules.checkPassword("JohnDoe2026x", username: "johndoe", email: "jd@example.com") }
+        #expect(throws: refused) { try rules.checkPassword("Xx-Jdoe-2026", username: "someone", email: "JDoe@example.com") }
+        try rules.checkPassword("StrongPass123", username: "johndoe", email: "jd@example.com")
+        try rules.checkPassword("StrongPass123", username: "ab", email: "x@example.com")
+    }
+
     @Test func specialCharacterOnlyWhenConfigured() throws {
         let strict = RegistrationRules(requireSpecialCharacter: true)
         #expect(throws: IdentityError.self) { try strict.checkPassword("StrongPass123") }

@@ -22,13 +22,28 @@ struct AccountTests {
         #expect(renamed.status == 200, "\(renamed.body)")
         #expect(renamed.json?["full_name"] as? String == "Jane Q. Public")
         #expect(renamed.json?["email"] as? String == "\(name)@example.com", "absent fields stay")
-        let moved = try await api.json(.PUT, "/api/v1/users/me", ["email": " New.\(name)@Example.COM "], bearer: session.access)
+        let unconfirmed = try await api.json(.PUT, "/api/v1/users/me", ["email": "new.\(name)@example.com"], bearer: session.access)
+        #expect(unconfirmed.status == 422, "a new email needs the current password")
+        #expect(unconfirmed.detail == "current_password: field required to change the email")
+        let wrongPassword = try await api.json(
+            .PUT, "/api/v1/users/me", ["email": "new.\(name)@example.com", "current_password": "WrongPass123"], bearer: session.access
+        )
+        #expect(wrongPassword.status == 400)
+        #expect((try await api.me(bearer: session.access)).json?["email"] as? String == "\(name)@example.com", "refusals changed nothing")
+        let moved = try await api.json(
+            .PUT, "/api/v1/users/me", ["email": " New.\(name)@Example.COM ", "current_password": "StrongPass123"], bearer: session.access
+        )
         #expect(moved.json?["email"] as? String == "new.\(name)@example.com", "normalised like registration")
+        #expect(moved.json?["is_verified"] as? Bool == false)
+        let sameAgain = try await api.json(.PUT, "/api/v1/users/me", ["email": "new.\(name)@example.com"], bearer: session.access)
+        #expect(sameAgain.status == 200, "the address it already has needs no password")
         #expect(moved.json?["full_name"] as? String == "Jane Q. Public")
-        let clash = try await api.json(.PUT, "/api/v1/users/me", ["email": "\(taken)@example.com"], bearer: session.access)
+        let clash = try await api.json(.PUT, "/api/v1/users/me", ["email": "\(taken)@example.com", "current_password": "StrongPass123"], bearer: session.access)
         #expect(clash.status == 409)
         #expect(clash.detail == "Email already in use")
-        #expect(try await api.json(.PUT, "/api/v1/users/me", ["email": "not-an-email"], bearer: session.access).status == 422)
+        #expect(
+            try await api.json(.PUT, "/api/v1/users/me", ["email": "not-an-email", "current_password": "StrongPass123"], bearer: session.access).status == 422
+        )
         #expect(try await api.json(.PUT, "/api/v1/users/me", ["full_name": String(repeating: "x", count: 101)], bearer: session.access).status == 422)
         #expect(try await api.json(.PUT, "/api/v1/users/me", ["full_name": "x"]).status == 401)
         #expect((try await api.me(bearer: session.access)).json?["email"] as? String == "new.\(name)@example.com")
@@ -83,6 +98,14 @@ struct AccountTests {
         #expect(try await api.json(.POST, "/api/v1/api-keys/generate", ["expires_in_days": 0], bearer: session.access).status == 422)
         #expect(try await api.json(.POST, "/api/v1/api-keys/generate", ["scopes": 7], bearer: session.access).status == 422)
 
+        // A key never reaches further than the token that made it.
+        let limited = try await api.tokens(name, scope: "profile:read profile:write")
+        let beyondToken = try await api.json(.POST, "/api/v1/api-keys/generate", ["scopes": ["posts:write"]], bearer: limited.access)
+        #expect(beyondToken.status == 403, "posts:write is the role's, not the token's")
+        let withinToken = try await api.json(.POST, "/api/v1/api-keys/generate", bearer: limited.access)
+        #expect(withinToken.json?["scopes"] as? [String] == ["profile:read", "profile:write"])
+        let limitedKey = try #require(withinToken.json?["api_key"] as? String)
+
         let revokeOne = try await api.json(.DELETE, "/api/v1/api-keys/revoke", apiKey: key)
         #expect(revokeOne.status == 200, "\(revokeOne.body)")
         #expect(try await api.me(apiKey: key).status == 401, "a revoked key is refused at once")
@@ -91,8 +114,9 @@ struct AccountTests {
         let third = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: session.access).json?["api_key"] as? String)
         let revokeAll = try await api.json(.DELETE, "/api/v1/api-keys/revoke", bearer: session.access)
         #expect(revokeAll.status == 200)
-        #expect(revokeAll.detail == "2 API keys revoked successfully")
+        #expect(revokeAll.detail == "3 API keys revoked successfully")
         #expect(try await api.me(apiKey: third).status == 401)
+        #expect(try await api.me(apiKey: limitedKey).status == 401)
         let none = try await api.json(.DELETE, "/api/v1/api-keys/revoke", bearer: session.access)
         #expect(none.status == 404)
         #expect(none.detail == "No API key to revoke")

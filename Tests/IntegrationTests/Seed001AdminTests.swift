@@ -18,7 +18,7 @@ struct AdminTests {
                 "DATABASE_URL": database.url,
                 "BOOTSTRAP_ADMIN_USERNAME": "root",
                 "BOOTSTRAP_ADMIN_EMAIL": "root@example.com",
-                "BOOTSTRAP_ADMIN_PASSWORD": "RootPass123",
+                "BOOTSTRAP_ADMIN_PASSWORD": "Adm1nSecretPw",
             ]
         )
         try await stack.waitUntilReady()
@@ -31,7 +31,7 @@ struct AdminTests {
         // Two identity instances start together: the bootstrap admin is created once.
         let stack = try await Self.stack(database, identityInstances: 2)
         let api = APIClient(base: stack.baseURL)
-        let rootSession = try await Self.eventually { try await api.tokens("root", password: "RootPass123") }
+        let rootSession = try await Self.eventually { try await api.tokens("root", password: "Adm1nSecretPw") }
         let root = try #require(try await api.me(bearer: rootSession.access).json)
         #expect(root["role"] as? String == "super_admin")
         let rootID = try #require(root["id"] as? Int)
@@ -103,7 +103,7 @@ struct AdminTests {
         defer { Task { await database.drop() } }
         let stack = try await Self.stack(database)
         let api = APIClient(base: stack.baseURL)
-        let root = try await Self.eventually { try await api.tokens("root", password: "RootPass123") }
+        let root = try await Self.eventually { try await api.tokens("root", password: "Adm1nSecretPw") }
         let dave = try await api.register("dave")
         try await api.register("eve")
         for _ in 1...5 { #expect(try await api.token("eve", password: "WrongPass999").status == 401) }
@@ -145,7 +145,7 @@ struct AdminTests {
         #expect(Set(daveRows.compactMap { $0[0] }) == expected.subtracting(["account_locked"]), "each of dave's events is his")
         #expect(rows.contains { $0[0] == "account_locked" && $0[2] == "eve" })
         #expect(daveRows.allSatisfy { ($0[3] ?? "").contains("127.0.0.1") && !($0[5] ?? "").isEmpty }, "ip and request id are kept")
-        let secrets = ["StrongPass123", "NewStrong456", "WrongPass999", "RootPass123", session.refresh, session.access, key, "$argon2id$"]
+        let secrets = ["StrongPass123", "NewStrong456", "WrongPass999", "Adm1nSecretPw", session.refresh, session.access, key, "$argon2id$"]
             + [rotated["refresh_token"] as? String ?? "-", again.refresh, third.access]
         for row in rows {
             let text = row.compactMap { $0 }.joined(separator: " ")

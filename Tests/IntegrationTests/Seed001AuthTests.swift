@@ -127,6 +127,8 @@ struct AuthTests {
         #expect(weak.detail.contains("new_password") && !weak.body.contains("weak\""), "\(weak.body)")
         #expect(try await api.json(.POST, path, ["current_password": "StrongPass123", "new_password": "NewStrong456"]).status == 401)
         #expect(try await api.me(bearer: laptop.access).status == 200, "refusals changed nothing")
+        let key = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: laptop.access).json?["api_key"] as? String)
+        #expect(try await api.me(apiKey: key).status == 200)
 
         let changed = try await api.json(.POST, path, ["current_password": "StrongPass123", "new_password": "NewStrong456"], bearer: phone.access)
         #expect(changed.status == 200, "\(changed.body)")
@@ -136,6 +138,7 @@ struct AuthTests {
         for refresh in [phone.refresh, laptop.refresh] {
             #expect(try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": refresh]).status == 401, "every session ended")
         }
+        #expect(try await api.me(apiKey: key).status == 401, "API keys made with the old password die too")
         #expect(try await api.token(name).status == 401, "the old password no longer works")
         let fresh = try await api.tokens(name, password: "NewStrong456")
         #expect(try await api.me(bearer: fresh.access).status == 200, "the new password works at once")

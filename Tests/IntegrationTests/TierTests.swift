@@ -16,7 +16,7 @@ struct TierTests {
                 "DATABASE_URL": database.url,
                 "BOOTSTRAP_ADMIN_USERNAME": "root",
                 "BOOTSTRAP_ADMIN_EMAIL": "root@example.com",
-                "BOOTSTRAP_ADMIN_PASSWORD": "RootPass123",
+                "BOOTSTRAP_ADMIN_PASSWORD": "Adm1nSecretPw",
                 "RATE_LIMIT_ENABLED": "true",
                 "RATE_LIMIT_LOGIN": "100/minute",
                 "RATE_LIMIT_REGISTER": "100/hour",
@@ -27,7 +27,7 @@ struct TierTests {
         )
         try await stack.waitUntilReady()
         let api = APIClient(base: stack.baseURL)
-        let root = try await Seed001Tests.AdminTests.eventually { try await api.tokens("root", password: "RootPass123") }
+        let root = try await Seed001Tests.AdminTests.eventually { try await api.tokens("root", password: "Adm1nSecretPw") }
         let alice = try await api.register("alice")
         let bob = try await api.register("bob")
         let aliceSession = try await api.tokens("alice")
@@ -82,7 +82,7 @@ struct TierTests {
 
         // Seed 003's staff flags follow the role.
         let kit = AuthKitClient(base: stack.baseURL)
-        #expect(try await kit.login("root", password: "RootPass123").status == 200)
+        #expect(try await kit.login("root", password: "Adm1nSecretPw").status == 200)
         let rootMe = try await kit.send(.GET, "/me")
         #expect(rootMe.json?["is_staff"] as? Bool == true)
         #expect(rootMe.json?["is_superuser"] as? Bool == true)

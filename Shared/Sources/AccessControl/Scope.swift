@@ -21,6 +21,12 @@ public enum Scope {
         return allowed.filter(asked.contains)
     }
 
+    /// What a credential may do now: its scopes, cut to what the user's role allows today (a
+    /// token or key outliving a role change never keeps the old role's reach).
+    public static func effective(_ carried: some Sequence<String>, role: Role) -> Set<String> {
+        Set(carried).intersection(role.allowedScopes)
+    }
+
     /// Splits an OAuth2 `scope` parameter (space-separated, RFC 6749 §3.3).
     public static func parse(_ text: String) -> [String] {
         text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)

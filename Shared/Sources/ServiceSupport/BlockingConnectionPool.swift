@@ -1,3 +1,4 @@
+public import NIOCore
 import Synchronization
 
 /// A connection of a blocking C client (libpq) that a ``BlockingConnectionPool`` lends out.
@@ -12,7 +13,8 @@ public protocol BlockingConnection: AnyObject, Sendable {
 /// A bounded set of connections of a blocking C client, used only on a ``BlockingPool``.
 ///
 /// A caller borrows a connection for one unit of work; when all are lent out, callers wait in
-/// line (bounded by the number of callers the blocking pool admits). Connections are made on
+/// line, each at most until its request's deadline (``WorkDeadline``, else
+/// ``maximumWait``): a stalled database never holds callers longer than they wait. Connections are made on
 /// first use, and one that broke (the server restarted) is dropped so the next borrower connects
 /// afresh: the service recovers by itself when its dependency is back.
 ///
@@ -24,17 +26,26 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
     private struct State {
         var idle: [Connection] = []
         var available: Int
-        var waiters: [CheckedContinuation<Connection?, Never>] = []
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Connection?, any Error>)] = []
+        var nextWaiter: UInt64 = 0
     }
 
     public let size: Int
+    /// The longest wait for a connection outside a request (no ``WorkDeadline``).
+    public let maximumWait: TimeAmount
     private let blockingPool: BlockingPool
     private let connect: @Sendable () throws -> Connection
     private let state: Mutex<State>
 
     /// - Parameter connect: makes a new connection; runs on a pool thread.
-    public init(size: Int, blockingPool: BlockingPool, connect: @escaping @Sendable () throws -> Connection) {
+    public init(
+        size: Int,
+        blockingPool: BlockingPool,
+        maximumWait: TimeAmount = .seconds(30),
+        connect: @escaping @Sendable () throws -> Connection
+    ) {
         self.size = max(1, size)
+        self.maximumWait = maximumWait
         self.blockingPool = blockingPool
         self.connect = connect
         self.state = Mutex(State(available: max(1, size)))
@@ -42,12 +53,13 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
 
     /// Runs `work` with a connection on a pool thread.
     ///
-    /// - Throws: what `connect` or `work` throws, or `BlockingPoolError.overloaded` at once when
-    ///   the blocking pool is full.
+    /// - Throws: what `connect` or `work` throws, `BlockingPoolError.overloaded` at once when
+    ///   the blocking pool is full, `BlockingPoolError.deadlineExceeded` when no connection came
+    ///   back before the deadline.
     public func withConnection<Result: Sendable>(
         _ work: @escaping @Sendable (Connection) throws -> Result
     ) async throws -> Result {
-        let borrowed = await self.borrow()
+        let borrowed = try await self.borrow(until: WorkDeadline.current ?? .now() + self.maximumWait)
         let connect = self.connect
         let holder = ConnectionHolder(borrowed)
         do {
@@ -65,32 +77,70 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
         }
     }
 
-    private func borrow() async -> Connection? {
+    /// A slot, with an idle connection when there is one (else the borrower connects).
+    private func borrow(until deadline: NIODeadline) async throws -> Connection? {
         let immediate: Connection?? = self.state.withLock { state in
             guard state.available > 0 else { return .none }
             state.available -= 1
             return .some(state.idle.popLast())
         }
         if let immediate { return immediate }
-        return await withCheckedContinuation { continuation in
-            let connection: Connection?? = self.state.withLock { state in
-                // A slot may have come back between the two locks.
-                guard state.available > 0 else {
-                    state.waiters.append(continuation)
-                    return .none
-                }
-                state.available -= 1
-                return .some(state.idle.popLast())
+        // Wait in line, racing the deadline; whichever loses is undone (a slot handed over after
+        // the deadline fired goes back to the pool).
+        return try await withThrowingTaskGroup(of: Connection??.self) { group in
+            let id = self.state.withLock { state in
+                state.nextWaiter += 1
+                return state.nextWaiter
             }
-            if let connection { continuation.resume(returning: connection) }
+            group.addTask { .some(try await self.wait(id)) }
+            group.addTask {
+                try await Task.sleep(for: .nanoseconds(max(0, (deadline - .now()).nanoseconds)))
+                return .none
+            }
+            var outcome: Result<Connection?, any Error>?
+            while let result = await group.nextResult() {
+                switch result {
+                case .success(.some(let connection)):
+                    if outcome == nil { outcome = .success(connection) } else { self.giveBack(connection) }
+                case .success(.none):
+                    if outcome == nil { outcome = .failure(BlockingPoolError.deadlineExceeded) }
+                case .failure(let error):
+                    if outcome == nil { outcome = .failure(error) }
+                }
+                group.cancelAll()
+            }
+            return try outcome?.get() ?? nil
+        }
+    }
+
+    /// Waits for a slot as waiter `id`; leaves the line when cancelled.
+    private func wait(_ id: UInt64) async throws -> Connection? {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let connection: Connection?? = self.state.withLock { state in
+                    // A slot may have come back since the first look.
+                    guard state.available > 0 else {
+                        state.waiters.append((id, continuation))
+                        return .none
+                    }
+                    state.available -= 1
+                    return .some(state.idle.popLast())
+                }
+                if let connection { continuation.resume(returning: connection) }
+            }
+        } onCancel: {
+            let waiter = self.state.withLock { state in
+                state.waiters.firstIndex { $0.id == id }.map { state.waiters.remove(at: $0).continuation }
+            }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 
     /// Returns a borrowed slot, with its connection when it is still good.
     private func giveBack(_ connection: Connection?) {
         let usable = connection.flatMap { $0.isConnected ? $0 : nil }
-        let waiter: CheckedContinuation<Connection?, Never>? = self.state.withLock { state in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+        let waiter: CheckedContinuation<Connection?, any Error>? = self.state.withLock { state in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
             if let usable { state.idle.append(usable) }
             state.available += 1
             return nil

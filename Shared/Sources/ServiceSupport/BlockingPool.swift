@@ -130,4 +130,6 @@ private final class CancellationFlag: Sendable {
 public enum BlockingPoolError: Error, Sendable, Hashable {
     /// Every thread is busy and the queue is at its limit.
     case overloaded
+    /// The work waited for a connection until its caller's deadline (``WorkDeadline``) passed.
+    case deadlineExceeded
 }

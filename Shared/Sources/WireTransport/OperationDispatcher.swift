@@ -57,10 +57,11 @@ public struct OperationDispatcher: Sendable {
             )
         }
         do {
-            let answer = Frame.response(to: request.header, payload: try await handler(request))
+            let payload = try await WorkDeadline.$current.withValue(request.deadline) { try await handler(request) }
+            let answer = Frame.response(to: request.header, payload: payload)
             request.debug("handled")
             return answer
-        } catch WireError.deadlineExceeded {
+        } catch WireError.deadlineExceeded, BlockingPoolError.deadlineExceeded {
             request.debug("dropped: deadline passed during work")
             return nil
         } catch let error as any WireErrorConvertible {

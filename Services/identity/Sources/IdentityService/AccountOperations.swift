@@ -9,7 +9,7 @@ import WireTransport
 extension IdentityOperations {
     func registerAccountOperations(in dispatcher: inout OperationDispatcher) {
         dispatcher.on(.changePassword) { (request: WireChangePasswordRequest, context) in try await self.changePassword(request, context) }
-        dispatcher.on(.updateProfile) { (request: WireUpdateProfileRequest, _) in try await self.updateProfile(request) }
+        dispatcher.on(.updateProfile) { (request: WireUpdateProfileRequest, context) in try await self.updateProfile(request, context) }
         dispatcher.on(.deactivateAccount) { (request: WireDeactivateAccountRequest, context) in
             try await self.deactivateAccount(request, context)
         }
@@ -17,28 +17,14 @@ extension IdentityOperations {
 
     /// Wrong current password → ``IdentityError/wrongCurrentPassword`` (and counts as a failed
     /// login, so a stolen access token cannot be used to guess the password); the policy
-    /// applies to the new one, which must differ from the current one.
+    /// applies to the new one, which must differ from the current one. The user's API keys are
+    /// revoked with the change, as its sessions are: whoever held the old password may have made them.
     func changePassword(_ request: WireChangePasswordRequest, _ context: WireRequest) async throws -> WireUser {
         try self.rules.checkPasswordLength(request.currentPassword)
         guard request.newPassword != request.currentPassword else { throw IdentityError.passwordUnchanged }
-        try self.rules.checkPassword(request.newPassword, field: "new_password")
         guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
-        let current = request.currentPassword
-        let storedHash = user.passwordHash
-        let matches = try await self.hashing { self.hasher.verify(current, against: storedHash) }
-        let now = self.now()
-        guard matches, !self.lockout.isLocked(until: user.lockedUntil, now: now) else {
-            if matches == false {
-                let lockedNow = try await self.users.recordFailedLogin(
-                    id: user.id,
-                    maximumAttempts: self.lockout.maximumAttempts,
-                    now: now,
-                    lockUntil: self.lockout.lockEnd(from: now)
-                )
-                if lockedNow { self.record(.accountLocked, user: user, request.client, context) }
-            }
-            throw IdentityError.wrongCurrentPassword
-        }
+        try self.rules.checkPassword(request.newPassword, field: "new_password", username: user.username, email: user.email)
+        try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
         let newPassword = request.newPassword
         let hash = try await self.hashing { try self.hasher.hash(newPassword) }
         guard let updated = try await self.users.changePassword(id: user.id, hash: hash, tokensValidAfterMilliseconds: self.revocationMoment())
@@ -47,10 +33,41 @@ extension IdentityOperations {
         return updated.wire
     }
 
+    /// Checks the password the signed-in user typed again before a sensitive change; a wrong
+    /// one counts toward the account's lockout, and a locked account cannot confirm.
+    func confirmPassword(_ password: String, of user: UserRecord, _ client: WireClientInfo, _ context: WireRequest) async throws {
+        try self.rules.checkPasswordLength(password)
+        let storedHash = user.passwordHash
+        let matches = try await self.hashing { self.hasher.verify(password, against: storedHash) }
+        let now = self.now()
+        guard matches, !self.lockout.isLocked(until: user.lockedUntil, now: now) else {
+            if !matches {
+                let lockedNow = try await self.users.recordFailedLogin(
+                    id: user.id,
+                    maximumAttempts: self.lockout.maximumAttempts,
+                    now: now,
+                    lockUntil: self.lockout.lockEnd(from: now)
+                )
+                if lockedNow { self.record(.accountLocked, user: user, client, context) }
+            }
+            throw IdentityError.wrongCurrentPassword
+        }
+    }
+
     /// `full_name` and `email` (validated and normalised as at registration); absent fields stay.
-    func updateProfile(_ request: WireUpdateProfileRequest) async throws -> WireUser {
+    /// A new email address needs the current password and is no longer verified.
+    func updateProfile(_ request: WireUpdateProfileRequest, _ context: WireRequest) async throws -> WireUser {
         let fullName = request.hasFullName ? try self.rules.normalizedFullName(request.fullName) : nil
         let email = request.hasEmail ? try self.rules.normalizedEmail(request.email) : nil
+        if let email {
+            guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
+            if email != user.email.lowercased() {
+                guard request.hasCurrentPassword else {
+                    throw IdentityError.invalidField(field: "current_password", reason: "field required to change the email")
+                }
+                try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+            }
+        }
         guard let user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
             throw IdentityError.accountInactive
         }

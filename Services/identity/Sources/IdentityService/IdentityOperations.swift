@@ -25,6 +25,8 @@ public struct IdentityOperations: Sendable {
     /// A hash of a random password at the configured parameters: unknown users are verified
     /// against it so that they cost the same time as a wrong password.
     let dummyHash: String
+    /// Keys the audit trail's digest of logins that match no user (derived from `API_KEY_SECRET`).
+    let auditLoginKey: [UInt8]
 
     public init(
         users: any UserStore,
@@ -47,6 +49,7 @@ public struct IdentityOperations: Sendable {
         self.lockout = lockout
         self.now = now
         self.dummyHash = try hasher.hash(Sodium.randomBytes(24).map { String($0, radix: 16) }.joined())
+        self.auditLoginKey = Sodium.hmacSHA256(key: Array(apiKeySecret.utf8), message: Array("audit login digest".utf8))
     }
 
     public static let wallClock: @Sendable () -> Double = { WallClock.now() }
@@ -67,7 +70,7 @@ public struct IdentityOperations: Sendable {
     func register(_ request: WireRegisterRequest, _ context: WireRequest) async throws -> WireUser {
         try self.rules.checkUsername(request.username)
         let email = try self.rules.normalizedEmail(request.email)
-        try self.rules.checkPassword(request.password)
+        try self.rules.checkPassword(request.password, username: request.username, email: email)
         let fullName = request.hasFullName ? try self.rules.normalizedFullName(request.fullName) : nil
         let password = request.password
         let hash = try await self.hashing { try self.hasher.hash(password) }
@@ -94,11 +97,12 @@ public struct IdentityOperations: Sendable {
             throw IdentityError.invalidCredentials
         }
         let now = self.now()
-        if self.lockout.isLocked(until: user.lockedUntil, now: now) {
-            self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "locked"])
-            throw IdentityError.invalidCredentials
-        }
         guard matches else {
+            // Failures while locked are not counted (they would only move the lock on).
+            if self.lockout.isLocked(until: user.lockedUntil, now: now) {
+                self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "locked"])
+                throw IdentityError.invalidCredentials
+            }
             let lockedNow = try await self.users.recordFailedLogin(
                 id: user.id,
                 maximumAttempts: self.lockout.maximumAttempts,
@@ -116,8 +120,13 @@ public struct IdentityOperations: Sendable {
         // Most logins change nothing but the last-login time; writing that at most once a minute
         // spares PostgreSQL a write per login under load.
         let recentlyRecorded = user.lastLoginAt.map { now - $0 < 60 } ?? false
-        if user.failedLoginAttempts != 0 || user.lockedUntil != nil || rehashed != nil || !recentlyRecorded {
-            try await self.users.recordSuccessfulLogin(id: user.id, now: now, rehashed: rehashed)
+        let write = user.failedLoginAttempts != 0 || user.lockedUntil != nil || rehashed != nil || !recentlyRecorded
+        // The lock is decided here, after the hash, on the row as it is now, not on the copy read
+        // before: guesses running at the same time may have locked the account meanwhile, and a
+        // right password among them must not clear that lock.
+        guard try await self.users.admitLogin(id: user.id, now: now, rehashed: rehashed, recordLogin: write) else {
+            self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "locked"])
+            throw IdentityError.invalidCredentials
         }
         self.record(.loginSuccess, user: user, login: login, request.client, context, detail: rehashed == nil ? [:] : ["rehashed": "true"])
         return user.wire
@@ -129,7 +138,9 @@ public struct IdentityOperations: Sendable {
         return user.wire
     }
 
-    /// Records an audit event about `user` (or the attempted `login` when there is no such user).
+    /// Records an audit event about `user`. An attempted `login` that matches no user is kept
+    /// only as a keyed digest (`login_digest`): people type passwords into the name field, and
+    /// the trail is kept for long; the digest still links repeated attempts at one name.
     func record(
         _ kind: AuditEvent.Kind,
         user: UserRecord?,
@@ -139,11 +150,15 @@ public struct IdentityOperations: Sendable {
         detail: [String: String] = [:]
     ) {
         guard let audit = self.audit else { return }
+        var detail = detail
+        if user == nil, let login {
+            detail["login_digest"] = Hex.encode(Sodium.hmacSHA256(key: self.auditLoginKey, message: Array(login.lowercased().utf8)).prefix(16))
+        }
         audit.record(
             AuditEvent(
                 kind,
                 userID: user?.id,
-                username: user?.username ?? login,
+                username: user?.username,
                 ip: client.ip,
                 userAgent: client.userAgent,
                 requestID: context.header.requestID,

@@ -211,12 +211,34 @@ public nonisolated struct WireUpdateProfileRequest: Sendable {
   /// Clears the value of `email`. Subsequent reads from it will return its default value.
   public mutating func clearEmail() {self._email = nil}
 
+  /// Required when `email` changes the address: the user proves it is them (and a wrong one
+  /// counts as a failed login).
+  public var currentPassword: String {
+    get {_currentPassword ?? String()}
+    set {_currentPassword = newValue}
+  }
+  /// Returns true if `currentPassword` has been explicitly set.
+  public var hasCurrentPassword: Bool {self._currentPassword != nil}
+  /// Clears the value of `currentPassword`. Subsequent reads from it will return its default value.
+  public mutating func clearCurrentPassword() {self._currentPassword = nil}
+
+  public var client: WireClientInfo {
+    get {_client ?? WireClientInfo()}
+    set {_client = newValue}
+  }
+  /// Returns true if `client` has been explicitly set.
+  public var hasClient: Bool {self._client != nil}
+  /// Clears the value of `client`. Subsequent reads from it will return its default value.
+  public mutating func clearClient() {self._client = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _fullName: String? = nil
   fileprivate var _email: String? = nil
+  fileprivate var _currentPassword: String? = nil
+  fileprivate var _client: WireClientInfo? = nil
 }
 
 /// deactivateAccount (105): soft delete; answers the user as it is now.
@@ -863,7 +885,7 @@ nonisolated extension WireChangePasswordRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateProfileRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}full_name\0\u{1}email\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}full_name\0\u{1}email\0\u{3}current_password\0\u{1}client\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -874,6 +896,8 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self._fullName) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self._email) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._currentPassword) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
       default: break
       }
     }
@@ -893,6 +917,12 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._email {
       try visitor.visitSingularStringField(value: v, fieldNumber: 3)
     } }()
+    try { if let v = self._currentPassword {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._client {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -900,6 +930,8 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.userID != rhs.userID {return false}
     if lhs._fullName != rhs._fullName {return false}
     if lhs._email != rhs._email {return false}
+    if lhs._currentPassword != rhs._currentPassword {return false}
+    if lhs._client != rhs._client {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

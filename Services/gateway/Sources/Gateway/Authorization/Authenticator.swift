@@ -49,10 +49,11 @@ struct Authenticator: Sendable {
         let user = try await self.user(claims.userID, context)
         // Identity's own record of the last "revoke everything": holds even if Redis missed it.
         guard claims.issuedAtMs >= user.tokensValidAfterMs else { throw Self.invalidToken }
+        let role = Role(rawValue: user.role) ?? .user
         return Principal(
             user: user,
-            role: Role(rawValue: user.role) ?? .user,
-            scopes: Set(Scope.parse(claims.scope)),
+            role: role,
+            scopes: Scope.effective(Scope.parse(claims.scope), role: role),
             credential: .accessToken(accessToken, claims),
             rateLimit: decision
         )
@@ -73,7 +74,7 @@ struct Authenticator: Sendable {
             user: found.user,
             role: role,
             // At most the key's scopes, and never more than the user's role allows today.
-            scopes: Set(found.scopes).intersection(role.allowedScopes),
+            scopes: Scope.effective(found.scopes, role: role),
             credential: .apiKey(key, id: found.keyID),
             rateLimit: decision
         )

@@ -13,7 +13,7 @@ struct Principal: Sendable {
     /// The user, fresh from identity.
     var user: WireUser
     var role: Role
-    /// The token's scopes, or the key's within what the user's role allows.
+    /// The token's or the key's scopes, within what the user's role allows today.
     var scopes: Set<String>
     var credential: Credential
     /// The user's (or key's) rate-limit decision, for the response headers.

@@ -114,8 +114,25 @@ public struct GatewayConfiguration: Sendable {
             guard origin.hasPrefix("http://") || origin.hasPrefix("https://"), !origin.contains(" ") else {
                 throw ConfigurationError(variable: "CORS_ORIGINS", reason: "\"\(origin)\" is not an http(s) origin")
             }
+            // A page served over plain http can be altered on the way: only local development may
+            // call with the user's credentials from one.
+            if origin.hasPrefix("http://") && !Self.isLocal(origin: origin) {
+                throw ConfigurationError(variable: "CORS_ORIGINS", reason: "\"\(origin)\" is plain http; only localhost may be (use https)")
+            }
         }
         return origins
+    }
+
+    /// `http://localhost`, `http://127.0.0.1` or `http://[::1]`, with or without a port.
+    static func isLocal(origin: String) -> Bool {
+        let authority = origin.dropFirst("http://".count)
+        let host: Substring
+        if authority.hasPrefix("[") {
+            host = authority.prefix { $0 != "]" }.dropFirst()
+        } else {
+            host = authority.prefix { $0 != ":" && $0 != "/" }
+        }
+        return ["localhost", "127.0.0.1", "::1"].contains(host.lowercased())
     }
 
     static func addresses(_ list: String, variable: String) throws(ConfigurationError) -> [WireEndpointAddress] {

@@ -20,8 +20,9 @@ struct APIKeyRoutes {
     }
 
     /// Bearer only (a key cannot mint keys). Optional JSON `{name?, scopes?, expires_in_days?}`:
-    /// scopes (a list, or one space-separated string) must be ones the caller's role allows;
-    /// none asked means all of them.
+    /// scopes (a list, or one space-separated string) must be ones the caller's token carries
+    /// and its role allows; none asked means all of those (a key never reaches further than the
+    /// token that made it).
     func generate(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
         let fields = try await Self.optionalJSON(request, context)
@@ -29,10 +30,10 @@ struct APIKeyRoutes {
         create.userID = caller.userID
         create.client = self.limits.client(request, context)
         if let name = fields.optional("name") { create.name = name }
-        let allowed = caller.role.allowedScopes
+        let allowed = caller.role.allowedScopes.filter(caller.scopes.contains)
         if let scopes = fields.stringList("scopes"), !scopes.isEmpty {
             if let refused = scopes.first(where: { !allowed.contains($0) }) {
-                throw APIError(.forbidden, "Scope not allowed for your role: \(refused.prefix(64))")
+                throw APIError(.forbidden, "Scope not allowed for your role or token: \(refused.prefix(64))")
             }
             create.scopes = allowed.filter(Set(scopes).contains)
         } else {

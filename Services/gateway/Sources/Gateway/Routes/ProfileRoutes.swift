@@ -16,14 +16,26 @@ struct ProfileRoutes {
         routes.on(.delete, "/api/v1/users/me") { request, context in try await self.delete(request, context) }
     }
 
-    /// JSON `{full_name?, email?}`: the fields given change (email taken → 409).
+    /// JSON `{full_name?, email?, current_password?}`: the fields given change (email taken →
+    /// 409). A new email needs `current_password` (missing → 422, wrong → 400, counted like a
+    /// failed login, so rate limited as one) and is no longer verified.
     func update(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
         let fields = try await RequestFields.json(request, context: context)
         var update = WireUpdateProfileRequest()
         update.userID = caller.userID
+        update.client = self.limits.client(request, context)
         if let fullName = fields.optional("full_name") { update.fullName = fullName }
         if let email = fields.optional("email") { update.email = email }
+        if let password = fields.optional("current_password") {
+            update.currentPassword = password
+            // Guessing the password with a stolen access token is a login attempt.
+            _ = try await self.limits.check(
+                [self.limits.rule("login:account:\(caller.user.username.lowercased())", self.limits.configuration.login)],
+                failClosed: true,
+                context: context
+            )
+        }
         let user = try await BackendCall.run("identity") { try await self.identity.updateProfile(update, requestID: context.requestID) }
         var headers = HTTPFields()
         RateLimits.apply(caller.rateLimit, to: &headers)

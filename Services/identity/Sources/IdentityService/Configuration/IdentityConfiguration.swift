@@ -75,6 +75,13 @@ public struct IdentityConfiguration: Sendable {
             iterations: try environment.integer("ARGON2_ITERATIONS", default: 2, in: 1...100),
             parallelism: try environment.integer("ARGON2_PARALLELISM", default: 1, in: 1...64)
         )
+        if !self.argon2.meetsOWASPMinimum, !(try environment.boolean("ARGON2_ALLOW_WEAK", default: false)) {
+            throw ConfigurationError(
+                variable: "ARGON2_MEMORY_KIB",
+                reason: "m=\(self.argon2.memoryKiB) KiB with t=\(self.argon2.iterations) is below OWASP's minimums "
+                    + "(19456 KiB with 2 passes, or 47104/1, 12288/3, 9216/4, 7168/5); ARGON2_ALLOW_WEAK=true allows it for tests"
+            )
+        }
         if self.argon2Backend == .libsodium && self.argon2.parallelism != 1 {
             throw ConfigurationError(
                 variable: "ARGON2_PARALLELISM",
@@ -93,15 +100,24 @@ public struct IdentityConfiguration: Sendable {
         guard minimum <= maximum else {
             throw ConfigurationError(variable: "PASSWORD_MIN_LENGTH", reason: "must not exceed PASSWORD_MAX_LENGTH (\(maximum))")
         }
+        var denylist = PasswordDenylist.shipped
+        if let path = environment.optional("PASSWORD_DENYLIST_FILE") {
+            guard let text = EnvironmentReader.readFile(path, limit: 64 << 20) else {
+                throw ConfigurationError(variable: "PASSWORD_DENYLIST_FILE", reason: "cannot read \(path) (one password a line, at most 64 MiB)")
+            }
+            denylist = PasswordDenylist(extra: text.split(separator: "\n"))
+        }
         self.registration = RegistrationRules(
             passwordMinimumLength: minimum,
             passwordMaximumLength: maximum,
-            requireSpecialCharacter: try environment.boolean("PASSWORD_REQUIRE_SPECIAL", default: false)
+            requireSpecialCharacter: try environment.boolean("PASSWORD_REQUIRE_SPECIAL", default: false),
+            denylist: denylist
         )
         self.userCacheSize = try environment.integer("USER_CACHE_SIZE", default: 10_000, in: 0...10_000_000)
         self.userCacheSeconds = try environment.integer("USER_CACHE_SECONDS", default: 60, in: 1...86_400)
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
         self.apiKeySecret = serving ? try environment.secret("API_KEY_SECRET") : ""
+        if serving { try environment.requireDistinct() }
         self.bootstrapAdmin = serving ? try Self.bootstrapAdmin(environment, rules: self.registration) : nil
     }
 
@@ -128,7 +144,7 @@ public struct IdentityConfiguration: Sendable {
             throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_EMAIL", reason: "\(error.wireMessage)")
         }
         do {
-            try rules.checkPassword(password)
+            try rules.checkPassword(password, username: username, email: normalized)
         } catch {
             throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_PASSWORD", reason: "\(error.wireMessage)")
         }

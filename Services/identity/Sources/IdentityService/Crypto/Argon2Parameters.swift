@@ -10,6 +10,17 @@ public struct Argon2Parameters: Sendable, Hashable, CustomStringConvertible {
     /// OWASP's recommendation: 19 MiB, 2 passes, 1 lane.
     public static let owasp = Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1)
 
+    /// OWASP's equivalent minimums for Argon2id with one lane (Password Storage Cheat Sheet):
+    /// memory in KiB and passes, each row as strong as the others.
+    public static let owaspMinimums: [(memoryKiB: Int, iterations: Int)] = [
+        (47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5),
+    ]
+
+    /// Whether these parameters are at least one of OWASP's rows.
+    public var meetsOWASPMinimum: Bool {
+        Self.owaspMinimums.contains { self.memoryKiB >= $0.memoryKiB && self.iterations >= $0.iterations }
+    }
+
     public init(memoryKiB: Int, iterations: Int, parallelism: Int) {
         self.memoryKiB = memoryKiB
         self.iterations = iterations

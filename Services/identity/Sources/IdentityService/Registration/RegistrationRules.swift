@@ -5,11 +5,19 @@ public struct RegistrationRules: Sendable {
     public var passwordMinimumLength: Int
     public var passwordMaximumLength: Int
     public var requireSpecialCharacter: Bool
+    /// Passwords refused as too common.
+    public var denylist: PasswordDenylist
 
-    public init(passwordMinimumLength: Int = 8, passwordMaximumLength: Int = 128, requireSpecialCharacter: Bool = false) {
+    public init(
+        passwordMinimumLength: Int = 8,
+        passwordMaximumLength: Int = 128,
+        requireSpecialCharacter: Bool = false,
+        denylist: PasswordDenylist = .shipped
+    ) {
         self.passwordMinimumLength = passwordMinimumLength
         self.passwordMaximumLength = passwordMaximumLength
         self.requireSpecialCharacter = requireSpecialCharacter
+        self.denylist = denylist
     }
 
     /// 3 to 50 of `[A-Za-z0-9_-]`.
@@ -51,9 +59,29 @@ public struct RegistrationRules: Sendable {
         return trimmed
     }
 
-    /// The password policy; the error says what is missing, never the password.
-    /// - Parameter field: the name the client knows the password by.
-    public func checkPassword(_ password: String, field: String = "password") throws(IdentityError) {
+    /// The password policy; the error says what is missing, never the password. Besides the
+    /// composition rules (seed 001), a password may not be a common one, nor contain the
+    /// account's username or the name part of its email (ASVS 6.2.4, 6.2.11).
+    /// - Parameters:
+    ///   - field: the name the client knows the password by.
+    ///   - username: the account's username, when known.
+    ///   - email: the account's email, when known.
+    public func checkPassword(_ password: String, field: String = "password", username: String? = nil, email: String? = nil)
+        throws(IdentityError)
+    {
+        try self.checkComposition(password, field: field)
+        guard !self.denylist.contains(password) else {
+            throw .invalidField(field: field, reason: "is too common; choose another")
+        }
+        let lowered = password.lowercased()
+        let emailName = email.map { String($0.lowercased().prefix { $0 != "@" }) }
+        for name in [username?.lowercased(), emailName].compactMap({ $0 }) where name.count >= 3 && lowered.contains(name) {
+            throw .invalidField(field: field, reason: "must not contain the username or the email's name")
+        }
+    }
+
+    /// Length and character classes.
+    func checkComposition(_ password: String, field: String) throws(IdentityError) {
         let length = password.count
         guard length >= self.passwordMinimumLength else {
             throw .invalidField(field: field, reason: "must be at least \(self.passwordMinimumLength) characters")

@@ -33,9 +33,9 @@ public struct CachedUserStore: UserStore {
         return try await self.base.recordFailedLogin(id: id, maximumAttempts: maximumAttempts, now: now, lockUntil: lockUntil)
     }
 
-    public func recordSuccessfulLogin(id: Int64, now: Double, rehashed: String?) async throws {
-        defer { self.cache.invalidate(id) }
-        try await self.base.recordSuccessfulLogin(id: id, now: now, rehashed: rehashed)
+    public func admitLogin(id: Int64, now: Double, rehashed: String?, recordLogin: Bool) async throws -> Bool {
+        defer { if recordLogin { self.cache.invalidate(id) } }
+        return try await self.base.admitLogin(id: id, now: now, rehashed: rehashed, recordLogin: recordLogin)
     }
 
     public func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {

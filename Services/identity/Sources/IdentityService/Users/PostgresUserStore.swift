@@ -41,8 +41,13 @@ public struct PostgresUserStore: UserStore {
         sql: """
             UPDATE users SET failed_login_attempts = 0, locked_until = NULL, last_login_at = to_timestamp($2),
                 password_hash = coalesce($3, password_hash), updated_at = to_timestamp($2)
-            WHERE id = $1
+            WHERE id = $1 AND (locked_until IS NULL OR locked_until <= to_timestamp($2))
+            RETURNING id
             """
+    )
+    static let lockState = PreparedStatement(
+        name: "users_lock_state",
+        sql: "SELECT id FROM users WHERE id = $1 AND (locked_until IS NULL OR locked_until <= to_timestamp($2))"
     )
 
     static let importUser = PreparedStatement(
@@ -104,24 +109,32 @@ public struct PostgresUserStore: UserStore {
         }
     }
 
-    public func recordSuccessfulLogin(id: Int64, now: Double, rehashed: String?) async throws {
+    public func admitLogin(id: Int64, now: Double, rehashed: String?, recordLogin: Bool) async throws -> Bool {
         try await self.pool.run { connection in
-            _ = try connection.query(Self.successfulLogin, [String(id), String(now), rehashed])
+            let rows =
+                recordLogin
+                ? try connection.query(Self.successfulLogin, [String(id), String(now), rehashed])
+                : try connection.query(Self.lockState, [String(id), String(now)])
+            return !rows.rows.isEmpty
         }
     }
 
+    // The user's API keys die with the old password, in the same statement.
     static let changePassword = PreparedStatement(
         name: "users_change_password",
         sql: """
+            WITH keys AS (UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
             UPDATE users SET password_hash = $2, token_epoch = $3, failed_login_attempts = 0, locked_until = NULL, updated_at = now()
             WHERE id = $1 AND is_active AND deleted_at IS NULL
             RETURNING \(columns)
             """
     )
+    // A new address is not verified yet.
     static let updateProfile = PreparedStatement(
         name: "users_update_profile",
         sql: """
-            UPDATE users SET full_name = coalesce($2, full_name), email = coalesce($3, email), updated_at = now()
+            UPDATE users SET full_name = coalesce($2, full_name), email = coalesce($3, email),
+                is_verified = is_verified AND ($3 IS NULL OR lower($3) = lower(email)), updated_at = now()
             WHERE id = $1 AND is_active AND deleted_at IS NULL
             RETURNING \(columns)
             """

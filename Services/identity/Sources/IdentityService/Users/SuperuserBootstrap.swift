@@ -25,7 +25,7 @@ public struct SuperuserBootstrap: Sendable {
     public func create(username: String, email: String, password: String) async throws -> Outcome {
         try self.rules.checkUsername(username)
         let normalized = try self.rules.normalizedEmail(email)
-        try self.rules.checkPassword(password)
+        try self.rules.checkPassword(password, username: username, email: normalized)
         let byName = try await self.users.find(login: username)
         let byEmail = try await self.users.find(login: normalized)
         if byName != nil || byEmail != nil { return .exists }

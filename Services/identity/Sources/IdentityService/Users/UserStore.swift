@@ -14,8 +14,11 @@ public protocol UserStore: Sendable {
     /// starts counting again. Returns whether this failure locked the account.
     func recordFailedLogin(id: Int64, maximumAttempts: Int, now: Double, lockUntil: Double) async throws -> Bool
 
-    /// Clears the failure count after a good password, storing `rehashed` when the hash was upgraded.
-    func recordSuccessfulLogin(id: Int64, now: Double, rehashed: String?) async throws
+    /// Admits a login whose password matched, unless the account is locked at `now` (read from
+    /// the row as it is, in one statement). With `recordLogin`, also clears the failure count,
+    /// records the login time and stores `rehashed` when the hash was upgraded.
+    /// - Returns: `false` when the account is locked.
+    func admitLogin(id: Int64, now: Double, rehashed: String?, recordLogin: Bool) async throws -> Bool
 
     /// Stores a new password hash and kills every token issued before `tokensValidAfterMilliseconds`;
     /// `nil` when the user is gone or inactive.

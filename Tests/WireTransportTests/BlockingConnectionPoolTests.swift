@@ -1,0 +1,60 @@
+import Dispatch
+import NIOCore
+import ServiceSupport
+import Synchronization
+import Testing
+
+/// A connection that is always up.
+private final class FakeConnection: BlockingConnection {
+    let isConnected = true
+}
+
+@Suite("BlockingConnectionPool", .timeLimit(.minutes(1)))
+struct BlockingConnectionPoolTests {
+    /// With every connection lent out to work that hangs (a stalled database), a caller waits no
+    /// longer than its request's deadline, and the slot it waited for is not lost.
+    @Test func waitingForAConnectionEndsAtTheRequestsDeadline() async throws {
+        let threads = BlockingPool(threads: 4, maximumPending: 16)
+        let made = Atomic<Int>(0)
+        let pool = BlockingConnectionPool(size: 1, blockingPool: threads) { () -> FakeConnection in
+            made.add(1, ordering: .relaxed)
+            return FakeConnection()
+        }
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task { try await pool.withConnection { _ in release.wait() } }
+        try await Task.sleep(for: .milliseconds(50))
+
+        let started = ContinuousClock.now
+        await #expect(throws: BlockingPoolError.deadlineExceeded) {
+            try await WorkDeadline.$current.withValue(.now() + .milliseconds(200)) {
+                try await pool.withConnection { _ in () }
+            }
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .milliseconds(150) && waited < .seconds(5), "waited \(waited)")
+
+        release.signal()
+        try await holder.value
+        // The one slot is free again: the waiter that gave up took nothing with it.
+        try await WorkDeadline.$current.withValue(.now() + .seconds(1)) {
+            try await pool.withConnection { _ in () }
+            try await pool.withConnection { _ in () }
+        }
+        #expect(made.load(ordering: .relaxed) == 1, "the connection is reused")
+    }
+
+    @Test func aWaiterGetsTheConnectionWhenItComesBackInTime() async throws {
+        let threads = BlockingPool(threads: 4, maximumPending: 16)
+        let pool = BlockingConnectionPool(size: 1, blockingPool: threads) { FakeConnection() }
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task { try await pool.withConnection { _ in release.wait() } }
+        try await Task.sleep(for: .milliseconds(50))
+        let waiter = Task {
+            try await WorkDeadline.$current.withValue(.now() + .seconds(10)) { try await pool.withConnection { _ in 42 } }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        release.signal()
+        try await holder.value
+        #expect(try await waiter.value == 42)
+    }
+}
