@@ -69,14 +69,16 @@ struct AuthRouterTests {
         )
     }
 
-    @Test func aRetriedTierChangeKeepsOnlyTheLastOneOfAUser() {
+    @Test func retriedChangesKeepTheLastTierAndTheLatestRevocationOfEachUser() {
         let changes: [SessionChange] = [
-            .setTier(userID: 1, tier: "Pro"), .revokeAll(userID: 2), .setTier(userID: 3, tier: "Pro"), .revokeAll(userID: 2),
-            .setTier(userID: 1, tier: ""), .revokeAll(userID: 1),
+            .setTier(userID: 1, tier: "Pro"), .revokeAll(userID: 2, validAfterMs: 10), .setTier(userID: 3, tier: "Pro"),
+            .revokeAll(userID: 2, validAfterMs: 20), .setTier(userID: 1, tier: ""), .revokeAll(userID: 1, validAfterMs: 5),
+            .revokeAll(userID: 2, validAfterMs: 15),
         ]
         #expect(
             SessionChangeRetrier.pending(changes) == [
-                .revokeAll(userID: 2), .setTier(userID: 3, tier: "Pro"), .setTier(userID: 1, tier: ""), .revokeAll(userID: 1),
+                .setTier(userID: 3, tier: "Pro"), .revokeAll(userID: 2, validAfterMs: 20), .setTier(userID: 1, tier: ""),
+                .revokeAll(userID: 1, validAfterMs: 5),
             ]
         )
     }

@@ -40,6 +40,12 @@ struct StaleReadStore: UserStore {
     }
     func setTier(id: Int64, tier: String?) async throws -> UserRecord? { try await self.base.setTier(id: id, tier: tier) }
     func statistics() async throws -> UserStatistics { try await self.base.statistics() }
+    func pendingRevocations(limit: Int) async throws -> [(userID: Int64, tokensValidAfterMilliseconds: Int64)] {
+        try await self.base.pendingRevocations(limit: limit)
+    }
+    func confirmRevocation(id: Int64, tokensValidAfterMilliseconds: Int64) async throws {
+        try await self.base.confirmRevocation(id: id, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
 }
 
 /// Keeps what was recorded.

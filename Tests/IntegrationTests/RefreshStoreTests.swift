@@ -190,4 +190,19 @@ struct RefreshStoreTests {
         let members = try await redis.command(["SMEMBERS", store.userKey(9, "families")]).array?.compactMap(\.string) ?? []
         #expect(members == [new.familyID])
     }
+
+    @Test func aLateRevocationSparesTheSessionsStartedAfterItsMoment() async throws {
+        let (store, _) = try Self.store()
+        let before = RefreshToken.make(userID: 9)
+        try await store.startFamily(before, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        let after = RefreshToken.make(userID: 9)
+        try await store.startFamily(after, grant: Self.grant, client: Self.client, now: 2000, lifetime: 3600)
+        // The revocation happened at 1500 but reaches Redis later.
+        #expect(try await store.revokeAll(userID: 9, now: 1500, lifetime: 3600) == 1)
+        #expect(try await store.rotate(before, next: RefreshToken.make(userID: 9, familyID: before.familyID), now: 2500, lifetime: 3600, reuseGrace: 0) == .invalid)
+        #expect(
+            try await store.rotate(after, next: RefreshToken.make(userID: 9, familyID: after.familyID), now: 2500, lifetime: 3600, reuseGrace: 0)
+                == .rotated(Self.grant.started(2000), lifetime: 3600)
+        )
+    }
 }

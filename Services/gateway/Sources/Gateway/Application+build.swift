@@ -35,7 +35,7 @@ public func buildApplication(
     let token = backends.tokenClient
     let limits = RateLimits(configuration: configuration.rateLimits, token: token)
     let audit = AuditReporter(identity: identity, logger: logger)
-    let changes = SessionChangeRetrier(token: token, logger: logger)
+    let changes = SessionChangeRetrier(identity: identity, token: token, logger: logger)
     let sessions = Sessions(identity: identity, token: token, limits: limits, audit: audit, changes: changes)
     let registration = Registration(identity: identity, limits: limits)
     let authenticator = Authenticator(identity: identity, token: token, limits: limits, locations: configuration.tokenLocations)

@@ -13,6 +13,31 @@ extension IdentityOperations {
         dispatcher.on(.deactivateAccount) { (request: WireDeactivateAccountRequest, context) in
             try await self.deactivateAccount(request, context)
         }
+        dispatcher.on(.pendingRevocations) { (_: WireEmpty, _) in try await self.pendingRevocations() }
+        dispatcher.on(.confirmRevocation) { (request: WirePendingRevocation, _) in try await self.confirmRevocation(request) }
+    }
+
+    /// The most revocations one answer lists.
+    static let revocationPage = 100
+
+    /// Revocations of everything the token service has not confirmed: the gateways' work list.
+    func pendingRevocations() async throws -> WirePendingRevocations {
+        var reply = WirePendingRevocations()
+        reply.revocations = try await self.users.pendingRevocations(limit: Self.revocationPage).map { pending in
+            var revocation = WirePendingRevocation()
+            revocation.userID = pending.userID
+            revocation.tokensValidAfterMs = pending.tokensValidAfterMilliseconds
+            return revocation
+        }
+        return reply
+    }
+
+    func confirmRevocation(_ request: WirePendingRevocation) async throws -> WireEmpty {
+        guard request.userID > 0, request.tokensValidAfterMs > 0 else {
+            throw IdentityError.invalidField(field: "user_id", reason: "must name a user and a moment")
+        }
+        try await self.users.confirmRevocation(id: request.userID, tokensValidAfterMilliseconds: request.tokensValidAfterMs)
+        return WireEmpty()
     }
 
     /// Wrong current password → ``IdentityError/wrongCurrentPassword`` (and counts as a failed

@@ -187,10 +187,13 @@ public struct TokenOperations: Sendable {
     /// Ends every session of the user and kills every access token issued until now (password
     /// change, role change, deactivation).
     func revokeUser(_ request: WireRevokeUserRequest, _ context: WireRequest) async throws -> WireRevokeUserReply {
-        guard request.userID > 0 else { throw TokenError.invalidArgument }
-        let lifetime = max(self.accessLifetime, self.refreshLifetime) + 60
+        guard request.userID > 0, request.validAfterMs >= 0 else { throw TokenError.invalidArgument }
+        let now = self.now()
+        // A moment in the future would end sessions not started yet.
+        let moment = request.validAfterMs > 0 ? min(Double(request.validAfterMs) / 1000, now) : now
+        let lifetime = max(self.accessLifetime, self.refreshLifetime, self.absoluteLifetime) + 60
         var reply = WireRevokeUserReply()
-        reply.familiesRevoked = Int32(clamping: try await self.store.revokeAll(userID: request.userID, now: self.now(), lifetime: lifetime))
+        reply.familiesRevoked = Int32(clamping: try await self.store.revokeAll(userID: request.userID, now: moment, lifetime: lifetime))
         context.logger.info("all sessions revoked", metadata: ["user_id": "\(request.userID)", "families": "\(reply.familiesRevoked)"])
         return reply
     }

@@ -297,13 +297,17 @@ public nonisolated struct WireRevokeSessionReply: Sendable {
   public init() {}
 }
 
-/// revokeUser (205): every session and every access token of the user issued until now.
+/// revokeUser (205): every session and every access token of the user issued before
+/// `valid_after_ms` (milliseconds since 1970; now when 0). Sessions started later survive, so a
+/// revocation retried late does not end the sessions of the user's next logins.
 public nonisolated struct WireRevokeUserRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var userID: Int64 = 0
+
+  public var validAfterMs: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -907,7 +911,7 @@ nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireRevokeUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RevokeUserRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}valid_after_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -916,6 +920,7 @@ nonisolated extension WireRevokeUserRequest: SwiftProtobuf.Message, SwiftProtobu
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.validAfterMs) }()
       default: break
       }
     }
@@ -925,11 +930,15 @@ nonisolated extension WireRevokeUserRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.userID != 0 {
       try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
     }
+    if self.validAfterMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.validAfterMs, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireRevokeUserRequest, rhs: WireRevokeUserRequest) -> Bool {
     if lhs.userID != rhs.userID {return false}
+    if lhs.validAfterMs != rhs.validAfterMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -51,6 +51,19 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.setTier, request, as: WireUser.self, requestID: requestID, idempotent: true)
     }
 
+    /// Revocations of everything the token service has not confirmed yet (a page, oldest first).
+    public func pendingRevocations(requestID: String) async throws -> [WirePendingRevocation] {
+        try await self.pool.request(.pendingRevocations, WireEmpty(), as: WirePendingRevocations.self, requestID: requestID, idempotent: true)
+            .revocations
+    }
+
+    public func confirmRevocation(userID: Int64, validAfterMs: Int64, requestID: String) async throws {
+        var request = WirePendingRevocation()
+        request.userID = userID
+        request.tokensValidAfterMs = validAfterMs
+        _ = try await self.pool.request(.confirmRevocation, request, as: WireEmpty.self, requestID: requestID, idempotent: true)
+    }
+
     public func dashboard(requestID: String) async throws -> WireDashboardReply {
         try await self.pool.request(.dashboard, WireEmpty(), as: WireDashboardReply.self, requestID: requestID, idempotent: true)
     }

@@ -36,9 +36,11 @@ public struct TokenClient: Sendable {
         try await self.pool.request(.revokeSession, request, as: WireRevokeSessionReply.self, requestID: requestID, idempotent: true)
     }
 
-    public func revokeUser(id: Int64, requestID: String) async throws -> WireRevokeUserReply {
+    /// Ends every session and access token of the user started or issued before `validAfterMs`.
+    public func revokeUser(id: Int64, validAfterMs: Int64, requestID: String) async throws -> WireRevokeUserReply {
         var request = WireRevokeUserRequest()
         request.userID = id
+        request.validAfterMs = validAfterMs
         return try await self.pool.request(.revokeUser, request, as: WireRevokeUserReply.self, requestID: requestID, idempotent: true)
     }
 

@@ -55,7 +55,7 @@ struct AdminRoutes {
         change.newRole = newRole
         change.client = self.limits.client(request, context)
         let user = try await BackendCall.run("identity") { try await self.identity.changeRole(change, requestID: context.requestID) }
-        await self.sessions.endAll(userID: userID, context: context)
+        await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, UserJSON.body(user))
     }
 

@@ -106,10 +106,10 @@ struct OAuthRoutes {
             failClosed: true,
             context: context
         )
-        try await RateLimits.reporting(decision) {
-            _ = try await BackendCall.run("identity") { try await self.identity.changePassword(change, requestID: context.requestID) }
+        let user = try await RateLimits.reporting(decision) {
+            try await BackendCall.run("identity") { try await self.identity.changePassword(change, requestID: context.requestID) }
         }
-        await self.sessions.endAll(userID: caller.userID, context: context)
+        await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, #"{"detail":"Password changed. Please log in again on all devices."}"#)
     }
 

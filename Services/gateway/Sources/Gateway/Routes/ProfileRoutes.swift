@@ -48,8 +48,8 @@ struct ProfileRoutes {
         var deactivate = WireDeactivateAccountRequest()
         deactivate.userID = caller.userID
         deactivate.client = self.limits.client(request, context)
-        _ = try await BackendCall.run("identity") { try await self.identity.deactivateAccount(deactivate, requestID: context.requestID) }
-        await self.sessions.endAll(userID: caller.userID, context: context)
+        let user = try await BackendCall.run("identity") { try await self.identity.deactivateAccount(deactivate, requestID: context.requestID) }
+        await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, #"{"detail":"Account deactivated successfully"}"#)
     }
 }

@@ -45,6 +45,12 @@ struct Sessions: Sendable {
     }
 
     /// One-time rotation; a reused token revokes its session and is reported to the audit log.
+    ///
+    /// The user is read from identity alongside the rotation (the same round trip time): a
+    /// session of a user who is gone or inactive, or started before the user's last revocation
+    /// of everything, ends here even if the token service never heard of that revocation. When
+    /// identity cannot be reached the rotation stands: the revocation, kept by identity, is
+    /// applied by the next refresh or sweep.
     func rotate(_ refreshToken: String, client: WireClientInfo, context: GatewayRequestContext) async throws
         -> (WireTokenPair, WireRateLimitDecision?)
     {
@@ -56,16 +62,53 @@ struct Sessions: Sendable {
             failClosed: false,
             context: context
         )
+        async let account = self.account(ofRefreshToken: refreshToken, context: context)
+        let pair: WireTokenPair
         do {
-            let pair = try await self.token.refresh(rotation, requestID: context.requestID)
-            self.audit.report("token_refresh", userID: pair.userID, client: client, requestID: context.requestID)
-            return (pair, decision)
+            pair = try await self.token.refresh(rotation, requestID: context.requestID)
         } catch WireError.remote(.tokenReused, let message, let metadata) {
             let userID = metadata["user_id"].flatMap { Int64($0) } ?? 0
             self.audit.report("token_reuse_detected", userID: userID, client: client, requestID: context.requestID)
             throw APIError.from(status: .tokenReused, message: message, service: "token")
         } catch {
             throw APIError.from(backendError: error, service: "token")
+        }
+        let valid: Bool
+        switch await account {
+        case .active(let user): valid = pair.sessionStartedMs >= user.tokensValidAfterMs
+        case .unknown: valid = true
+        case .gone: valid = false
+        }
+        if valid {
+            self.audit.report("token_refresh", userID: pair.userID, client: client, requestID: context.requestID)
+            return (pair, decision)
+        } else {
+            var revoke = WireRevokeSessionRequest()
+            revoke.refreshToken = pair.refreshToken
+            _ = try? await self.token.revoke(revoke, requestID: context.requestID)
+            context.logger.notice("refresh refused: the session was revoked in identity", metadata: ["user_id": "\(pair.userID)"])
+            throw APIError.from(status: .invalidToken, message: "Invalid or expired refresh token", service: "token")
+        }
+    }
+
+    /// What identity says of the user a refresh token names.
+    enum AccountState: Sendable {
+        case active(WireUser)
+        /// Deleted, deactivated or never there.
+        case gone
+        /// Identity could not say (unreachable, overloaded) or the token names no user.
+        case unknown
+    }
+
+    private func account(ofRefreshToken token: String, context: GatewayRequestContext) async -> AccountState {
+        guard let userID = Int64(token.prefix { $0 != "." }), userID > 0 else { return .unknown }
+        do {
+            return .active(try await BackendCall.run("identity") { try await self.identity.user(id: userID, requestID: context.requestID) })
+        } catch let error as APIError where error.status == .notFound || error.status == .unauthorized {
+            return .gone
+        } catch {
+            context.logger.warning("refresh: user not checked, identity did not answer", metadata: ["error": "\(error)"])
+            return .unknown
         }
     }
 
@@ -85,16 +128,19 @@ struct Sessions: Sendable {
         return reply
     }
 
-    /// Ends every session and access token of the user (after a password change, a role change,
-    /// a deactivation). Identity has already recorded the moment, which the gateway checks on
-    /// every authenticated request; when the token service cannot be reached, the revocation
-    /// is retried in the background so refresh tokens die as soon as Redis is back.
-    func endAll(userID: Int64, context: GatewayRequestContext) async {
+    /// Ends every session and access token of the user issued before `user`'s
+    /// `tokens_valid_after` moment (after a password change, a role change, a deactivation).
+    /// Identity has already recorded the moment, which the gateway checks on every
+    /// authenticated request and every refresh; the token service deletes the sessions, and
+    /// when it cannot be reached the revocation is retried in the background (and, kept by
+    /// identity until confirmed, by any gateway's sweep), so refresh tokens die as soon as Redis is back.
+    func endAll(user: WireUser, context: GatewayRequestContext) async {
+        let change = SessionChange.revokeAll(userID: user.id, validAfterMs: user.tokensValidAfterMs)
         do {
-            _ = try await self.token.revokeUser(id: userID, requestID: context.requestID)
+            try await SessionChangeRetrier.apply(change, identity: self.identity, token: self.token)
         } catch {
-            context.logger.error("sessions not revoked yet: retrying in the background", metadata: ["user_id": "\(userID)", "error": "\(error)"])
-            self.changes.retry(.revokeAll(userID: userID))
+            context.logger.error("sessions not revoked yet: retrying in the background", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
+            self.changes.retry(change)
         }
     }
 

@@ -100,5 +100,16 @@ public struct Migration: Sendable {
                 ALTER TABLE users ADD COLUMN tier text CHECK (tier ~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$');
                 """
         ),
+        Migration(
+            version: 4,
+            name: "revocations the token service has confirmed",
+            // A revocation of everything (token_epoch) must reach Redis even if the gateway that
+            // made it stopped before the token service took it: the rows whose epoch is ahead of
+            // what was confirmed are the work list the gateways sweep.
+            sql: """
+                ALTER TABLE users ADD COLUMN sessions_revoked_ms bigint NOT NULL DEFAULT 0;
+                CREATE INDEX users_pending_revocation_idx ON users (id) WHERE token_epoch > sessions_revoked_ms;
+                """
+        ),
     ]
 }

@@ -70,4 +70,13 @@ public struct CachedUserStore: UserStore {
     public func statistics() async throws -> UserStatistics {
         try await self.base.statistics()
     }
+
+    public func pendingRevocations(limit: Int) async throws -> [(userID: Int64, tokensValidAfterMilliseconds: Int64)] {
+        try await self.base.pendingRevocations(limit: limit)
+    }
+
+    // Changes no field a cached user shows.
+    public func confirmRevocation(id: Int64, tokensValidAfterMilliseconds: Int64) async throws {
+        try await self.base.confirmRevocation(id: id, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
 }

@@ -205,6 +205,30 @@ public struct PostgresUserStore: UserStore {
         try await self.pool.run { try Self.records($0.query(Self.setTier, [String(id), tier])).first }
     }
 
+    static let pendingRevocations = PreparedStatement(
+        name: "users_pending_revocations",
+        sql: "SELECT id, token_epoch FROM users WHERE token_epoch > sessions_revoked_ms ORDER BY token_epoch LIMIT $1"
+    )
+    static let confirmRevocation = PreparedStatement(
+        name: "users_confirm_revocation",
+        sql: "UPDATE users SET sessions_revoked_ms = greatest(sessions_revoked_ms, $2) WHERE id = $1 AND sessions_revoked_ms < $2"
+    )
+
+    public func pendingRevocations(limit: Int) async throws -> [(userID: Int64, tokensValidAfterMilliseconds: Int64)] {
+        try await self.pool.run { connection in
+            try connection.query(Self.pendingRevocations, [String(limit)]).rows.compactMap { row in
+                guard row.count == 2, let id = row[0].flatMap({ Int64($0) }), let epoch = row[1].flatMap({ Int64($0) }) else { return nil }
+                return (id, epoch)
+            }
+        }
+    }
+
+    public func confirmRevocation(id: Int64, tokensValidAfterMilliseconds: Int64) async throws {
+        try await self.pool.run { connection in
+            _ = try connection.query(Self.confirmRevocation, [String(id), String(tokensValidAfterMilliseconds)])
+        }
+    }
+
     public func statistics() async throws -> UserStatistics {
         try await self.pool.run { connection in
             var statistics = UserStatistics()

@@ -41,4 +41,11 @@ public protocol UserStore: Sendable {
     func setTier(id: Int64, tier: String?) async throws -> UserRecord?
 
     func statistics() async throws -> UserStatistics
+
+    /// Users whose last revocation of everything (`tokens_valid_after`) the token service has not
+    /// confirmed yet, oldest first: each with that moment in milliseconds.
+    func pendingRevocations(limit: Int) async throws -> [(userID: Int64, tokensValidAfterMilliseconds: Int64)]
+
+    /// Records that the token service ended every session of the user up to `tokensValidAfterMilliseconds`.
+    func confirmRevocation(id: Int64, tokensValidAfterMilliseconds: Int64) async throws
 }

@@ -152,19 +152,24 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         return try await self.run(Self.revoke, keys: keys, arguments: [token.familyID]).integer == 1
     }
 
-    /// Deletes every family in the user's set and moves the epoch to now: access tokens issued
-    /// before it fail verification, and a family that escaped the set (none should) fails
-    /// rotation. The epoch outlives every token it could concern.
+    /// Deletes every family of the user started before the moment and moves the epoch to it:
+    /// access tokens issued before it fail verification, and a family that escaped the set (none
+    /// should) fails rotation. Families started after it (the user's next logins, when the
+    /// revocation arrives late) stay. The epoch outlives every token it could concern.
     static let revokeAll = RedisScript(
         """
         local families = redis.call('SMEMBERS', KEYS[1])
+        local moment = tonumber(ARGV[1])
         local removed = 0
         for _, family in ipairs(families) do
-          removed = removed + redis.call('DEL', ARGV[3] .. family)
+          local created = tonumber(redis.call('HGET', ARGV[3] .. family, 'created') or '0')
+          if created < moment then
+            removed = removed + redis.call('DEL', ARGV[3] .. family)
+            redis.call('SREM', KEYS[1], family)
+          end
         end
-        redis.call('DEL', KEYS[1])
         local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-        if tonumber(ARGV[1]) > current then
+        if moment > current then
           redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
         end
         return removed

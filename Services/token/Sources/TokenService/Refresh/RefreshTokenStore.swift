@@ -60,8 +60,8 @@ public protocol RefreshTokenStore: Sendable {
     /// Revokes the family of `token`, if `token` is (or was) one of its tokens; whether there was one.
     func revokeFamily(of token: RefreshToken) async throws -> Bool
 
-    /// Revokes every family of the user and every access token issued before `now`; how many
-    /// families there were.
+    /// Revokes every family of the user started before `now` and every access token issued
+    /// before it; how many families there were.
     func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int
 
     /// Gives every live family of the user `tier` (empty: none) from its next rotation on; how
