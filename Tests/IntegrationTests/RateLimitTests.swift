@@ -50,6 +50,30 @@ struct RateLimitTests {
         _ = await stack.stop()
     }
 
+    @Test func everySpellingOfOneAccountCountsTogether() async throws {
+        let stack = try await Stack(tokenInstances: 1, overrides: Self.limited)
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("spell")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.3").status == 201)
+        let spellings = [name, " \(name)", name.uppercased(), "\(name)@example.com", "\(name)%09", " \(name.uppercased())@EXAMPLE.com "]
+        var statuses: [Int] = []
+        for (index, spelling) in spellings.enumerated() {
+            let reply = try await HTTP.send(
+                .POST,
+                stack.baseURL + "/api/v1/login",
+                headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", "203.0.113.\(60 + index)")],
+                body: "username=\(spelling.replacingOccurrences(of: " ", with: "+").replacingOccurrences(of: "@", with: "%40"))&password=StrongPass123"
+            )
+            statuses.append(reply.status)
+        }
+        #expect(statuses == [200, 200, 200, 200, 200, 429], "one account, one count, however it is written: \(statuses)")
+
+        let long = String(repeating: "a", count: 400)
+        let refused = try await Self.login(stack.baseURL, long, from: "203.0.113.90")
+        #expect(refused.status == 422, "an over-long login is refused before any work: \(refused.body)")
+        _ = await stack.stop()
+    }
+
     @Test func theOAuth2TokenEndpointCountsAgainstTheSameLoginLimit() async throws {
         let stack = try await Stack(tokenInstances: 1, overrides: Self.limited)
         try await stack.waitUntilReady()

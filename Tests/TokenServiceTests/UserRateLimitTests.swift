@@ -30,4 +30,13 @@ struct UserRateLimitTests {
         )
         #expect(TokenOperations.rule(Self.limit, role: "user", tier: "") == RateLimitRule(key: "user:default", limit: 100, periodSeconds: 60))
     }
+
+    @Test func longKeysAreNamedByTheirDigestNotDropped() {
+        #expect(TokenOperations.bucketName("login:ip:192.0.2.1") == "login:ip:192.0.2.1")
+        let long = "login:account:n:" + String(repeating: "x", count: 300)
+        let named = TokenOperations.bucketName(long)
+        #expect(named.hasPrefix("d:") && named.utf8.count == 66)
+        #expect(named == TokenOperations.bucketName(long), "the same key, the same bucket")
+        #expect(named != TokenOperations.bucketName(long + "y"))
+    }
 }

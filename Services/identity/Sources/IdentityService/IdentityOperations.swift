@@ -27,6 +27,8 @@ public struct IdentityOperations: Sendable {
     let dummyHash: String
     /// Keys the audit trail's digest of logins that match no user (derived from `API_KEY_SECRET`).
     let auditLoginKey: [UInt8]
+    /// Lines failed logins up in time, whatever failed.
+    let failurePacing = FailurePacing()
 
     public init(
         users: any UserStore,
@@ -61,6 +63,7 @@ public struct IdentityOperations: Sendable {
             try await self.verifyCredentials(request, context)
         }
         dispatcher.on(.getUser) { (request: WireGetUserRequest, _) in try await self.getUser(request) }
+        dispatcher.on(.resolveLogin) { (request: WireResolveLoginRequest, _) in try await self.resolveLogin(request) }
         self.registerAccountOperations(in: &dispatcher)
         self.registerAdminOperations(in: &dispatcher)
         self.registerAPIKeyOperations(in: &dispatcher)
@@ -81,9 +84,20 @@ public struct IdentityOperations: Sendable {
         return user.wire
     }
 
+    /// One answer for every kind of failure, in words and in time (``FailurePacing``).
     func verifyCredentials(_ request: WireVerifyCredentialsRequest, _ context: WireRequest) async throws -> WireUser {
+        let started = ContinuousClock.now
+        do {
+            return try await self.checkCredentials(request, context)
+        } catch IdentityError.invalidCredentials {
+            try? await Task.sleep(for: self.failurePacing.delay(after: ContinuousClock.now - started))
+            throw IdentityError.invalidCredentials
+        }
+    }
+
+    func checkCredentials(_ request: WireVerifyCredentialsRequest, _ context: WireRequest) async throws -> WireUser {
         let login = request.login.trimmingCharacters(in: " \t\r\n")
-        guard !login.isEmpty, login.utf8.count <= 320 else { throw IdentityError.invalidCredentials }
+        guard !login.isEmpty, login.utf8.count <= Self.maximumLoginBytes else { throw IdentityError.invalidCredentials }
         try self.rules.checkPasswordLength(request.password)
         let user = try await self.users.find(login: login)
         let password = request.password
@@ -130,6 +144,28 @@ public struct IdentityOperations: Sendable {
         }
         self.record(.loginSuccess, user: user, login: login, request.client, context, detail: rehashed == nil ? [:] : ["rehashed": "true"])
         return user.wire
+    }
+
+    /// The longest login (a username or an email) looked at.
+    static let maximumLoginBytes = 320
+
+    /// The account a login names, as the key its attempts are counted under: every spelling of
+    /// one account (its username in any case, its email, stray spaces) counts together. Costs
+    /// one indexed read whoever the account is, as the login that follows does.
+    func resolveLogin(_ request: WireResolveLoginRequest) async throws -> WireResolvedLogin {
+        let login = request.login.trimmingCharacters(in: " \t\r\n")
+        guard !login.isEmpty, login.utf8.count <= Self.maximumLoginBytes else {
+            throw IdentityError.invalidField(field: "username", reason: "must be 1 to \(Self.maximumLoginBytes) characters")
+        }
+        var reply = WireResolvedLogin()
+        if let user = try await self.users.find(login: login) {
+            reply.account = "u:\(user.id)"
+        } else {
+            let normalized = login.lowercased()
+            reply.account = normalized.utf8.count <= 64
+                ? "n:\(normalized)" : "h:" + Hex.encode(Sodium.hmacSHA256(key: Array("login".utf8), message: Array(normalized.utf8)))
+        }
+        return reply
     }
 
     func getUser(_ request: WireGetUserRequest) async throws -> WireUser {

@@ -1,3 +1,4 @@
+import Crypto
 import Logging
 public import ServiceSupport
 public import WireProtocol
@@ -123,9 +124,11 @@ public struct TokenOperations: Sendable {
 
     func checkRateLimit(_ request: WireRateLimitRequest) async throws -> WireRateLimitReply {
         guard let limiter = self.rateLimiter else { return WireRateLimitReply() }
-        let rules = request.rules.compactMap { rule -> RateLimitRule? in
-            guard rule.limit > 0, rule.periodSeconds > 0, !rule.key.isEmpty, rule.key.utf8.count <= 200 else { return nil }
-            return RateLimitRule(key: rule.key, limit: Int(rule.limit), periodSeconds: rule.periodSeconds)
+        // A malformed rule is refused, never skipped: a skipped rule would be a limit not enforced.
+        var rules: [RateLimitRule] = []
+        for rule in request.rules {
+            guard rule.limit > 0, rule.periodSeconds > 0, rule.periodSeconds.isFinite, !rule.key.isEmpty else { throw TokenError.invalidArgument }
+            rules.append(RateLimitRule(key: Self.bucketName(rule.key), limit: Int(rule.limit), periodSeconds: rule.periodSeconds))
         }
         do {
             var reply = WireRateLimitReply()
@@ -135,6 +138,13 @@ public struct TokenOperations: Sendable {
             if case .connectionFailed = error { throw TokenError.storeUnavailable }
             throw error
         }
+    }
+
+    /// A rule's key as its bucket is named: long keys (a long login typed by a client) by their
+    /// digest, so any key stays short and none is ever dropped.
+    static func bucketName(_ key: String) -> String {
+        guard key.utf8.count > 200 else { return key }
+        return "d:" + Hex.encode(SHA256.hash(data: Array(key.utf8)))
     }
 
     /// The rule for a user of `role` and `tier`: the tier's limit when one is configured, else

@@ -18,6 +18,13 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.verifyCredentials, request, as: WireUser.self, requestID: requestID)
     }
 
+    /// The key a login's attempts are counted under (`u:<id>` for an account).
+    public func resolveLogin(_ login: String, requestID: String) async throws -> String {
+        var request = WireResolveLoginRequest()
+        request.login = login
+        return try await self.pool.request(.resolveLogin, request, as: WireResolvedLogin.self, requestID: requestID, idempotent: true).account
+    }
+
     public func user(id: Int64, requestID: String) async throws -> WireUser {
         var request = WireGetUserRequest()
         request.id = id

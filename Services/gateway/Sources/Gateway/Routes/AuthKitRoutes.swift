@@ -78,6 +78,7 @@ struct AuthKitRoutes {
         do {
             let (pair, decision) = try await self.sessions.logIn(
                 login: try fields.require("username_or_email"),
+                field: "username_or_email",
                 password: try fields.require("password"),
                 requestedScopes: [],
                 client: self.limits.client(request, context),

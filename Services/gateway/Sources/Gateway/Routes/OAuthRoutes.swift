@@ -102,7 +102,7 @@ struct OAuthRoutes {
         change.client = self.limits.client(request, context)
         // Guessing the current password with a stolen access token is a login attempt.
         let decision = try await self.limits.check(
-            [self.limits.rule("login:account:\(caller.user.username.lowercased())", self.limits.configuration.login)],
+            [self.limits.rule(Sessions.accountKey("u:\(caller.userID)"), self.limits.configuration.login)],
             failClosed: true,
             context: context
         )

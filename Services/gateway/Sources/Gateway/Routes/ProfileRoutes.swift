@@ -31,7 +31,7 @@ struct ProfileRoutes {
             update.currentPassword = password
             // Guessing the password with a stolen access token is a login attempt.
             _ = try await self.limits.check(
-                [self.limits.rule("login:account:\(caller.user.username.lowercased())", self.limits.configuration.login)],
+                [self.limits.rule(Sessions.accountKey("u:\(caller.userID)"), self.limits.configuration.login)],
                 failClosed: true,
                 context: context
             )

@@ -12,24 +12,44 @@ struct Sessions: Sendable {
     let audit: AuditReporter
     let changes: SessionChangeRetrier
 
+    /// The longest login (a username or an email) accepted; longer is a 422 before any work.
+    static let maximumLoginBytes = 320
+
     /// Checks the login limits (per IP and per account, before any hashing), the password, then
     /// starts a session whose access token carries `requestedScopes` as the role allows
     /// (everything the role allows when none are asked).
-    func logIn(login: String, password: String, requestedScopes: [String], client: WireClientInfo, context: GatewayRequestContext) async throws
-        -> (WireTokenPair, WireRateLimitDecision?)
-    {
+    ///
+    /// The account's attempts are counted under the account identity resolves the login to, so
+    /// its username in any case, its email and stray spaces all count together.
+    /// - Parameter field: the name the route's client gives the login, for a 422.
+    func logIn(
+        login: String,
+        field: String = "username",
+        password: String,
+        requestedScopes: [String],
+        client: WireClientInfo,
+        context: GatewayRequestContext
+    ) async throws -> (WireTokenPair, WireRateLimitDecision?) {
+        let trimmed = login.trimmingCharacters(in: " \t\r\n")
+        guard !trimmed.isEmpty, trimmed.utf8.count <= Self.maximumLoginBytes else {
+            throw APIError(.unprocessableContent, "\(field): must be 1 to \(Self.maximumLoginBytes) characters")
+        }
         var credentials = WireVerifyCredentialsRequest()
-        credentials.login = login
+        credentials.login = trimmed
         credentials.password = password
         credentials.client = client
-        let decision = try await self.limits.check(
-            [
-                self.limits.rule("login:ip:\(client.ip)", self.limits.configuration.login),
-                self.limits.rule("login:account:\(login.lowercased().prefix(320))", self.limits.configuration.login),
-            ],
-            failClosed: true,
-            context: context
-        )
+        var decision: WireRateLimitDecision?
+        if self.limits.configuration.enabled {
+            let account = try await BackendCall.run("identity") { try await self.identity.resolveLogin(trimmed, requestID: context.requestID) }
+            decision = try await self.limits.check(
+                [
+                    self.limits.rule("login:ip:\(client.ip)", self.limits.configuration.login),
+                    self.limits.rule(Self.accountKey(account), self.limits.configuration.login),
+                ],
+                failClosed: true,
+                context: context
+            )
+        }
         let pair = try await RateLimits.reporting(decision) {
             let user = try await BackendCall.run("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
             var issue = WireIssueTokensRequest()
@@ -43,6 +63,9 @@ struct Sessions: Sendable {
         }
         return (pair, decision)
     }
+
+    /// The rate-limit key of an account's login attempts (`u:<id>` from identity).
+    static func accountKey(_ account: String) -> String { "login:account:\(account)" }
 
     /// One-time rotation; a reused token revokes its session and is reported to the audit log.
     ///
