@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Mutual TLS between the processes over TCP (already in the graph through the HTTP stack).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Tests only: an independent HTTP client for the end-to-end suite (already in Hummingbird's graph).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0", traits: []),
@@ -65,6 +67,7 @@ let package = Package(
             dependencies: [
                 "WireProtocol", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Shared/Sources/WireTransport",
             swiftSettings: swiftSettings
@@ -162,6 +165,7 @@ let package = Package(
             name: "WireTransportTests",
             dependencies: ["WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

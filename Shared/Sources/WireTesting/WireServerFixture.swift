@@ -1,4 +1,5 @@
 public import Logging
+import NIOCore
 public import WireProtocol
 public import WireTransport
 
@@ -9,25 +10,34 @@ public import WireTransport
 ///     let connection = try await WireConnection.connect(to: address).get()
 /// }
 /// ```
+///
+/// - Parameters:
+///   - address: where to listen (default: a socket in a temporary directory); a `tcp://` port 0
+///     is chosen by the system, and `body` gets the one chosen.
+///   - security: who may call.
 public func withWireServer<Result: Sendable>(
     dispatcher: OperationDispatcher,
     path: String? = nil,
+    address: WireEndpointAddress? = nil,
+    security: BackendSecurity = .ownUser,
     maximumFrameLength: Int = FrameDecoder.defaultMaximumFrameLength,
     _ body: @Sendable (WireEndpointAddress, WireServer) async throws -> Result
 ) async throws -> Result {
     let directory = TemporaryDirectory(prefix: "wire")
     defer { directory.remove() }
-    let address = WireEndpointAddress.unix(path: path ?? directory.appending("server.sock"))
+    let requested = address ?? WireEndpointAddress.unix(path: path ?? directory.appending("server.sock"))
     var logger = Logger(label: "wire-test")
     logger.logLevel = .critical
     let server = WireServer(
-        configuration: .init(address: address, maximumFrameLength: maximumFrameLength),
+        configuration: .init(address: requested, maximumFrameLength: maximumFrameLength, security: security),
         dispatcher: dispatcher,
         logger: logger
     )
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await server.run() }
         while server.localAddress == nil { try await Task.sleep(for: .milliseconds(2)) }
+        var address = requested
+        if case .tcp(let host, _) = requested, let port = server.localAddress?.port { address = .tcp(host: host, port: port) }
         do {
             let result = try await body(address, server)
             group.cancelAll()

@@ -30,6 +30,8 @@ public final class BackendPool: Service, Sendable {
         /// Finds the current instances (a socket directory that replicas join and leave); `nil`
         /// keeps the addresses given at start.
         public var discover: (@Sendable () -> [WireEndpointAddress])?
+        /// Who the instances may be: their users over Unix sockets, mutual TLS over TCP.
+        public var security: BackendSecurity
 
         public init(
             requestTimeout: TimeAmount = .seconds(5),
@@ -44,6 +46,7 @@ public final class BackendPool: Service, Sendable {
             self.maximumInFlightPerConnection = maximumInFlightPerConnection
             self.probeInterval = probeInterval
             self.discover = nil
+            self.security = .ownUser
         }
     }
 
@@ -286,7 +289,8 @@ public final class BackendPool: Service, Sendable {
                     eventLoopGroup: self.eventLoopGroup,
                     maximumFrameLength: self.configuration.maximumFrameLength,
                     maximumInFlight: self.configuration.maximumInFlightPerConnection,
-                    connectTimeout: self.configuration.connectTimeout
+                    connectTimeout: self.configuration.connectTimeout,
+                    security: self.configuration.security
                 )
                 state.slots[address] = .connecting(future)
                 return .started(future)

@@ -1,5 +1,6 @@
 public import NIOCore
 public import NIOPosix
+import ServiceSupport
 public import WireProtocol
 
 /// What a process's `healthcheck` subcommand runs: connect to the process's own socket, ask, and
@@ -15,12 +16,13 @@ public enum Healthcheck {
     public static func probe(
         _ address: WireEndpointAddress,
         checkDependencies: Bool,
-        timeout: TimeAmount = .seconds(2)
+        timeout: TimeAmount = .seconds(2),
+        security: BackendSecurity = .ownUser
     ) async -> Outcome {
         let started = NIODeadline.now()
         let connection: WireConnection
         do {
-            connection = try await WireConnection.connect(to: address, connectTimeout: timeout).get()
+            connection = try await WireConnection.connect(to: address, connectTimeout: timeout, security: security).get()
         } catch {
             return Outcome(healthy: false, message: "\(error)")
         }
@@ -49,7 +51,14 @@ extension Healthcheck {
             print("\(service): not a socket path or tcp://host:port: \(socketText)")
             return false
         }
-        let outcome = await self.probe(address, checkDependencies: checkDependencies)
+        let security: BackendSecurity
+        do {
+            security = try BackendSecurity(environment: .process())
+        } catch {
+            print("\(service): configuration error: \(error)")
+            return false
+        }
+        let outcome = await self.probe(address, checkDependencies: checkDependencies, security: security)
         print("\(service) \(address): \(outcome.message)")
         return outcome.healthy
     }

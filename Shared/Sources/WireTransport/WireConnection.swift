@@ -1,5 +1,6 @@
 public import NIOCore
 public import NIOPosix
+import NIOSSL
 import Synchronization
 public import SwiftProtobuf
 public import WireProtocol
@@ -41,19 +42,26 @@ public final class WireConnection: Sendable {
     /// Connects to `address`.
     ///
     /// - Throws: ``WireError/connectionFailed(endpoint:reason:)`` when nothing answers there.
+    /// - Parameter security: over a Unix socket, the users the server may run as; over TCP, the
+    ///   mutual TLS to speak (when configured).
     public static func connect(
         to address: WireEndpointAddress,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         maximumFrameLength: Int = FrameDecoder.defaultMaximumFrameLength,
         maximumInFlight: Int = 4096,
-        connectTimeout: TimeAmount = .seconds(1)
+        connectTimeout: TimeAmount = .seconds(1),
+        security: BackendSecurity = .ownUser
     ) -> EventLoopFuture<WireConnection> {
         let status = Status()
+        let tls = security.tls
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations
+                    if let tls, case .tcp = address {
+                        try operations.addHandler(try NIOSSLClientHandler(context: tls.clientContext, serverHostname: nil))
+                    }
                     try operations.addHandler(
                         ByteToMessageHandler(
                             FrameDecoder(maximumFrameLength: maximumFrameLength),
@@ -72,7 +80,20 @@ public final class WireConnection: Sendable {
                 WireError.connectionFailed(endpoint: address.description, reason: "\(error)")
             )
         }
+        let allowedUIDs = security.allowedUIDs
         return bootstrap.connect(to: socketAddress)
+            .flatMap { channel -> EventLoopFuture<any Channel> in
+                guard case .unix = address else { return channel.eventLoop.makeSucceededFuture(channel) }
+                // Talk only to a server running as an allowed user: a socket someone else put
+                // in place would otherwise receive our requests.
+                return PeerCredentials.of(channel).flatMapThrowing { peer in
+                    guard allowedUIDs.contains(peer.uid) else {
+                        channel.close(promise: nil)
+                        throw PeerCredentialsError.refused(uid: peer.uid)
+                    }
+                    return channel
+                }
+            }
             .map { WireConnection(address: address, channel: $0, status: status) }
             .flatMapErrorThrowing { error in
                 throw WireError.connectionFailed(endpoint: address.description, reason: "\(error)")

@@ -2,7 +2,9 @@ public import Logging
 public import NIOCore
 import NIOExtras
 public import NIOPosix
+import NIOSSL
 public import ServiceLifecycle
+import ServiceSupport
 import Synchronization
 public import WireProtocol
 
@@ -39,19 +41,23 @@ public final class WireServer: Service, Sendable {
         public var defaultDeadline: TimeAmount
         /// How long a drained connection waits for the client to close it.
         public var drainGrace: TimeAmount
+        /// Who may call: the users allowed on a Unix socket, mutual TLS on TCP.
+        public var security: BackendSecurity
 
         public init(
             address: WireEndpointAddress,
             maximumFrameLength: Int = FrameDecoder.defaultMaximumFrameLength,
             maximumInFlightPerConnection: Int = 4096,
             defaultDeadline: TimeAmount = .seconds(30),
-            drainGrace: TimeAmount = .seconds(1)
+            drainGrace: TimeAmount = .seconds(1),
+            security: BackendSecurity = .ownUser
         ) {
             self.address = address
             self.maximumFrameLength = maximumFrameLength
             self.maximumInFlightPerConnection = maximumInFlightPerConnection
             self.defaultDeadline = defaultDeadline
             self.drainGrace = drainGrace
+            self.security = security
         }
     }
 
@@ -88,9 +94,41 @@ public final class WireServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
+        let address = self.configuration.address
+        let allowedUIDs = self.configuration.security.allowedUIDs
+        let tls = self.configuration.security.tls
+        let refusals = self.refusals
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<Frame, Frame>> = { channel in
-            channel.eventLoop.makeCompletedFuture {
+            // Who connected, before a byte is read: over a Unix socket the kernel says which user.
+            let admitted: EventLoopFuture<Bool>
+            if case .unix = address {
+                admitted = PeerCredentials.of(channel).map { peer in
+                    guard allowedUIDs.contains(peer.uid) else {
+                        if let skipped = refusals.admit() {
+                            logger.warning(
+                                "refused a connection: its user is not allowed (BACKEND_ALLOWED_UIDS)",
+                                metadata: ["uid": "\(peer.uid)", "pid": "\(peer.pid)", "similar_since_last_warning": "\(skipped)"]
+                            )
+                        }
+                        return false
+                    }
+                    return true
+                }.recover { _ in false }
+            } else {
+                admitted = channel.eventLoop.makeSucceededFuture(true)
+            }
+            return admitted.flatMapThrowing { admitted in
+                // A refused connection is closed here rather than failing the initializer: a
+                // failed initializer would end the accept loop for everyone.
+                guard admitted else {
+                    channel.close(promise: nil)
+                    return try NIOAsyncChannel<Frame, Frame>(synchronouslyWrapping: channel)
+                }
                 let operations = channel.pipeline.syncOperations
+                if let tls, case .tcp = address {
+                    // Mutual TLS: the caller must present a certificate of the deployment's CA.
+                    try operations.addHandler(NIOSSLServerHandler(context: tls.serverContext))
+                }
                 // The decoder refuses an oversize length before buffering; the buffer cap is a second guard.
                 try operations.addHandler(
                     ByteToMessageHandler(
@@ -118,8 +156,12 @@ public final class WireServer: Service, Sendable {
                 cleanupExistingSocketFile: true,
                 childChannelInitializer: initializer
             )
-            // Only the stack's user and group may connect.
-            chmod(path, 0o660)
+            // Only the stack's user and group may connect (and then only allowed users are served).
+            guard chmod(path, 0o660) == 0 else {
+                let error = WireServerError.permissions(path: path, reason: "cannot set its mode to 0660 (errno \(errno))")
+                try? await server.channel.close()
+                throw error
+            }
         case .tcp(let host, let port):
             server = try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
         }
@@ -203,7 +245,12 @@ public final class WireServer: Service, Sendable {
         return WireRequest(header: frame.header, payload: frame.payload, deadline: .now() + budget, logger: self.logger)
     }
 
-    /// Creates the socket's directory when missing, enterable only by its owner and group.
+    /// Warns at most once every ten seconds about refused callers.
+    private let refusals = LogThrottle(intervalSeconds: 10)
+
+    /// Creates the socket's directory when missing, and makes it enterable only by its owner and
+    /// group (0750; a setgid bit, which shares the group with the sockets, is kept). A directory
+    /// whose mode cannot be set stops the server with a message naming it.
     static func prepareSocketDirectory(for path: String) throws {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         let directory = String(path[..<slash])
@@ -212,8 +259,28 @@ public final class WireServer: Service, Sendable {
             components.append(part)
             let prefix = (directory.hasPrefix("/") ? "/" : "") + components.joined(separator: "/")
             if mkdir(prefix, 0o750) != 0 && errno != EEXIST {
-                throw IOError(errnoCode: errno, reason: "mkdir \(prefix)")
+                throw WireServerError.permissions(path: prefix, reason: "cannot create it (errno \(errno))")
             }
+        }
+        var status = Glibc.stat()
+        guard Glibc.lstat(directory, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw WireServerError.permissions(path: directory, reason: "is not a directory")
+        }
+        let wanted = (status.st_mode & 0o7000) | 0o750
+        if status.st_mode & 0o7777 != wanted, chmod(directory, wanted) != 0 {
+            throw WireServerError.permissions(path: directory, reason: "cannot set its mode to 0750 (errno \(errno))")
+        }
+    }
+}
+
+/// Why a server could not start listening.
+public enum WireServerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The socket or its directory cannot be given the modes that keep other users out.
+    case permissions(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .permissions(let path, let reason): "socket \(path): \(reason)"
         }
     }
 }

@@ -72,7 +72,11 @@ public struct IdentityServer: Sendable {
         }
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(
-            configuration: .init(address: configuration.socket, maximumFrameLength: configuration.maximumFrameLength),
+            configuration: .init(
+                address: configuration.socket,
+                maximumFrameLength: configuration.maximumFrameLength,
+                security: configuration.backendSecurity
+            ),
             dispatcher: dispatcher,
             logger: logger
         )

@@ -43,7 +43,11 @@ public struct TokenServer: Sendable {
         )
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(
-            configuration: .init(address: configuration.socket, maximumFrameLength: configuration.maximumFrameLength),
+            configuration: .init(
+                address: configuration.socket,
+                maximumFrameLength: configuration.maximumFrameLength,
+                security: configuration.backendSecurity
+            ),
             dispatcher: dispatcher,
             logger: logger
         )

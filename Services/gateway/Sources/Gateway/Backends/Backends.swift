@@ -15,7 +15,8 @@ public struct Backends: Sendable {
 
     /// Pools for the instances named in `configuration`.
     public init(configuration: GatewayConfiguration, logger: Logger) {
-        let poolConfiguration = BackendPool.Configuration(requestTimeout: .milliseconds(Int64(configuration.backendTimeoutMilliseconds)))
+        var poolConfiguration = BackendPool.Configuration(requestTimeout: .milliseconds(Int64(configuration.backendTimeoutMilliseconds)))
+        poolConfiguration.security = configuration.backendSecurity
         self.identity = BackendPool(
             service: "identity",
             addresses: configuration.identitySockets,
@@ -24,7 +25,8 @@ public struct Backends: Sendable {
         )
         var tokenConfiguration = poolConfiguration
         if let directory = configuration.tokenSocketDirectory {
-            tokenConfiguration.discover = { SocketDirectory.sockets(in: directory) }
+            let owners = configuration.backendSecurity.allowedUIDs
+            tokenConfiguration.discover = { SocketDirectory.sockets(in: directory, ownedBy: owners) }
         }
         self.token = BackendPool(service: "token", addresses: configuration.tokenSockets, configuration: tokenConfiguration, logger: logger)
     }

@@ -8,9 +8,10 @@ import Musl
 import Darwin
 #endif
 
-/// Finds the instances of a scaled service: every `*.sock` file in one directory.
+/// Finds the instances of a scaled service: every `*.sock` socket in one directory that belongs
+/// to an allowed user (a socket another user placed there is not followed).
 enum SocketDirectory {
-    static func sockets(in directory: String) -> [WireEndpointAddress] {
+    static func sockets(in directory: String, ownedBy owners: Set<UInt32>) -> [WireEndpointAddress] {
         guard let handle = opendir(directory) else { return [] }
         defer { closedir(handle) }
         var paths: [String] = []
@@ -19,7 +20,9 @@ enum SocketDirectory {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             guard name.hasSuffix(".sock"), entry.pointee.d_type == UInt8(DT_SOCK) else { continue }
-            paths.append(directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            guard let owner = PeerCredentials.owner(ofFile: path), owners.contains(owner) else { continue }
+            paths.append(path)
         }
         return paths.sorted().map { WireEndpointAddress.unix(path: $0) }
     }

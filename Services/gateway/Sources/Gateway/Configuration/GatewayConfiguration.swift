@@ -19,6 +19,9 @@ public struct GatewayConfiguration: Sendable {
     public var tokenSocketDirectory: String?
     /// How long a backend call may take (`BACKEND_TIMEOUT_MS`, 5000).
     public var backendTimeoutMilliseconds: Int
+    /// The users the backends' sockets may belong to (`BACKEND_ALLOWED_UIDS`) and the mutual TLS
+    /// of `tcp://` backends (`BACKEND_TLS_*`).
+    public var backendSecurity: BackendSecurity
     /// The largest request body read (`MAX_BODY_BYTES`, 64 KiB).
     public var maximumBodyBytes: Int
     /// All request headers together may not exceed this (`MAX_HEADER_BYTES`, 16 KiB): 431 beyond.
@@ -58,6 +61,13 @@ public struct GatewayConfiguration: Sendable {
             self.tokenSockets = try Self.addresses(environment.string("TOKEN_SOCKET", default: "/run/auth/token.sock"), variable: "TOKEN_SOCKET")
         }
         self.backendTimeoutMilliseconds = try environment.integer("BACKEND_TIMEOUT_MS", default: 5000, in: 10...120_000)
+        self.backendSecurity = try BackendSecurity(environment: environment)
+        for address in self.identitySockets {
+            try self.backendSecurity.check(address, variable: environment.optional("IDENTITY_SOCKETS") == nil ? "IDENTITY_SOCKET" : "IDENTITY_SOCKETS")
+        }
+        for address in self.tokenSockets {
+            try self.backendSecurity.check(address, variable: environment.optional("TOKEN_SOCKETS") == nil ? "TOKEN_SOCKET" : "TOKEN_SOCKETS")
+        }
         self.maximumBodyBytes = try environment.integer("MAX_BODY_BYTES", default: 64 * 1024, in: 1024...(16 << 20))
         self.maximumHeaderBytes = try environment.integer("MAX_HEADER_BYTES", default: 16 * 1024, in: 1024...(64 * 1024))
         self.idleTimeoutSeconds = try environment.integer("IDLE_TIMEOUT_SECONDS", default: 60, in: 1...3600)

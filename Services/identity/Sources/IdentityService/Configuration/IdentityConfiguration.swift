@@ -6,6 +6,8 @@ public import WireTransport
 public struct IdentityConfiguration: Sendable {
     /// Where identity listens (`IDENTITY_SOCKET`).
     public var socket: WireEndpointAddress
+    /// Who may call (`BACKEND_ALLOWED_UIDS`) and the mutual TLS of TCP (`BACKEND_TLS_*`).
+    public var backendSecurity: BackendSecurity
     /// The PostgreSQL URL (`DATABASE_URL`), with the seed's `+asyncpg` driver suffix removed.
     public var databaseURL: String
     /// Connections to PostgreSQL (`DATABASE_POOL_SIZE`).
@@ -60,6 +62,8 @@ public struct IdentityConfiguration: Sendable {
             throw ConfigurationError(variable: "IDENTITY_SOCKET", reason: "must be a socket path or tcp://host:port")
         }
         self.socket = socket
+        self.backendSecurity = try BackendSecurity(environment: environment)
+        try self.backendSecurity.check(socket, variable: "IDENTITY_SOCKET")
         self.databaseURL = try Self.postgresURL(environment.require("DATABASE_URL"))
         self.databasePoolSize = try environment.integer("DATABASE_POOL_SIZE", default: 8, in: 1...200)
         self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: self.databasePoolSize, in: 1...256)

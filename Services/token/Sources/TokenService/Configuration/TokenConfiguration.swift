@@ -14,6 +14,8 @@ public struct TokenConfiguration: Sendable {
     /// Where this instance listens (`TOKEN_SOCKET`; or, with only `TOKEN_SOCKET_DIR` set,
     /// `<dir>/token-<hostname>.sock`, so each compose replica names its own); each instance has its own.
     public var socket: WireEndpointAddress
+    /// Who may call (`BACKEND_ALLOWED_UIDS`) and the mutual TLS of TCP (`BACKEND_TLS_*`).
+    public var backendSecurity: BackendSecurity
     /// Redis (`REDIS_URL`).
     public var redis: RedisEndpoint
     /// Connections to Redis (`REDIS_POOL_SIZE`, one per event loop = cores), spread over the event
@@ -48,6 +50,8 @@ public struct TokenConfiguration: Sendable {
 
     public init(environment: EnvironmentReader, cores: Int = System.coreCount) throws(ConfigurationError) {
         self.socket = try Self.socket(environment: environment)
+        self.backendSecurity = try BackendSecurity(environment: environment)
+        try self.backendSecurity.check(self.socket, variable: "TOKEN_SOCKET")
         let redisURL = try environment.require("REDIS_URL")
         do {
             self.redis = try RedisEndpoint(url: redisURL)
