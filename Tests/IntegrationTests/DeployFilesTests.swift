@@ -9,10 +9,12 @@ struct DeployFilesTests {
     }
 
     /// Variables of the compose stack itself (its PostgreSQL and Redis, the published port).
-    static let composeOnly: Set<String> = ["POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "REDIS_PASSWORD", "GATEWAY_PORT"]
+    static let composeOnly: Set<String> = ["POSTGRES_USER", "POSTGRES_PASSWORD_FILE", "POSTGRES_DB", "GATEWAY_PORT"]
 
     @Test func everyVariableIsOneTheServicesRead() throws {
-        let known = try DocumentationTests.variablesRead().union(Self.composeOnly)
+        let read = try DocumentationTests.variablesRead()
+        // A secret may come from NAME_FILE.
+        let known = read.union(read.map { $0 + "_FILE" }).union(Self.composeOnly)
         let assignment = try NSRegularExpression(pattern: #"^\s*([A-Z][A-Z0-9_]+)\s*[:=]"#, options: [.anchorsMatchLines])
         for file in ["deploy/compose.yaml", "deploy/.env.example", "deploy/Dockerfile"] {
             let text = try Self.read(file)
@@ -60,6 +62,51 @@ struct DeployFilesTests {
             for source in parts {
                 #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(String(source)).path), "COPY \(source)")
             }
+        }
+    }
+
+    /// The compose file as data: PyYAML (docker-compose's own dependency) turns it into JSON.
+    static func compose() throws -> [String: Any] {
+        let script = "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, Self.root.appendingPathComponent("deploy/compose.yaml").path]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func eachServiceSeesOnlyItsOwnSecrets() throws {
+        let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
+        let expected: [String: Set<String>] = [
+            "identity": ["database_url", "api_key_secret", "bootstrap_admin_password"],
+            "token": ["redis_url", "access_secret", "refresh_secret"],
+            "gateway": [],
+        ]
+        let secretNames = ["SECRET", "PASSWORD", "DATABASE_URL", "REDIS_URL"]
+        var users: Set<String> = []
+        for (name, secrets) in expected {
+            let service = try #require(services[name])
+            #expect(service["env_file"] == nil, "\(name) gets no whole .env")
+            #expect(Set(service["secrets"] as? [String] ?? []) == secrets, "\(name)'s secrets")
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            for (variable, value) in environment where secretNames.contains(where: variable.contains) {
+                // A secret reaches a process only as a file it names.
+                #expect(variable.hasSuffix("_FILE") && "\(value)".hasPrefix("/run/secrets/") || "\(value)".isEmpty || "\(value)".hasPrefix("${"),
+                    "\(name) sets \(variable) directly")
+            }
+            let user = try #require(service["user"] as? String, "\(name) runs as its own user")
+            users.insert(user)
+        }
+        #expect(users.count == 3, "three services, three users")
+        let gateway = try #require(services["gateway"]?["environment"] as? [String: Any])
+        #expect(!gateway.keys.contains { variable in secretNames.contains(where: variable.contains) }, "the gateway holds no secret")
+        #expect(gateway["BACKEND_ALLOWED_UIDS"] as? String == "10001,10002")
+        for backend in ["identity", "token"] {
+            #expect((services[backend]?["environment"] as? [String: Any])?["BACKEND_ALLOWED_UIDS"] as? String == "10003", "only the gateway calls \(backend)")
         }
     }
 }

@@ -105,6 +105,15 @@ public struct EnvironmentReader: Sendable {
         }
     }
 
+    /// A required value from `name` or from the file named by `name_FILE` (a URL holding a
+    /// password is a secret too).
+    public func requireValueOrFile(_ name: String) throws(ConfigurationError) -> String {
+        guard let value = try self.valueOrFile(name), !value.isEmpty else {
+            throw ConfigurationError(variable: name, reason: "is required but not set (or set \(name)_FILE to a file holding it)")
+        }
+        return value
+    }
+
     /// A secret from `name` or from the file named by `name_FILE`, at least `minimumLength` characters.
     public func secret(_ name: String, minimumLength: Int = 32) throws(ConfigurationError) -> String {
         guard let value = try self.valueOrFile(name) else {

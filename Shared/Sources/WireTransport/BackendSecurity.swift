@@ -39,14 +39,15 @@ public struct BackendSecurity: Sendable {
             }
             uids.insert(uid)
         }
-        let files = ["BACKEND_TLS_CERT_FILE", "BACKEND_TLS_KEY_FILE", "BACKEND_TLS_CA_FILE"].map { environment.optional($0) }
+        let certificate = environment.optional("BACKEND_TLS_CERT_FILE")
+        let key = environment.optional("BACKEND_TLS_KEY_FILE")
+        let authority = environment.optional("BACKEND_TLS_CA_FILE")
         var tls: BackendTLS?
-        if files.contains(where: { $0 != nil }) {
-            guard let certificate = files[0], let key = files[1], let authority = files[2] else {
-                let missing = zip(["BACKEND_TLS_CERT_FILE", "BACKEND_TLS_KEY_FILE", "BACKEND_TLS_CA_FILE"], files).first { $0.1 == nil }!.0
-                throw ConfigurationError(variable: missing, reason: "is required with the other BACKEND_TLS_* variables")
+        if certificate != nil || key != nil || authority != nil {
+            for (name, value) in [("BACKEND_TLS_CERT_FILE", certificate), ("BACKEND_TLS_KEY_FILE", key), ("BACKEND_TLS_CA_FILE", authority)] where value == nil {
+                throw ConfigurationError(variable: name, reason: "is required with the other BACKEND_TLS_* variables")
             }
-            tls = try BackendTLS(certificateFile: certificate, keyFile: key, authorityFile: authority)
+            tls = try BackendTLS(certificateFile: certificate ?? "", keyFile: key ?? "", authorityFile: authority ?? "")
         }
         self.init(allowedUIDs: uids, tls: tls)
     }

@@ -64,7 +64,7 @@ public struct IdentityConfiguration: Sendable {
         self.socket = socket
         self.backendSecurity = try BackendSecurity(environment: environment)
         try self.backendSecurity.check(socket, variable: "IDENTITY_SOCKET")
-        self.databaseURL = try Self.postgresURL(environment.require("DATABASE_URL"))
+        self.databaseURL = try Self.postgresURL(environment.requireValueOrFile("DATABASE_URL"))
         self.databasePoolSize = try environment.integer("DATABASE_POOL_SIZE", default: 8, in: 1...200)
         self.blockingThreads = try environment.integer("BLOCKING_THREADS", default: self.databasePoolSize, in: 1...256)
         self.blockingQueueLimit = try environment.integer("BLOCKING_QUEUE_LIMIT", default: 1024, in: 1...100_000)

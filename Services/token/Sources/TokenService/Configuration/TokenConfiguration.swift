@@ -52,7 +52,7 @@ public struct TokenConfiguration: Sendable {
         self.socket = try Self.socket(environment: environment)
         self.backendSecurity = try BackendSecurity(environment: environment)
         try self.backendSecurity.check(self.socket, variable: "TOKEN_SOCKET")
-        let redisURL = try environment.require("REDIS_URL")
+        let redisURL = try environment.requireValueOrFile("REDIS_URL")
         do {
             self.redis = try RedisEndpoint(url: redisURL)
         } catch {
