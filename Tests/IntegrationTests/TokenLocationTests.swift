@@ -47,6 +47,39 @@ struct TokenLocationTests {
         _ = await stack.stop()
     }
 
+    @Test func theCSRFTokenIsBoundToTheSession() async throws {
+        let stack = try await Stack(tokenInstances: 1, overrides: ["TOKEN_LOCATIONS": "headers,cookies"])
+        try await stack.waitUntilReady()
+        let client = CookieClient(base: stack.baseURL)
+        let name = SeedFlowTests.unique("bound")
+        #expect(try await SeedFlowTests.register(client, name).status == 201)
+        let login = try await SeedFlowTests.login(client, name)
+        let access = try #require(Self.cookie("access_token", in: login))
+        let csrf = try #require(Self.cookie("csrf_token", in: login))
+
+        func update(cookies: String, header: String) async throws -> Int {
+            try await HTTP.send(
+                .PUT,
+                stack.baseURL + "/api/v1/users/me",
+                headers: [("Cookie", cookies), ("X-CSRF-Token", header), ("Content-Type", "application/json")],
+                body: #"{"full_name":"Bound"}"#
+            ).status
+        }
+        #expect(try await update(cookies: "access_token=\(access); csrf_token=\(csrf)", header: csrf) == 200)
+        // A value planted in the browser's cookies (a sibling subdomain can set them) matches
+        // itself, but not the session: refused.
+        #expect(try await update(cookies: "access_token=\(access); csrf_token=planted", header: "planted") == 403)
+        #expect(try await update(cookies: "access_token=\(access)", header: csrf) == 200, "the header alone, checked against the session")
+
+        // The session keeps its CSRF token through refreshes; another session has its own.
+        let refreshed = try await client.send(.POST, "/api/v1/refresh")
+        #expect(Self.cookie("csrf_token", in: refreshed) == csrf)
+        let other = try await SeedFlowTests.login(CookieClient(base: stack.baseURL), name)
+        #expect(Self.cookie("csrf_token", in: other) != csrf)
+        #expect(try await update(cookies: "access_token=\(access)", header: try #require(Self.cookie("csrf_token", in: other))) == 403)
+        _ = await stack.stop()
+    }
+
     @Test func byDefaultOnlyTheHeaderCounts() async throws {
         let stack = try await Stack(tokenInstances: 1)
         try await stack.waitUntilReady()

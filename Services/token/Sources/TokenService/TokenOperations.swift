@@ -20,6 +20,8 @@ public struct TokenOperations: Sendable {
     public let absoluteLifetime: Int
     public let reuseGrace: Int
     public let now: @Sendable () -> Double
+    /// Keys the sessions' CSRF tokens (derived from `REFRESH_SECRET`); `nil` issues none.
+    let csrfKey: SymmetricKey?
     /// One warning per interval while Redis is down, not one per request.
     let uncheckedWarnings = LogThrottle(intervalSeconds: 10)
 
@@ -33,8 +35,12 @@ public struct TokenOperations: Sendable {
         absoluteLifetime: Int? = nil,
         reuseGrace: Int = 0,
         rateLimiter: RateLimiter? = nil,
+        csrfSecret: String? = nil,
         now: @escaping @Sendable () -> Double = { WallClock.now() }
     ) {
+        self.csrfKey = csrfSecret.map { secret in
+            SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("csrf tokens".utf8), using: SymmetricKey(data: Array(secret.utf8))))
+        }
         self.keyRing = keyRing
         self.store = store
         self.rateLimiter = rateLimiter
@@ -118,6 +124,7 @@ public struct TokenOperations: Sendable {
             )
         }
         var wire = Self.wire(claims)
+        wire.csrfToken = self.csrfToken(session: claims.sid)
         if let decision { wire.rateLimit = Self.wire(decision) }
         return wire
     }
@@ -231,7 +238,8 @@ public struct TokenOperations: Sendable {
             nbf: Int(now),
             exp: Int(now) + self.accessLifetime,
             jti: Base64URL.encode(RefreshToken.randomBytes(16)),
-            tier: grant.tier.isEmpty ? nil : grant.tier
+            tier: grant.tier.isEmpty ? nil : grant.tier,
+            sid: refresh.familyID
         )
         var pair = WireTokenPair()
         pair.accessToken = try await self.keyRing.sign(claims)
@@ -241,7 +249,15 @@ public struct TokenOperations: Sendable {
         pair.scope = grant.scope
         pair.userID = grant.userID
         pair.sessionStartedMs = Int64((grant.startedAt * 1000).rounded(.down))
+        pair.csrfToken = self.csrfToken(session: refresh.familyID)
         return pair
+    }
+
+    /// A session's CSRF token: bound to the session, so a value an attacker planted in the
+    /// browser's cookies does not pass; empty when none is issued.
+    func csrfToken(session familyID: String?) -> String {
+        guard let key = self.csrfKey, let familyID, !familyID.isEmpty else { return "" }
+        return Base64URL.encode(Array(HMAC<SHA256>.authenticationCode(for: Array(familyID.utf8), using: key)))
     }
 
     static func wire(_ claims: AccessTokenClaims) -> WireAccessClaims {

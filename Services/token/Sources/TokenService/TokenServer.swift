@@ -39,7 +39,8 @@ public struct TokenServer: Sendable {
             refreshLifetime: configuration.refreshTokenMinutes * 60,
             absoluteLifetime: configuration.refreshAbsoluteMinutes * 60,
             reuseGrace: configuration.reuseGraceSeconds,
-            rateLimiter: RateLimiter(redis: self.redis, prefix: configuration.redisKeyPrefix)
+            rateLimiter: RateLimiter(redis: self.redis, prefix: configuration.redisKeyPrefix),
+            csrfSecret: configuration.refreshSecret
         )
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(

@@ -79,6 +79,10 @@ public nonisolated struct WireTokenPair: Sendable {
   /// When the session (refresh family) started, in milliseconds since 1970.
   public var sessionStartedMs: Int64 = 0
 
+  /// The session's CSRF token (a keyed hash of its family id): what a page repeats in a header
+  /// when its access token travels in a cookie.
+  public var csrfToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -254,6 +258,9 @@ public nonisolated struct WireAccessClaims: Sendable {
   /// The `tier` claim, empty when the token has none.
   public var tier: String = String()
 
+  /// The CSRF token of the token's session (empty for a token that names no session).
+  public var csrfToken: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -419,7 +426,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenPair"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0\u{3}csrf_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -434,6 +441,7 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 5: try { try decoder.decodeSingularStringField(value: &self.scope) }()
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.sessionStartedMs) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.csrfToken) }()
       default: break
       }
     }
@@ -461,6 +469,9 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.sessionStartedMs != 0 {
       try visitor.visitSingularInt64Field(value: self.sessionStartedMs, fieldNumber: 7)
     }
+    if !self.csrfToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.csrfToken, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -472,6 +483,7 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.scope != rhs.scope {return false}
     if lhs.userID != rhs.userID {return false}
     if lhs.sessionStartedMs != rhs.sessionStartedMs {return false}
+    if lhs.csrfToken != rhs.csrfToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -752,7 +764,7 @@ nonisolated extension WireRateLimitReply: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccessClaims"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0\u{1}tier\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0\u{1}tier\0\u{3}csrf_token\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -770,6 +782,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 8: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.tier) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.csrfToken) }()
       default: break
       }
     }
@@ -810,6 +823,9 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.tier.isEmpty {
       try visitor.visitSingularStringField(value: self.tier, fieldNumber: 10)
     }
+    if !self.csrfToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.csrfToken, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -824,6 +840,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs._rateLimit != rhs._rateLimit {return false}
     if lhs.issuedAtMs != rhs.issuedAtMs {return false}
     if lhs.tier != rhs.tier {return false}
+    if lhs.csrfToken != rhs.csrfToken {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

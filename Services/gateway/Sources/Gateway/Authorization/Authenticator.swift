@@ -29,7 +29,11 @@ struct Authenticator: Sendable {
         if acceptingAPIKey, !self.hasAccessToken(request), let key = request.headers[.xAPIKey] {
             principal = try await self.apiKeyPrincipal(key, context)
         } else {
-            principal = try await self.tokenPrincipal(Credentials.accessToken(request, locations: self.locations), context)
+            let presented = try Credentials.presentedAccessToken(request, locations: self.locations)
+            principal = try await self.tokenPrincipal(presented.token, context)
+            if presented.fromCookie, case .accessToken(_, let claims) = principal.credential {
+                try Credentials.checkCSRF(request, expected: claims.csrfToken, locations: self.locations)
+            }
         }
         for requirement in requirements { try requirement.check(principal) }
         return principal

@@ -21,30 +21,51 @@ enum Credentials {
         return String(parts[1]).trimmingCharacters(in: " ")
     }
 
-    /// The access token from the first configured location that has one. A token taken from a
-    /// cookie on a state-changing request must come with the CSRF header repeating the CSRF
-    /// cookie (double submit), compared in constant time.
-    static func accessToken(_ request: Request, locations: TokenLocations, bodyToken: String? = nil) throws -> String {
+    /// An access token as presented, and whether it came from a cookie (then a state-changing
+    /// request must also pass the CSRF check).
+    struct PresentedAccessToken: Sendable {
+        var token: String
+        var fromCookie: Bool
+    }
+
+    /// The access token from the first configured location that has one, unchecked.
+    static func presentedAccessToken(_ request: Request, locations: TokenLocations, bodyToken: String? = nil) throws -> PresentedAccessToken {
         if locations.headers, request.headers[.authorization] != nil {
-            return try self.bearerToken(request)
+            return PresentedAccessToken(token: try self.bearerToken(request), fromCookie: false)
         }
         if locations.cookies, let token = self.cookie(locations.accessCookieName, in: request), !token.isEmpty {
             guard token.utf8.count <= Self.maximumAuthorizationBytes else {
                 throw APIError(.unauthorized, "Could not validate credentials", headers: APIError.bearerChallenge(error: "invalid_token"))
             }
-            if ![.get, .head, .options].contains(request.method) {
-                let expected = self.cookie(locations.csrfCookieName, in: request) ?? ""
-                let presented = HTTPField.Name(locations.csrfHeaderName).flatMap { request.headers[$0] } ?? ""
-                guard !expected.isEmpty, Self.constantTimeEquals(expected, presented) else {
-                    throw APIError(.forbidden, "CSRF token missing or invalid")
-                }
-            }
-            return token
+            return PresentedAccessToken(token: token, fromCookie: true)
         }
         if locations.body, let bodyToken, !bodyToken.isEmpty {
-            return bodyToken
+            return PresentedAccessToken(token: bodyToken, fromCookie: false)
         }
-        return try self.bearerToken(request)
+        return PresentedAccessToken(token: try self.bearerToken(request), fromCookie: false)
+    }
+
+    /// The access token from the first configured location that has one. A token taken from a
+    /// cookie on a state-changing request must come with the CSRF header repeating the CSRF
+    /// cookie (double submit), compared in constant time. Routes that verify the token check
+    /// the header against the session's own CSRF token instead (``checkCSRF(_:expected:locations:)``).
+    static func accessToken(_ request: Request, locations: TokenLocations, bodyToken: String? = nil) throws -> String {
+        let presented = try self.presentedAccessToken(request, locations: locations, bodyToken: bodyToken)
+        if presented.fromCookie { try self.checkCSRF(request, expected: "", locations: locations) }
+        return presented.token
+    }
+
+    /// The CSRF check of a request authenticated by the access cookie: a state-changing one must
+    /// repeat in the CSRF header the session's CSRF token (`expected`, a keyed hash of the
+    /// session the token service knows), so a value planted in the cookies does not pass; for a
+    /// token naming no session, the header must repeat the CSRF cookie (double submit).
+    static func checkCSRF(_ request: Request, expected: String, locations: TokenLocations) throws {
+        guard ![.get, .head, .options].contains(request.method) else { return }
+        let wanted = expected.isEmpty ? (self.cookie(locations.csrfCookieName, in: request) ?? "") : expected
+        let presented = HTTPField.Name(locations.csrfHeaderName).flatMap { request.headers[$0] } ?? ""
+        guard !wanted.isEmpty, Self.constantTimeEquals(wanted, presented) else {
+            throw APIError(.forbidden, "CSRF token missing or invalid")
+        }
     }
 
     /// Compares in time that depends only on the lengths.

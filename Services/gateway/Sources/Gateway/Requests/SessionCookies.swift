@@ -38,7 +38,12 @@ struct SessionCookies: Sendable {
             // Read by the page's script and repeated in a header on state-changing requests.
             let maxAge = self.refresh.maxAge.map(Int64.init) ?? pair.refreshExpiresIn
             headers.append(
-                HTTPField(name: .setCookie, value: "\(self.locations.csrfCookieName)=\(Self.csrfToken()); Max-Age=\(maxAge); \(attributes)")
+                // The session's own CSRF token from the token service (bound to the session);
+                // a random one only if none came.
+                HTTPField(
+                    name: .setCookie,
+                    value: "\(self.locations.csrfCookieName)=\(pair.csrfToken.isEmpty ? Self.csrfToken() : pair.csrfToken); Max-Age=\(maxAge); \(attributes)"
+                )
             )
         }
     }

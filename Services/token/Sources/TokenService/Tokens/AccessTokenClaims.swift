@@ -20,6 +20,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
     public var jti: String
     /// The subscription tier (seed 002); absent from the token when the user has none.
     public var tier: String?
+    /// The session (refresh family) the token was issued in.
+    public var sid: String?
 
     public init(
         iss: String,
@@ -32,7 +34,8 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         nbf: Int,
         exp: Int,
         jti: String,
-        tier: String? = nil
+        tier: String? = nil,
+        sid: String? = nil
     ) {
         self.iss = iss
         self.aud = aud
@@ -45,6 +48,7 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         self.exp = exp
         self.jti = jti
         self.tier = tier
+        self.sid = sid
     }
 
     /// Signature checks only; time, issuer and audience are checked by ``AccessTokenVerifier``
