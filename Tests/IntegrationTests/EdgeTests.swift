@@ -93,6 +93,8 @@ struct EdgeTests {
             (.POST, "/api/v1/auth/change-password"), (.GET, "/api/v1/users/me"), (.PUT, "/api/v1/users/me"),
             (.POST, "/api/v1/api-keys/generate"), (.DELETE, "/api/v1/api-keys/revoke"), (.GET, "/api/v1/admin/users?skip=%@&limit=%@"),
             (.PUT, "/api/v1/admin/users/%@/role?new_role=%@"), (.GET, "/api/v1/admin/dashboard"), (.GET, "/health"),
+            (.PUT, "/api/v1/admin/users/%@/tier?tier=%@"), (.POST, "/auth/register"), (.POST, "/auth/login"), (.POST, "/auth/refresh"),
+            (.POST, "/auth/logout"), (.GET, "/auth/me"),
         ]
         let types = ["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"]
         let fragments = ["{", "}", "[", "]", "\"", ":", ",", "username", "password", "email", "=", "&", "%", "%zz", "\\u0000", "null", "1e999", "true", "é", "🔥", " "]

@@ -31,6 +31,9 @@ struct StaleReadStore: UserStore {
     func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord? {
         try await self.base.updateProfile(id: id, fullName: fullName, email: email)
     }
+    func endAllSessions(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        try await self.base.endAllSessions(id: id, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
     func deactivate(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
         try await self.base.deactivate(id: id, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
     }

@@ -145,5 +145,28 @@ struct AuthTests {
         #expect(try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": fresh.refresh]).status == 200)
         _ = await stack.stop()
     }
+
+    @Test func loggingOutEverywhereEndsEverySessionTokenAndKey() async throws {
+        let stack = try await Stack(tokenInstances: 1)
+        try await stack.waitUntilReady()
+        let api = APIClient(base: stack.baseURL)
+        let name = Self.unique("everywhere")
+        try await api.register(name)
+        let phone = try await api.tokens(name)
+        let laptop = try await api.tokens(name)
+        let key = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: laptop.access).json?["api_key"] as? String)
+        #expect(try await api.json(.POST, "/api/v1/auth/logout-all").status == 401)
+
+        let out = try await api.json(.POST, "/api/v1/auth/logout-all", bearer: phone.access)
+        #expect(out.status == 200, "\(out.body)")
+        for access in [phone.access, laptop.access] { #expect(try await api.me(bearer: access).status == 401) }
+        for refresh in [phone.refresh, laptop.refresh] {
+            #expect(try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": refresh]).status == 401)
+        }
+        #expect(try await api.me(apiKey: key).status == 401, "API keys end too")
+        let fresh = try await api.tokens(name)
+        #expect(try await api.me(bearer: fresh.access).status == 200, "the account stays; a new login works at once")
+        _ = await stack.stop()
+    }
 }
 }

@@ -29,6 +29,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let pendingRevocations = WireOperation(rawValue: 114)
     public static let confirmRevocation = WireOperation(rawValue: 115)
     public static let resolveLogin = WireOperation(rawValue: 116)
+    public static let endAllSessions = WireOperation(rawValue: 117)
 
     // Token operations: 200...299.
     public static let issueTokens = WireOperation(rawValue: 200)
@@ -44,7 +45,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
         100: "register", 101: "verifyCredentials", 102: "getUser", 103: "changePassword", 104: "updateProfile",
         105: "deactivateAccount", 106: "listUsers", 107: "changeRole", 108: "dashboard", 109: "createAPIKey",
         110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit", 113: "setTier",
-        114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin",
+        114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin", 117: "endAllSessions",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
         205: "revokeUser", 206: "setSessionTier",
     ]

@@ -13,6 +13,7 @@ extension IdentityOperations {
         dispatcher.on(.deactivateAccount) { (request: WireDeactivateAccountRequest, context) in
             try await self.deactivateAccount(request, context)
         }
+        dispatcher.on(.endAllSessions) { (request: WireEndAllSessionsRequest, context) in try await self.endAllSessions(request, context) }
         dispatcher.on(.pendingRevocations) { (_: WireEmpty, _) in try await self.pendingRevocations() }
         dispatcher.on(.confirmRevocation) { (request: WirePendingRevocation, _) in try await self.confirmRevocation(request) }
     }
@@ -96,6 +97,16 @@ extension IdentityOperations {
         guard let user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
             throw IdentityError.accountInactive
         }
+        return user.wire
+    }
+
+    /// "Log out everywhere": every token issued until now and every API key of the user die;
+    /// the account stays.
+    func endAllSessions(_ request: WireEndAllSessionsRequest, _ context: WireRequest) async throws -> WireUser {
+        guard let user = try await self.users.endAllSessions(id: request.userID, tokensValidAfterMilliseconds: self.revocationMoment()) else {
+            throw IdentityError.accountInactive
+        }
+        self.record(.loggedOutEverywhere, user: user, request.client, context)
         return user.wire
     }
 

@@ -39,6 +39,10 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.updateProfile, request, as: WireUser.self, requestID: requestID)
     }
 
+    public func endAllSessions(_ request: WireEndAllSessionsRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.endAllSessions, request, as: WireUser.self, requestID: requestID)
+    }
+
     public func deactivateAccount(_ request: WireDeactivateAccountRequest, requestID: String) async throws -> WireUser {
         try await self.pool.request(.deactivateAccount, request, as: WireUser.self, requestID: requestID)
     }

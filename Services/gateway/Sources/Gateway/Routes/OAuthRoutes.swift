@@ -19,6 +19,7 @@ struct OAuthRoutes {
         routes.on(.post, "/api/v1/auth/refresh") { request, context in try await self.refresh(request, context) }
         routes.on(.post, "/api/v1/auth/logout") { request, context in try await self.logout(request, context) }
         routes.on(.post, "/api/v1/auth/change-password") { request, context in try await self.changePassword(request, context) }
+        routes.on(.post, "/api/v1/auth/logout-all") { request, context in try await self.logoutEverywhere(request, context) }
     }
 
     /// RFC 6749 form: `grant_type=password` (or none) with `username` (name or email),
@@ -111,6 +112,18 @@ struct OAuthRoutes {
         }
         await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, #"{"detail":"Password changed. Please log in again on all devices."}"#)
+    }
+
+    /// "Log out everywhere" (Bearer, `profile:write`): every session, access token and API key of
+    /// the caller ends, this one included.
+    func logoutEverywhere(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        var end = WireEndAllSessionsRequest()
+        end.userID = caller.userID
+        end.client = self.limits.client(request, context)
+        let user = try await BackendCall.run("identity") { try await self.identity.endAllSessions(end, requestID: context.requestID) }
+        await self.sessions.endAll(user: user, context: context)
+        return JSONBody.response(.ok, #"{"detail":"Logged out on all devices"}"#, headers: [.cacheControl: "no-store"])
     }
 
     /// `{access_token, refresh_token, token_type, expires_in, scope}`, never cached (RFC 6749 §5.1).

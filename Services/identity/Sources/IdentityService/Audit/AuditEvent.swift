@@ -17,6 +17,7 @@ public struct AuditEvent: Sendable, Hashable {
         case apiKeyGenerated = "api_key_generated"
         case apiKeyRevoked = "api_key_revoked"
         case accountDeactivated = "account_deactivated"
+        case loggedOutEverywhere = "logout_everywhere"
 
         /// What another process may report through `recordAudit`: the events only it sees.
         public static let reportable: Set<Kind> = [.tokenRefresh, .tokenReuseDetected, .logout]

@@ -48,6 +48,11 @@ public struct CachedUserStore: UserStore {
         return try await self.base.updateProfile(id: id, fullName: fullName, email: email)
     }
 
+    public func endAllSessions(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        defer { self.cache.invalidate(id) }
+        return try await self.base.endAllSessions(id: id, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
+
     public func deactivate(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
         defer { self.cache.invalidate(id) }
         return try await self.base.deactivate(id: id, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)

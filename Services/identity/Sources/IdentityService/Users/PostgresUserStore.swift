@@ -139,6 +139,16 @@ public struct PostgresUserStore: UserStore {
             RETURNING \(columns)
             """
     )
+    // "Log out everywhere": the API keys die in the same statement.
+    static let endAllSessions = PreparedStatement(
+        name: "users_end_all_sessions",
+        sql: """
+            WITH keys AS (UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL)
+            UPDATE users SET token_epoch = greatest(token_epoch, $2), updated_at = now()
+            WHERE id = $1 AND is_active AND deleted_at IS NULL
+            RETURNING \(columns)
+            """
+    )
     // The user's API keys die with the account, in the same statement.
     static let deactivate = PreparedStatement(
         name: "users_deactivate",
@@ -187,6 +197,10 @@ public struct PostgresUserStore: UserStore {
         } catch let error as PostgresError where error.kind == .connectionFailed {
             throw IdentityError.databaseUnavailable
         }
+    }
+
+    public func endAllSessions(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.endAllSessions, [String(id), String(tokensValidAfterMilliseconds)])).first }
     }
 
     public func deactivate(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {

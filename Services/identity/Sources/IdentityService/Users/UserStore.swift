@@ -28,6 +28,10 @@ public protocol UserStore: Sendable {
     /// - Throws: ``IdentityError/emailInUse``.
     func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord?
 
+    /// Ends everything the user is signed in with: tokens issued before `tokensValidAfterMilliseconds`
+    /// and every API key; `nil` when the user is gone or inactive.
+    func endAllSessions(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
+
     /// Soft delete: inactive, deleted time set, tokens and API keys revoked.
     func deactivate(id: Int64, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
 
