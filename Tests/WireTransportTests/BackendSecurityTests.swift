@@ -44,6 +44,25 @@ private func probeScript(_ path: String) -> String {
     """
 }
 
+/// Connects to `path` `count` times in a row, each time waiting for the server to hang up;
+/// prints how many connections were closed by the server.
+private func repeatedProbeScript(_ path: String, count: Int) -> String {
+    """
+    import socket
+    closed = 0
+    for _ in range(\(count)):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect('\(path)')
+        s.settimeout(2)
+        try:
+            if s.recv(1) == b'': closed += 1
+        except OSError:
+            closed += 1
+        s.close()
+    print(closed)
+    """
+}
+
 /// A directory `nobody` may enter and whose sockets it may open (group `nogroup`, setgid), so
 /// that only the peer check stands between it and the server.
 private func sharedDirectory() throws -> String {
@@ -66,9 +85,13 @@ struct BackendSecurityTests {
         try await withWireServer(dispatcher: .alwaysReady(), path: path) { address, _ in
             let output = try asNobody(probeScript(path))
             #expect(output.hasPrefix("closed"), "nobody is not an allowed user: \(output)")
+            // Many refusals in a row leave the accept loop serving.
+            let refused = try asNobody(repeatedProbeScript(path, count: 50))
+            #expect(refused.hasPrefix("50"), "\(refused)")
             // The server goes on serving its own user.
-            let connection = try await WireConnection.connect(to: address).get()
-            _ = try await connection.request(.ping, payload: ByteBuffer(), timeout: .seconds(2))
+            // Generous timeouts: the whole suite loads both cores.
+            let connection = try await WireConnection.connect(to: address, connectTimeout: .seconds(10)).get()
+            _ = try await connection.request(.ping, payload: ByteBuffer(), timeout: .seconds(15))
             await connection.close()
             #expect(Self.mode(path) == 0o660, "the socket is 0660")
         }
@@ -175,8 +198,8 @@ struct MutualTLSTests {
         defer { pki.directory.remove() }
         let server = BackendSecurity(tls: try pki.tls("server"))
         try await withWireServer(dispatcher: .alwaysReady(), address: .tcp(host: "127.0.0.1", port: 0), security: server) { address, _ in
-            let good = try await WireConnection.connect(to: address, security: BackendSecurity(tls: try pki.tls("client"))).get()
-            _ = try await good.request(.ping, payload: ByteBuffer(), timeout: .seconds(5))
+            let good = try await WireConnection.connect(to: address, connectTimeout: .seconds(10), security: BackendSecurity(tls: try pki.tls("client"))).get()
+            _ = try await good.request(.ping, payload: ByteBuffer(), timeout: .seconds(15))
             await good.close()
 
             // A certificate of another CA.

@@ -121,8 +121,9 @@ public final class WireServer: Service, Sendable {
                 // A refused connection is closed here rather than failing the initializer: a
                 // failed initializer would end the accept loop for everyone.
                 guard admitted else {
+                    let wrapped = try NIOAsyncChannel<Frame, Frame>(synchronouslyWrapping: channel)
                     channel.close(promise: nil)
-                    return try NIOAsyncChannel<Frame, Frame>(synchronouslyWrapping: channel)
+                    return wrapped
                 }
                 let operations = channel.pipeline.syncOperations
                 if let tls, case .tcp = address {
