@@ -83,6 +83,22 @@ struct AuthRouterTests {
         )
     }
 
+    @Test func cookiesAreClearedWithTheAttributesTheyWereSetWith() throws {
+        // Under SameSite=None a browser ignores a clearing cookie without Secure: every clearing
+        // repeats Secure, SameSite and Path.
+        let configuration = try Self.configuration(["TOKEN_LOCATIONS": "headers,cookies", "COOKIE_SAMESITE": "none"])
+        var set = HTTPFields()
+        var pair = WireTokenPair()
+        pair.accessToken = "a"
+        pair.refreshToken = "r"
+        configuration.sessionCookies.set(pair, .init(access: true, csrf: true), in: &set)
+        var cleared = HTTPFields()
+        configuration.sessionCookies.clear(.init(access: true, csrf: true), in: &cleared)
+        let attributes = { (cookie: String) in Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: " ") }.filter { !$0.hasPrefix("Max-Age") }) }
+        #expect(set[values: .setCookie].map(attributes) == cleared[values: .setCookie].map(attributes))
+        #expect(cleared[values: .setCookie].allSatisfy { $0.contains("; Secure") && $0.contains("SameSite=none") && $0.contains("Max-Age=0") })
+    }
+
     @Test func plainHTTPOriginsAreLocalOnly() throws {
         let local = try Self.configuration(["CORS_ORIGINS": #"["http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080", "https://app.example.com"]"#])
         #expect(local.corsOrigins.count == 4)
