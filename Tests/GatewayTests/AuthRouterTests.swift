@@ -99,6 +99,15 @@ struct AuthRouterTests {
         #expect(cleared[values: .setCookie].allSatisfy { $0.contains("; Secure") && $0.contains("SameSite=none") && $0.contains("Max-Age=0") })
     }
 
+    @Test func aNonLoopbackTCPBackendWithoutTLSRefusesToStart() {
+        #expect { _ = try Self.configuration(["IDENTITY_SOCKET": "tcp://identity.internal:7001"]) } throws: {
+            ($0 as? ConfigurationError)?.variable == "IDENTITY_SOCKET"
+        }
+        #expect { _ = try Self.configuration(["TOKEN_SOCKETS": "/run/auth/token.sock,tcp://10.1.1.1:7002"]) } throws: {
+            ($0 as? ConfigurationError)?.variable == "TOKEN_SOCKETS"
+        }
+    }
+
     @Test func plainHTTPOriginsAreLocalOnly() throws {
         let local = try Self.configuration(["CORS_ORIGINS": #"["http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080", "https://app.example.com"]"#])
         #expect(local.corsOrigins.count == 4)

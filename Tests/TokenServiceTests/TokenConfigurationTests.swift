@@ -75,4 +75,16 @@ struct TokenConfigurationTests {
             (error as? ConfigurationError)?.variable == "API_KEY_SECRET"
         }
     }
+
+    @Test func aNonLoopbackTCPSocketWithoutTLSRefusesToStart() throws {
+        var environment = Self.secrets
+        environment["REDIS_URL"] = "redis://cache"
+        environment["TOKEN_SOCKET"] = "tcp://10.0.0.5:7000"
+        #expect { _ = try TokenConfiguration(environment: EnvironmentReader(environment)) } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.variable == "TOKEN_SOCKET" && error.reason.contains("BACKEND_TLS_CERT_FILE")
+        }
+        environment["TOKEN_SOCKET"] = "tcp://127.0.0.1:7000"
+        _ = try TokenConfiguration(environment: EnvironmentReader(environment))
+    }
 }
