@@ -100,7 +100,10 @@ let package = Package(
         ),
         .target(
             name: "IdentityService",
-            dependencies: ["AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", "CLibPQ", "CArgon2", "CSodium", nioCore, nioPosix, logging, lifecycle],
+            dependencies: [
+                "AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", "CLibPQ", "CArgon2", "CSodium", nioCore, nioPosix, logging,
+                lifecycle,
+            ],
             path: "Services/identity/Sources/IdentityService",
             swiftSettings: swiftSettings
         ),
@@ -163,7 +166,8 @@ let package = Package(
         ),
         .testTarget(
             name: "WireTransportTests",
-            dependencies: ["WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+            dependencies: [
+                "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -11,9 +11,10 @@ let parameters = Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 
 let environment = ProcessInfo.processInfo.environment
 let threads = environment["ARGON2_BENCH_THREADS"].flatMap(Int.init) ?? System.coreCount
 let seconds = environment["ARGON2_BENCH_SECONDS"].flatMap(Double.init) ?? 10.0
-let backends = environment["ARGON2_BENCH_BACKENDS"].map { names in
-    Argon2PasswordHasher.Backend.allCases.filter { names.split(separator: ",").contains(Substring($0.rawValue)) }
-} ?? Argon2PasswordHasher.Backend.allCases
+let backends =
+    environment["ARGON2_BENCH_BACKENDS"].map { names in
+        Argon2PasswordHasher.Backend.allCases.filter { names.split(separator: ",").contains(Substring($0.rawValue)) }
+    } ?? Argon2PasswordHasher.Backend.allCases
 
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
@@ -39,5 +40,7 @@ for backend in backends {
     let elapsed = clock.now - started
     let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let count = done.value.load(ordering: .relaxed)
-    print("argon2id verify, \(backend.rawValue), \(parameters), \(threads) threads: \(Int(Double(count) / total)) verifies/s (\(count) in \(Int(total)) s)")
+    print(
+        "argon2id verify, \(backend.rawValue), \(parameters), \(threads) threads: \(Int(Double(count) / total)) verifies/s (\(count) in \(Int(total)) s)"
+    )
 }

@@ -94,7 +94,9 @@ struct AuthRouterTests {
         configuration.sessionCookies.set(pair, .init(access: true, csrf: true), in: &set)
         var cleared = HTTPFields()
         configuration.sessionCookies.clear(.init(access: true, csrf: true), in: &cleared)
-        let attributes = { (cookie: String) in Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: " ") }.filter { !$0.hasPrefix("Max-Age") }) }
+        let attributes = { (cookie: String) in
+            Set(cookie.split(separator: ";").dropFirst().map { $0.trimmingCharacters(in: " ") }.filter { !$0.hasPrefix("Max-Age") })
+        }
         #expect(set[values: .setCookie].map(attributes) == cleared[values: .setCookie].map(attributes))
         #expect(cleared[values: .setCookie].allSatisfy { $0.contains("; Secure") && $0.contains("SameSite=none") && $0.contains("Max-Age=0") })
     }
@@ -109,7 +111,9 @@ struct AuthRouterTests {
     }
 
     @Test func plainHTTPOriginsAreLocalOnly() throws {
-        let local = try Self.configuration(["CORS_ORIGINS": #"["http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080", "https://app.example.com"]"#])
+        let local = try Self.configuration([
+            "CORS_ORIGINS": #"["http://localhost:3000", "http://127.0.0.1:5173", "http://[::1]:8080", "https://app.example.com"]"#
+        ])
         #expect(local.corsOrigins.count == 4)
         for origin in ["http://app.example.com", "http://localhost.evil.com", "http://10.0.0.5:3000"] {
             #expect { _ = try Self.configuration(["CORS_ORIGINS": "[\"\(origin)\"]"]) } throws: {

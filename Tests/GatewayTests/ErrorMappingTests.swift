@@ -57,7 +57,11 @@ struct ErrorMappingTests {
 
     @Test func detailIsEscapedJSON() async throws {
         let error = APIError(.badRequest, "quote \" backslash \\ newline \n control \u{01}")
-        let app = Application(router: { let router = Router(); router.get("/e") { _, _ -> Response in throw error }; return router }())
+        let app = Application(
+            router: {
+                let router = Router(); router.get("/e") { _, _ -> Response in throw error }; return router
+            }()
+        )
         try await app.test(.router) { client in
             try await client.execute(uri: "/e", method: .get) { response in
                 #expect(response.status == .badRequest)

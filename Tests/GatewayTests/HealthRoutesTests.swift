@@ -15,7 +15,9 @@ import WireTransport
 @Suite("Health routes")
 struct HealthRoutesTests {
     static func configuration() throws -> GatewayConfiguration {
-        try GatewayConfiguration(environment: EnvironmentReader(["PORT": "0", "IDENTITY_SOCKET": "/tmp/none-identity.sock", "TOKEN_SOCKETS": "/tmp/none-token.sock"]))
+        try GatewayConfiguration(
+            environment: EnvironmentReader(["PORT": "0", "IDENTITY_SOCKET": "/tmp/none-identity.sock", "TOKEN_SOCKETS": "/tmp/none-token.sock"])
+        )
     }
 
     static func backends(identity: [WireEndpointAddress], token: [WireEndpointAddress]) -> Backends {
@@ -127,7 +129,10 @@ struct HealthRoutesTests {
             }
             try await client.execute(uri: "/health/live", method: .get, headers: [HTTPField.Name("X-Request-ID")!: "bad id\u{7f}"]) { response in
                 let replaced = response.headers[HTTPField.Name("X-Request-ID")!] ?? ""
-                #expect(replaced.utf8.count == 32 && replaced.utf8.allSatisfy { Array("0123456789abcdef".utf8).contains($0) }, "an insane id is replaced: \(replaced)")
+                #expect(
+                    replaced.utf8.count == 32 && replaced.utf8.allSatisfy { Array("0123456789abcdef".utf8).contains($0) },
+                    "an insane id is replaced: \(replaced)"
+                )
             }
             var made: Set<String> = []
             for _ in 0..<100 {

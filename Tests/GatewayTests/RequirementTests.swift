@@ -42,6 +42,9 @@ struct RequirementTests {
         let scope = Self.refusal(.scope(Scope.usersRead), Self.caller(.admin, scopes: [Scope.profileRead]))
         #expect(scope?.status == .forbidden)
         #expect(scope?.headers[.wwwAuthenticate] == #"Bearer error="insufficient_scope", scope="users:read""#)
-        #expect(Self.refusal(.scope(Scope.usersRead), Self.caller(.user, scopes: [Scope.usersRead])) == nil, "a scope is the token's, whatever the role")
+        #expect(
+            Self.refusal(.scope(Scope.usersRead), Self.caller(.user, scopes: [Scope.usersRead])) == nil,
+            "a scope is the token's, whatever the role"
+        )
     }
 }

@@ -5,25 +5,21 @@ import WireTransport
 @testable import Gateway
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("Following a socket directory")
 struct SocketDirectoryTests {
     /// Binds a Unix socket at `path` (and leaves the file, as a listening process would).
-    static func makeSocket(_ path: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(path)')"]
-        try process.run()
-        process.waitUntilExit()
+    static func makeSocket(_ path: String) async throws {
+        _ = try await TestProcess.run("/usr/bin/python3", ["-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(path)')"])
     }
 
     @Test(.enabled(if: getuid() == 0, "needs root to give a file to another user"))
-    func onlySocketsOfAllowedUsersAreFollowed() throws {
+    func onlySocketsOfAllowedUsersAreFollowed() async throws {
         let directory = TemporaryDirectory(prefix: "sockets")
         defer { directory.remove() }
-        for name in ["token-1.sock", "token-2.sock", "planted.sock"] { try Self.makeSocket(directory.appending(name)) }
+        for name in ["token-1.sock", "token-2.sock", "planted.sock"] { try await Self.makeSocket(directory.appending(name)) }
         FileManager.default.createFile(atPath: directory.appending("notes.sock"), contents: Data("not a socket".utf8))
         #expect(chown(directory.appending("planted.sock"), 65534, 65534) == 0)
 

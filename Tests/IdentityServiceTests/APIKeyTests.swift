@@ -20,8 +20,10 @@ struct APIKeyTests {
         #expect(APIKey.generate().prefix != key.prefix)
     }
 
-    @Test(arguments: ["", "ak_", "garbage", "ak_0123456789abcdef-" + String(repeating: "0", count: 64), "ak_0123456789ABCDEF_" + String(repeating: "0", count: 64),
-        "xx_0123456789abcdef_" + String(repeating: "0", count: 64), "ak_0123456789abcdef_" + String(repeating: "0", count: 65)])
+    @Test(arguments: [
+        "", "ak_", "garbage", "ak_0123456789abcdef-" + String(repeating: "0", count: 64), "ak_0123456789ABCDEF_" + String(repeating: "0", count: 64),
+        "xx_0123456789abcdef_" + String(repeating: "0", count: 64), "ak_0123456789abcdef_" + String(repeating: "0", count: 65),
+    ])
     func malformedKeysAreRefusedBeforeAnyQuery(text: String) {
         #expect(APIKey(parsing: text) == nil)
     }

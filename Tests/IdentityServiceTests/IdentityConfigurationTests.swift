@@ -21,7 +21,9 @@ struct IdentityConfigurationTests {
 
     @Test func defaultsAndOverrides() throws {
         let configuration = try IdentityConfiguration(
-            environment: EnvironmentReader(serveSecrets.merging(["DATABASE_URL": "postgresql://db/auth", "IDENTITY_SOCKET": "/tmp/x/identity.sock"]) { $1 }),
+            environment: EnvironmentReader(
+                serveSecrets.merging(["DATABASE_URL": "postgresql://db/auth", "IDENTITY_SOCKET": "/tmp/x/identity.sock"]) { $1 }
+            ),
             cores: 2
         )
         #expect(configuration.socket == .unix(path: "/tmp/x/identity.sock"))
@@ -51,7 +53,9 @@ struct IdentityConfigurationTests {
         for (missing, variable) in [("BOOTSTRAP_ADMIN_EMAIL", "BOOTSTRAP_ADMIN_EMAIL"), ("BOOTSTRAP_ADMIN_PASSWORD", "BOOTSTRAP_ADMIN_PASSWORD")] {
             var partial = complete
             partial[missing] = nil
-            #expect { _ = try IdentityConfiguration(environment: EnvironmentReader(partial)) } throws: { ($0 as? ConfigurationError)?.variable == variable }
+            #expect { _ = try IdentityConfiguration(environment: EnvironmentReader(partial)) } throws: {
+                ($0 as? ConfigurationError)?.variable == variable
+            }
         }
         var weak = complete
         weak["BOOTSTRAP_ADMIN_PASSWORD"] = "password"
@@ -95,7 +99,9 @@ struct Argon2ConfigurationTests {
             (error as? ConfigurationError)?.variable == "ARGON2_PARALLELISM"
         }
         let argon2 = try? IdentityConfiguration(
-            environment: EnvironmentReader(serveSecrets.merging(["DATABASE_URL": "postgresql://db/a", "ARGON2_PARALLELISM": "4", "ARGON2_BACKEND": "libargon2"]) { $1 })
+            environment: EnvironmentReader(
+                serveSecrets.merging(["DATABASE_URL": "postgresql://db/a", "ARGON2_PARALLELISM": "4", "ARGON2_BACKEND": "libargon2"]) { $1 }
+            )
         )
         #expect(argon2?.argon2.parallelism == 4)
     }
@@ -115,7 +121,9 @@ struct Argon2ConfigurationTests {
         } throws: { error in
             (error as? ConfigurationError)?.variable == "ARGON2_MEMORY_KIB"
         }
-        let allowed = try IdentityConfiguration(environment: EnvironmentReader(serveSecrets.merging(environment) { $1 }.merging(["ARGON2_ALLOW_WEAK": "true"]) { $1 }))
+        let allowed = try IdentityConfiguration(
+            environment: EnvironmentReader(serveSecrets.merging(environment) { $1 }.merging(["ARGON2_ALLOW_WEAK": "true"]) { $1 })
+        )
         #expect(allowed.argon2.iterations == iterations)
     }
 

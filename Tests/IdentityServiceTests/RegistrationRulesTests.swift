@@ -17,7 +17,10 @@ struct RegistrationRulesTests {
         #expect(try rules.normalizedEmail("  John.Doe+tag@Example.COM ") == "john.doe+tag@example.com")
     }
 
-    @Test(arguments: ["john", "john@", "@example.com", "john@example", "john@@example.com", "jo hn@example.com", "john@example.c", "john..doe@example.com", "john@-example.com"])
+    @Test(arguments: [
+        "john", "john@", "@example.com", "john@example", "john@@example.com", "jo hn@example.com", "john@example.c", "john..doe@example.com",
+        "john@-example.com",
+    ])
     func badEmails(_ email: String) {
         #expect(throws: IdentityError.self) { _ = try rules.normalizedEmail(email) }
     }

@@ -5,9 +5,19 @@ import Testing
 struct UserCacheTests {
     static func user(_ id: Int64, name: String = "alice") -> UserRecord {
         UserRecord(
-            id: id, username: name, email: "\(name)@example.com", fullName: nil, passwordHash: "$argon2id$x", role: "user",
-            isActive: true, isVerified: false, isDeleted: false, failedLoginAttempts: 0, lockedUntil: nil,
-            createdAt: "2026-01-01T00:00:00.000000Z", lastLoginAt: nil
+            id: id,
+            username: name,
+            email: "\(name)@example.com",
+            fullName: nil,
+            passwordHash: "$argon2id$x",
+            role: "user",
+            isActive: true,
+            isVerified: false,
+            isDeleted: false,
+            failedLoginAttempts: 0,
+            lockedUntil: nil,
+            createdAt: "2026-01-01T00:00:00.000000Z",
+            lastLoginAt: nil
         )
     }
 

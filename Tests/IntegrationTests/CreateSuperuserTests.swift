@@ -12,7 +12,9 @@ struct CreateSuperuserTests {
         defer { directory.remove() }
         let passwordFile = directory.appending("password")
         try "Adm1nSecretPw\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        let environment = ["DATABASE_URL": database.url, "LOG_LEVEL": "warning", "ARGON2_MEMORY_KIB": "1024", "ARGON2_ITERATIONS": "1", "ARGON2_ALLOW_WEAK": "true"]
+        let environment = [
+            "DATABASE_URL": database.url, "LOG_LEVEL": "warning", "ARGON2_MEMORY_KIB": "1024", "ARGON2_ITERATIONS": "1", "ARGON2_ALLOW_WEAK": "true",
+        ]
         let arguments = ["create-superuser", "--username", "root_admin", "--email", "root@example.com", "--password-file", passwordFile]
 
         let first = try await ChildProcess.run(Executables.path("identity"), arguments, environment: environment)

@@ -66,21 +66,18 @@ struct DeployFilesTests {
     }
 
     /// The compose file as data: PyYAML (docker-compose's own dependency) turns it into JSON.
-    static func compose() throws -> [String: Any] {
+    static func compose() async throws -> [String: Any] {
         let script = "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, Self.root.appendingPathComponent("deploy/compose.yaml").path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let result = try await ChildProcess.run(
+            "/usr/bin/python3",
+            ["-c", script, Self.root.appendingPathComponent("deploy/compose.yaml").path],
+            environment: [:]
+        )
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
     }
 
-    @Test func eachServiceSeesOnlyItsOwnSecrets() throws {
-        let services = try #require(try Self.compose()["services"] as? [String: [String: Any]])
+    @Test func eachServiceSeesOnlyItsOwnSecrets() async throws {
+        let services = try #require(try await Self.compose()["services"] as? [String: [String: Any]])
         let expected: [String: Set<String>] = [
             "identity": ["database_url", "api_key_secret", "bootstrap_admin_password"],
             "token": ["redis_url", "access_secret", "refresh_secret"],
@@ -95,8 +92,10 @@ struct DeployFilesTests {
             let environment = service["environment"] as? [String: Any] ?? [:]
             for (variable, value) in environment where secretNames.contains(where: variable.contains) {
                 // A secret reaches a process only as a file it names.
-                #expect(variable.hasSuffix("_FILE") && "\(value)".hasPrefix("/run/secrets/") || "\(value)".isEmpty || "\(value)".hasPrefix("${"),
-                    "\(name) sets \(variable) directly")
+                #expect(
+                    variable.hasSuffix("_FILE") && "\(value)".hasPrefix("/run/secrets/") || "\(value)".isEmpty || "\(value)".hasPrefix("${"),
+                    "\(name) sets \(variable) directly"
+                )
             }
             let user = try #require(service["user"] as? String, "\(name) runs as its own user")
             users.insert(user)
@@ -106,7 +105,10 @@ struct DeployFilesTests {
         #expect(!gateway.keys.contains { variable in secretNames.contains(where: variable.contains) }, "the gateway holds no secret")
         #expect(gateway["BACKEND_ALLOWED_UIDS"] as? String == "10001,10002")
         for backend in ["identity", "token"] {
-            #expect((services[backend]?["environment"] as? [String: Any])?["BACKEND_ALLOWED_UIDS"] as? String == "10003", "only the gateway calls \(backend)")
+            #expect(
+                (services[backend]?["environment"] as? [String: Any])?["BACKEND_ALLOWED_UIDS"] as? String == "10003",
+                "only the gateway calls \(backend)"
+            )
         }
     }
 }

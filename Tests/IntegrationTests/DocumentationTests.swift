@@ -8,7 +8,9 @@ struct DocumentationTests {
     /// Every variable a configuration reads, found in the sources.
     static func variablesRead() throws -> Set<String> {
         var names: Set<String> = []
-        let pattern = try NSRegularExpression(pattern: #"environment\.(?:string|integer|boolean|choice|require|requireValueOrFile|valueOrFile|secret|optional)\(\s*"([A-Z0-9_]+)""#)
+        let pattern = try NSRegularExpression(
+            pattern: #"environment\.(?:string|integer|boolean|choice|require|requireValueOrFile|valueOrFile|secret|optional)\(\s*"([A-Z0-9_]+)""#
+        )
         let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent("Services"), includingPropertiesForKeys: nil)
         let shared = FileManager.default.enumerator(at: root.appendingPathComponent("Shared/Sources"), includingPropertiesForKeys: nil)
         for case let url as URL in (enumerator?.allObjects ?? []) + (shared?.allObjects ?? []) where url.pathExtension == "swift" {

@@ -64,7 +64,10 @@ struct EdgeTests {
             ("number for a string", .POST, "/api/v1/register", json, #"{"username":1,"email":"a@b.co","password":"StrongPass123"}"#, 422),
             ("array for a string", .POST, "/api/v1/register", json, #"{"username":["a"],"email":"a@b.co","password":"StrongPass123"}"#, 422),
             ("NUL in a field", .POST, "/api/v1/register", json, #"{"username":"ab\u0000c","email":"a@b.co","password":"StrongPass123"}"#, 422),
-            ("password over 128", .POST, "/api/v1/login", [("Content-Type", "application/x-www-form-urlencoded")], "username=a&password=" + String(repeating: "A", count: 200), 422),
+            (
+                "password over 128", .POST, "/api/v1/login", [("Content-Type", "application/x-www-form-urlencoded")],
+                "username=a&password=" + String(repeating: "A", count: 200), 422
+            ),
             ("oversize Authorization", .GET, "/api/v1/about_me", [("Authorization", "Bearer " + String(repeating: "x", count: 9000))], nil, 401),
             ("headers over the limit", .GET, "/health/live", [("X-Filler", String(repeating: "y", count: 20_000))], nil, 431),
         ]
@@ -73,7 +76,12 @@ struct EdgeTests {
             #expect(reply.status == expected, "\(label): \(reply.status) \(reply.body.prefix(200))")
             #expect(reply.json?["detail"] != nil, "\(label) answers {\"detail\": …}")
         }
-        let invalidUTF8 = try await HTTP.sendBytes(.POST, base + "/api/v1/register", headers: json, body: [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0xFE, 0x22, 0x7D])
+        let invalidUTF8 = try await HTTP.sendBytes(
+            .POST,
+            base + "/api/v1/register",
+            headers: json,
+            body: [0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0xFE, 0x22, 0x7D]
+        )
         #expect(invalidUTF8.status == 422)
         _ = await stack.stop()
     }
@@ -97,7 +105,10 @@ struct EdgeTests {
             (.POST, "/auth/logout"), (.GET, "/auth/me"),
         ]
         let types = ["application/json", "application/x-www-form-urlencoded", "text/plain", "", "application/json; charset=utf-8"]
-        let fragments = ["{", "}", "[", "]", "\"", ":", ",", "username", "password", "email", "=", "&", "%", "%zz", "\\u0000", "null", "1e999", "true", "é", "🔥", " "]
+        let fragments = [
+            "{", "}", "[", "]", "\"", ":", ",", "username", "password", "email", "=", "&", "%", "%zz", "\\u0000", "null", "1e999", "true", "é", "🔥",
+            " ",
+        ]
         var generator = SystemRandomNumberGenerator()
         var serverErrors: [String] = []
         try await withThrowingTaskGroup(of: String?.self) { group in
@@ -115,8 +126,20 @@ struct EdgeTests {
                 // Never the real token on DELETE /users/me: the account must outlive the run.
                 let bearers = ["Bearer", "Bearer a.b.c", "Basic xyz", "bearer   ", "Bearer " + body] + (method == .DELETE ? [] : ["Bearer " + valid])
                 if Bool.random(using: &generator) { headers.append(("Authorization", bearers.randomElement(using: &generator)!)) }
-                if Bool.random(using: &generator) { headers.append(("X-API-Key", ["ak_" + String(body.prefix(40)), "garbage", String(repeating: "k", count: 300)].randomElement(using: &generator)!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)) }
-                if Bool.random(using: &generator) { headers.append(("Cookie", "refresh_token=" + String(body.prefix(80)).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)) }
+                if Bool.random(using: &generator) {
+                    headers.append(
+                        (
+                            "X-API-Key",
+                            ["ak_" + String(body.prefix(40)), "garbage", String(repeating: "k", count: 300)].randomElement(using: &generator)!
+                                .addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                        )
+                    )
+                }
+                if Bool.random(using: &generator) {
+                    headers.append(
+                        ("Cookie", "refresh_token=" + String(body.prefix(80)).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+                    )
+                }
                 group.addTask {
                     let reply = try await HTTP.send(method, stack.baseURL + path, headers: headers, body: body.isEmpty ? nil : body)
                     return reply.status >= 500 && reply.status != 503 ? "\(method) \(path) \(reply.status) \(body)" : nil

@@ -41,7 +41,12 @@ struct IdentityDatabaseTests {
     static var context: WireRequest {
         var logger = Logger(label: "identity-test")
         logger.logLevel = .critical
-        return WireRequest(header: FrameHeader(kind: .request, code: 0, correlationID: 1), payload: ByteBuffer(), deadline: .now() + .seconds(30), logger: logger)
+        return WireRequest(
+            header: FrameHeader(kind: .request, code: 0, correlationID: 1),
+            payload: ByteBuffer(),
+            deadline: .now() + .seconds(30),
+            logger: logger
+        )
     }
 
     static func registration(_ username: String, email: String? = nil, password: String = "StrongPass123") -> WireRegisterRequest {

@@ -62,7 +62,8 @@ struct RateLimitTests {
                 .POST,
                 stack.baseURL + "/api/v1/login",
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", "203.0.113.\(60 + index)")],
-                body: "username=\(spelling.replacingOccurrences(of: " ", with: "+").replacingOccurrences(of: "@", with: "%40"))&password=StrongPass123"
+                body:
+                    "username=\(spelling.replacingOccurrences(of: " ", with: "+").replacingOccurrences(of: "@", with: "%40"))&password=StrongPass123"
             )
             statuses.append(reply.status)
         }

@@ -7,7 +7,8 @@ import Testing
 /// The event-loop Redis client against real Redis servers: pipelining, login, a hung server.
 @Suite("Redis client on the event loops")
 struct RedisClientTests {
-    static func client(_ endpoint: RedisEndpoint, connections: Int = 1, timeout: TimeAmount = .seconds(2), maximumPending: Int = 4096) -> RedisClient {
+    static func client(_ endpoint: RedisEndpoint, connections: Int = 1, timeout: TimeAmount = .seconds(2), maximumPending: Int = 4096) -> RedisClient
+    {
         var logger = Logger(label: "redis-client-test")
         logger.logLevel = .critical
         return RedisClient(endpoint: endpoint, connections: connections, timeout: timeout, maximumPending: maximumPending, logger: logger)
@@ -45,7 +46,10 @@ struct RedisClientTests {
         #expect(try await redis.command(["GET", key]) == .bulk(binary))
         #expect(try await redis.command(["DEL", key]) == .integer(1))
         #expect(try await redis.command(["GET", key]) == .null)
-        #expect(try await redis.command(["EVAL", "return {1, 'two', {3}}", "0"]) == .array([.integer(1), .bulk(Array("two".utf8)), .array([.integer(3)])]))
+        #expect(
+            try await redis.command(["EVAL", "return {1, 'two', {3}}", "0"])
+                == .array([.integer(1), .bulk(Array("two".utf8)), .array([.integer(3)])])
+        )
         let refused = await #expect(throws: RedisError.self) { _ = try await redis.command(["NOSUCHCOMMAND"]) }
         if case .server(let message) = refused {
             #expect(message.hasPrefix("ERR unknown command"))
@@ -108,4 +112,3 @@ struct RedisClientTests {
         #expect(answered, "a new connection is made once Redis answers again")
     }
 }
-

@@ -23,7 +23,8 @@ final class PrivateRedis: @unchecked Sendable {
     var url: String { "unix://\(self.socket)?db=0" }
 
     func start() async throws {
-        let executable = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.fileExists(atPath: $0) } ?? "redis-server"
+        let executable =
+            ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.fileExists(atPath: $0) } ?? "redis-server"
         self.child = try ChildProcess(
             name: "redis",
             executable: executable,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import ServiceSupport
 import Testing
 @testable import TokenService
@@ -13,6 +14,8 @@ struct RefreshStoreTests {
         let redis = RedisClient(
             endpoint: try RedisEndpoint(url: TestServices.redisURL),
             connections: 2,
+            // Generous: these tests run first, while the suite starts every stack at once.
+            timeout: .seconds(15),
             logger: logger
         )
         let prefix = "test-\(UUID().uuidString.prefix(8))"
@@ -199,7 +202,10 @@ struct RefreshStoreTests {
         try await store.startFamily(after, grant: Self.grant, client: Self.client, now: 2000, lifetime: 3600)
         // The revocation happened at 1500 but reaches Redis later.
         #expect(try await store.revokeAll(userID: 9, now: 1500, lifetime: 3600) == 1)
-        #expect(try await store.rotate(before, next: RefreshToken.make(userID: 9, familyID: before.familyID), now: 2500, lifetime: 3600, reuseGrace: 0) == .invalid)
+        #expect(
+            try await store.rotate(before, next: RefreshToken.make(userID: 9, familyID: before.familyID), now: 2500, lifetime: 3600, reuseGrace: 0)
+                == .invalid
+        )
         #expect(
             try await store.rotate(after, next: RefreshToken.make(userID: 9, familyID: after.familyID), now: 2500, lifetime: 3600, reuseGrace: 0)
                 == .rotated(Self.grant.started(2000), lifetime: 3600)

@@ -42,7 +42,12 @@ struct TokenLocationTests {
         // A token in a JSON body (logout).
         let second = try await SeedFlowTests.login(client, name)
         let bodyToken = try #require(second.json?["access_token"] as? String)
-        _ = try await HTTP.send(.POST, stack.baseURL + "/api/v1/logout", headers: [("Content-Type", "application/json")], body: #"{"access_token":"\#(bodyToken)"}"#)
+        _ = try await HTTP.send(
+            .POST,
+            stack.baseURL + "/api/v1/logout",
+            headers: [("Content-Type", "application/json")],
+            body: #"{"access_token":"\#(bodyToken)"}"#
+        )
         #expect(try await HTTP.get(stack.baseURL + "/api/v1/about_me", headers: [("Authorization", "Bearer \(bodyToken)")]).status == 401)
         _ = await stack.stop()
     }

@@ -32,10 +32,19 @@ struct AccessTokenTests {
     static let secret = "an-access-secret-of-at-least-32-characters-padded-to-64-characters"
     static let now = 1_800_000_000.0
 
-    static func claims(iss: String = "auth-service", aud: String = "auth-service", iat: Double = now, exp: Int = Int(now) + 900) -> AccessTokenClaims {
+    static func claims(iss: String = "auth-service", aud: String = "auth-service", iat: Double = now, exp: Int = Int(now) + 900) -> AccessTokenClaims
+    {
         AccessTokenClaims(
-            iss: iss, aud: aud, sub: "42", username: "john_doe", role: "user", scope: "profile:read",
-            iat: iat, nbf: Int(iat), exp: exp, jti: "jti-\(UUID().uuidString)"
+            iss: iss,
+            aud: aud,
+            sub: "42",
+            username: "john_doe",
+            role: "user",
+            scope: "profile:read",
+            iat: iat,
+            nbf: Int(iat),
+            exp: exp,
+            jti: "jti-\(UUID().uuidString)"
         )
     }
 
@@ -229,9 +238,11 @@ struct RefreshTokenFormatTests {
         #expect(RefreshToken.randomBytes(16).count == 16)
     }
 
-    @Test(arguments: ["", "7", "7.abc.def", "x.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
+    @Test(arguments: [
+        "", "7", "7.abc.def", "x.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
         "0.\(String(repeating: "a", count: 22)).\(String(repeating: "b", count: 43))",
-        "7.\(String(repeating: "a", count: 22)).\(String(repeating: "!", count: 43))", String(repeating: "7", count: 200)])
+        "7.\(String(repeating: "a", count: 22)).\(String(repeating: "!", count: 43))", String(repeating: "7", count: 200),
+    ])
     func foreignStringsAreNotTokens(_ text: String) {
         #expect(RefreshToken(parsing: text) == nil)
     }

@@ -9,24 +9,17 @@ import WireTesting
 @testable import WireTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs `python3 -c code` as the `nobody` user; what it printed.
-private func asNobody(_ code: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-    process.arguments = ["-u", "nobody", "--", "/usr/bin/python3", "-c", code]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+private func asNobody(_ code: String) async throws -> String {
+    try await TestProcess.run("/usr/sbin/runuser", ["-u", "nobody", "--", "/usr/bin/python3", "-c", code]).output
 }
 
-/// Connects to `path`, waits up to 1.5 s, and prints `closed` when the server hung up, `open` when it did not.
-private func probeScript(_ path: String) -> String {
+/// Connects to `path`, waits up to `wait` seconds, and prints `closed` when the server hung up,
+/// `open` when it did not. A refusal comes at once, so a long wait costs only a failing run.
+private func probeScript(_ path: String, wait: Double = 10) -> String {
     """
     import socket
     s = socket.socket(socket.AF_UNIX)
@@ -34,7 +27,7 @@ private func probeScript(_ path: String) -> String {
         s.connect('\(path)')
     except OSError as e:
         print('unreachable', e); raise SystemExit
-    s.settimeout(1.5)
+    s.settimeout(\(wait))
     try:
         print('closed' if s.recv(1) == b'' else 'data')
     except socket.timeout:
@@ -53,7 +46,7 @@ private func repeatedProbeScript(_ path: String, count: Int) -> String {
     for _ in range(\(count)):
         s = socket.socket(socket.AF_UNIX)
         s.connect('\(path)')
-        s.settimeout(2)
+        s.settimeout(10)
         try:
             if s.recv(1) == b'': closed += 1
         except OSError:
@@ -83,10 +76,10 @@ struct BackendSecurityTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/identity.sock"
         try await withWireServer(dispatcher: .alwaysReady(), path: path) { address, _ in
-            let output = try asNobody(probeScript(path))
+            let output = try await asNobody(probeScript(path))
             #expect(output.hasPrefix("closed"), "nobody is not an allowed user: \(output)")
             // Many refusals in a row leave the accept loop serving.
-            let refused = try asNobody(repeatedProbeScript(path, count: 50))
+            let refused = try await asNobody(repeatedProbeScript(path, count: 50))
             #expect(refused.hasPrefix("50"), "\(refused)")
             // The server goes on serving its own user.
             // Generous timeouts: the whole suite loads both cores.
@@ -107,7 +100,7 @@ struct BackendSecurityTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/token.sock"
         try await withWireServer(dispatcher: .alwaysReady(), path: path, security: BackendSecurity(allowedUIDs: [65534])) { _, _ in
-            let output = try asNobody(probeScript(path))
+            let output = try await asNobody(probeScript(path, wait: 1.5))
             #expect(output.hasPrefix("open"), "\(output)")
         }
     }
@@ -162,10 +155,12 @@ struct BackendSecurityTests {
 private struct TestPKI {
     let directory = TemporaryDirectory(prefix: "pki")
 
-    init() throws {
+    /// Makes the CA and certificates (openssl, run without blocking a thread).
+    static func make() async throws -> TestPKI {
+        let pki = TestPKI()
         let script = """
             set -e
-            cd '\(directory.path)'
+            cd '\(pki.directory.path)'
             for ca in ca other-ca; do
               openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -out $ca.pem -days 2 -subj "/CN=$ca" 2>/dev/null
             done
@@ -176,12 +171,8 @@ private struct TestPKI {
             openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key -out stranger.csr -subj "/CN=stranger" 2>/dev/null
             openssl x509 -req -in stranger.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -out stranger.pem -days 2 2>/dev/null
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard try await TestProcess.run("/bin/sh", ["-c", script]).status == 0 else { throw CocoaError(.fileWriteUnknown) }
+        return pki
     }
 
     func file(_ name: String) -> String { self.directory.appending(name) }
@@ -194,11 +185,15 @@ private struct TestPKI {
 @Suite("Mutual TLS between the processes")
 struct MutualTLSTests {
     @Test func aClientWithTheDeploymentsCertificateIsServedAndOthersAreNot() async throws {
-        let pki = try TestPKI()
+        let pki = try await TestPKI.make()
         defer { pki.directory.remove() }
         let server = BackendSecurity(tls: try pki.tls("server"))
         try await withWireServer(dispatcher: .alwaysReady(), address: .tcp(host: "127.0.0.1", port: 0), security: server) { address, _ in
-            let good = try await WireConnection.connect(to: address, connectTimeout: .seconds(10), security: BackendSecurity(tls: try pki.tls("client"))).get()
+            let good = try await WireConnection.connect(
+                to: address,
+                connectTimeout: .seconds(10),
+                security: BackendSecurity(tls: try pki.tls("client"))
+            ).get()
             _ = try await good.request(.ping, payload: ByteBuffer(), timeout: .seconds(15))
             await good.close()
 
@@ -225,8 +220,8 @@ struct MutualTLSTests {
         }
     }
 
-    @Test func aNonLoopbackAddressWithTLSConfiguredIsAccepted() throws {
-        let pki = try TestPKI()
+    @Test func aNonLoopbackAddressWithTLSConfiguredIsAccepted() async throws {
+        let pki = try await TestPKI.make()
         defer { pki.directory.remove() }
         let security = BackendSecurity(tls: try pki.tls("server"))
         try security.check(try #require(WireEndpointAddress(parsing: "tcp://10.0.0.5:7000")), variable: "TOKEN_SOCKET")

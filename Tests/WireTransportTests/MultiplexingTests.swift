@@ -9,10 +9,13 @@ struct MultiplexingTests {
     @Test func thousandConcurrentRequestsOnOneConnectionEachGetTheirOwnAnswer() async throws {
         var dispatcher = OperationDispatcher.alwaysReady()
         // Answers leave in random order: each waits a random few milliseconds.
-        dispatcher.on(WireOperation(rawValue: 900), raw: { request in
-            try await Task.sleep(for: .microseconds(Int.random(in: 0...5000)))
-            return request.payload
-        })
+        dispatcher.on(
+            WireOperation(rawValue: 900),
+            raw: { request in
+                try await Task.sleep(for: .microseconds(Int.random(in: 0...5000)))
+                return request.payload
+            }
+        )
         try await withWireServer(dispatcher: dispatcher) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()
             let mismatches = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -37,10 +40,13 @@ struct MultiplexingTests {
 
     @Test func closingTheConnectionFailsEveryRequestInFlight() async throws {
         var dispatcher = OperationDispatcher.alwaysReady()
-        dispatcher.on(WireOperation(rawValue: 901), raw: { _ in
-            try await Task.sleep(for: .seconds(5))
-            return ByteBuffer()
-        })
+        dispatcher.on(
+            WireOperation(rawValue: 901),
+            raw: { _ in
+                try await Task.sleep(for: .seconds(5))
+                return ByteBuffer()
+            }
+        )
         try await withWireServer(dispatcher: dispatcher) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -15,11 +15,14 @@ struct WireServerShutdownTests {
         let path = directory.appending("drain.sock")
         let started = Counter()
         var dispatcher = OperationDispatcher.alwaysReady()
-        dispatcher.on(WireOperation(rawValue: 960), raw: { request in
-            started.increment()
-            try await Task.sleep(for: .milliseconds(300))
-            return ByteBuffer(string: "finished")
-        })
+        dispatcher.on(
+            WireOperation(rawValue: 960),
+            raw: { request in
+                started.increment()
+                try await Task.sleep(for: .milliseconds(300))
+                return ByteBuffer(string: "finished")
+            }
+        )
         var logger = Logger(label: "drain-test")
         logger.logLevel = .critical
         let server = WireServer(configuration: .init(address: .unix(path: path)), dispatcher: dispatcher, logger: logger)

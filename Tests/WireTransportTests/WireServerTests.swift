@@ -14,10 +14,13 @@ struct WireServerTests {
     static func dispatcher() -> OperationDispatcher {
         var dispatcher = OperationDispatcher.alwaysReady()
         dispatcher.on(Self.echo, raw: { request in request.payload })
-        dispatcher.on(Self.slow, raw: { request in
-            try await Task.sleep(for: .milliseconds(300))
-            return request.payload
-        })
+        dispatcher.on(
+            Self.slow,
+            raw: { request in
+                try await Task.sleep(for: .milliseconds(300))
+                return request.payload
+            }
+        )
         return dispatcher
     }
 
@@ -34,9 +37,12 @@ struct WireServerTests {
     @Test func requestsRunOnTheirConnectionsEventLoop() async throws {
         // A handler that says which thread it ran on: an event loop's, or not.
         var dispatcher = Self.dispatcher()
-        dispatcher.on(WireOperation(rawValue: 903), raw: { _ in
-            ByteBuffer(string: MultiThreadedEventLoopGroup.currentEventLoop == nil ? "elsewhere" : "event loop")
-        })
+        dispatcher.on(
+            WireOperation(rawValue: 903),
+            raw: { _ in
+                ByteBuffer(string: MultiThreadedEventLoopGroup.currentEventLoop == nil ? "elsewhere" : "event loop")
+            }
+        )
         try await withWireServer(dispatcher: dispatcher) { address, _ in
             let connection = try await WireConnection.connect(to: address).get()
             for _ in 0..<20 {
@@ -123,10 +129,13 @@ struct WireServerTests {
     @Test func workWhoseDeadlinePassedIsDropped() async throws {
         let ran = Counter()
         var dispatcher = Self.dispatcher()
-        dispatcher.on(WireOperation(rawValue: 903), raw: { request in
-            ran.increment()
-            return request.payload
-        })
+        dispatcher.on(
+            WireOperation(rawValue: 903),
+            raw: { request in
+                ran.increment()
+                return request.payload
+            }
+        )
         let header = FrameHeader(kind: .request, code: 903, correlationID: 1, deadlineMilliseconds: 1)
         let request = WireRequest(header: header, payload: ByteBuffer(), deadline: .now() - .milliseconds(1), logger: .init(label: "t"))
         let answer = await dispatcher.dispatch(request)

@@ -1,11 +1,11 @@
 public import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Sets up swift-log once per process: one `key=value` line per record on standard error.

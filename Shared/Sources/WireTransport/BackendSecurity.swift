@@ -44,7 +44,8 @@ public struct BackendSecurity: Sendable {
         let authority = environment.optional("BACKEND_TLS_CA_FILE")
         var tls: BackendTLS?
         if certificate != nil || key != nil || authority != nil {
-            for (name, value) in [("BACKEND_TLS_CERT_FILE", certificate), ("BACKEND_TLS_KEY_FILE", key), ("BACKEND_TLS_CA_FILE", authority)] where value == nil {
+            for (name, value) in [("BACKEND_TLS_CERT_FILE", certificate), ("BACKEND_TLS_KEY_FILE", key), ("BACKEND_TLS_CA_FILE", authority)]
+            where value == nil {
                 throw ConfigurationError(variable: name, reason: "is required with the other BACKEND_TLS_* variables")
             }
             tls = try BackendTLS(certificateFile: certificate ?? "", keyFile: key ?? "", authorityFile: authority ?? "")
@@ -119,7 +120,10 @@ public struct BackendTLS: Sendable {
             self.serverContext = try NIOSSLContext(configuration: server)
             self.clientContext = try NIOSSLContext(configuration: client)
         } catch {
-            throw ConfigurationError(variable: "BACKEND_TLS_KEY_FILE", reason: "the key does not match the certificate, or the files are unusable: \(error)")
+            throw ConfigurationError(
+                variable: "BACKEND_TLS_KEY_FILE",
+                reason: "the key does not match the certificate, or the files are unusable: \(error)"
+            )
         }
     }
 }

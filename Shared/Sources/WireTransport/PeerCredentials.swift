@@ -1,9 +1,9 @@
 public import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Who is at the other end of a Unix-domain socket, as the kernel says (`SO_PEERCRED`): the
@@ -24,13 +24,16 @@ public struct PeerCredentials: Sendable, Hashable {
     /// The credentials of `channel`'s peer; fails when the channel is not a Unix-domain socket.
     public static func of(_ channel: any Channel) -> EventLoopFuture<PeerCredentials> {
         #if os(Linux)
-        guard let provider = channel as? any SocketOptionProvider else {
-            return channel.eventLoop.makeFailedFuture(PeerCredentialsError.unavailable)
-        }
-        let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
-        return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
+            guard let provider = channel as? any SocketOptionProvider else {
+                return channel.eventLoop.makeFailedFuture(PeerCredentialsError.unavailable)
+            }
+            let future: EventLoopFuture<UCred> = provider.unsafeGetSocketOption(
+                level: SocketOptionLevel(SOL_SOCKET),
+                name: SocketOptionName(SO_PEERCRED)
+            )
+            return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }
         #else
-        return channel.eventLoop.makeFailedFuture(PeerCredentialsError.unavailable)
+            return channel.eventLoop.makeFailedFuture(PeerCredentialsError.unavailable)
         #endif
     }
 

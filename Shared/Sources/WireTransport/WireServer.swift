@@ -9,11 +9,11 @@ import Synchronization
 public import WireProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Serves framed requests on a Unix-domain socket (or TCP) and answers them through an

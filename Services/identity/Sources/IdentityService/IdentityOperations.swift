@@ -162,7 +162,8 @@ public struct IdentityOperations: Sendable {
             reply.account = "u:\(user.id)"
         } else {
             let normalized = login.lowercased()
-            reply.account = normalized.utf8.count <= 64
+            reply.account =
+                normalized.utf8.count <= 64
                 ? "n:\(normalized)" : "h:" + Hex.encode(Sodium.hmacSHA256(key: Array("login".utf8), message: Array(normalized.utf8)))
         }
         return reply

@@ -5,11 +5,11 @@ import WireProtocol
 public import WireTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The identity process, assembled: blocking pool, PostgreSQL pool, operations and wire server.

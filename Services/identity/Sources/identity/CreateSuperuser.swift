@@ -19,7 +19,9 @@ struct CreateSuperuser: AsyncParsableCommand {
     var passwordFile: String?
 
     func run() async throws {
-        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0, serving: false) }
+        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") {
+            try IdentityConfiguration(environment: $0, serving: false)
+        }
         let password: String
         if let passwordFile = self.passwordFile {
             guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {

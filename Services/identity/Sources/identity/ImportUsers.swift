@@ -17,7 +17,9 @@ struct ImportUsers: AsyncParsableCommand {
     var format: String?
 
     func run() async throws {
-        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") { try IdentityConfiguration(environment: $0, serving: false) }
+        let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "identity") {
+            try IdentityConfiguration(environment: $0, serving: false)
+        }
         guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else {
             throw ValidationError("cannot read \(self.file)")
         }

@@ -5,11 +5,11 @@ import WireProtocol
 public import WireTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The token process, assembled: Redis client, operations and wire server.

@@ -1,11 +1,11 @@
 import WireTransport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Finds the instances of a scaled service: every `*.sock` socket in one directory that belongs

@@ -63,7 +63,10 @@ public struct GatewayConfiguration: Sendable {
         self.backendTimeoutMilliseconds = try environment.integer("BACKEND_TIMEOUT_MS", default: 5000, in: 10...120_000)
         self.backendSecurity = try BackendSecurity(environment: environment)
         for address in self.identitySockets {
-            try self.backendSecurity.check(address, variable: environment.optional("IDENTITY_SOCKETS") == nil ? "IDENTITY_SOCKET" : "IDENTITY_SOCKETS")
+            try self.backendSecurity.check(
+                address,
+                variable: environment.optional("IDENTITY_SOCKETS") == nil ? "IDENTITY_SOCKET" : "IDENTITY_SOCKETS"
+            )
         }
         for address in self.tokenSockets {
             try self.backendSecurity.check(address, variable: environment.optional("TOKEN_SOCKETS") == nil ? "TOKEN_SOCKET" : "TOKEN_SOCKETS")

@@ -42,7 +42,8 @@ struct SessionCookies: Sendable {
                 // a random one only if none came.
                 HTTPField(
                     name: .setCookie,
-                    value: "\(self.locations.csrfCookieName)=\(pair.csrfToken.isEmpty ? Self.csrfToken() : pair.csrfToken); Max-Age=\(maxAge); \(attributes)"
+                    value:
+                        "\(self.locations.csrfCookieName)=\(pair.csrfToken.isEmpty ? Self.csrfToken() : pair.csrfToken); Max-Age=\(maxAge); \(attributes)"
                 )
             )
         }

@@ -26,7 +26,9 @@ public struct TokenLocations: Sendable, Hashable {
         self.accessCookieName = environment.string("ACCESS_COOKIE_NAME", default: "access_token")
         self.csrfCookieName = environment.string("CSRF_COOKIE_NAME", default: "csrf_token")
         self.csrfHeaderName = environment.string("CSRF_HEADER_NAME", default: "X-CSRF-Token")
-        for (variable, value) in [("ACCESS_COOKIE_NAME", self.accessCookieName), ("CSRF_COOKIE_NAME", self.csrfCookieName), ("CSRF_HEADER_NAME", self.csrfHeaderName)] {
+        for (variable, value) in [
+            ("ACCESS_COOKIE_NAME", self.accessCookieName), ("CSRF_COOKIE_NAME", self.csrfCookieName), ("CSRF_HEADER_NAME", self.csrfHeaderName),
+        ] {
             guard !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains($0) }) else {
                 throw ConfigurationError(variable: variable, reason: "must be a token of letters, digits and -_.")
             }

@@ -91,7 +91,10 @@ actor ReadinessProbe {
         }
         for (service, instances) in [("identity", identityInstances), ("token", tokenInstances)] {
             for instance in instances where !instance.isReady {
-                logger.warning("instance not ready", metadata: ["service": "\(service)", "address": "\(instance.address)", "why": "\(Self.details(instance))"])
+                logger.warning(
+                    "instance not ready",
+                    metadata: ["service": "\(service)", "address": "\(instance.address)", "why": "\(Self.details(instance))"]
+                )
             }
         }
         var body = ByteBuffer()

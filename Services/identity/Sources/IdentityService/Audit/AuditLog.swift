@@ -25,7 +25,9 @@ public struct AuditLog: Service {
         // Events gather for 100 ms: under login load a 20 ms window wrote a batch of two every
         // 20 ms, and each batch wakes half a dozen threads here and a PostgreSQL backend
         // (README, Benchmarks). Every event is logged at once; the row follows within 100 ms.
-        self.queue = BoundedWorkQueue(name: "audit log", capacity: capacity, gatherDelay: .milliseconds(100), logger: logger) { try await store.insert($0) }
+        self.queue = BoundedWorkQueue(name: "audit log", capacity: capacity, gatherDelay: .milliseconds(100), logger: logger) {
+            try await store.insert($0)
+        }
     }
 
     /// Events lost since start (queue full or store failing).

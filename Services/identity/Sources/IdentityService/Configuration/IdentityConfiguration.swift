@@ -131,8 +131,12 @@ public struct IdentityConfiguration: Sendable {
         let email = environment.optional("BOOTSTRAP_ADMIN_EMAIL")
         let password = try environment.valueOrFile("BOOTSTRAP_ADMIN_PASSWORD")
         if username == nil && email == nil && password == nil { return nil }
-        guard let username else { throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_USERNAME", reason: "is required with the other BOOTSTRAP_ADMIN_* variables") }
-        guard let email else { throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_EMAIL", reason: "is required with the other BOOTSTRAP_ADMIN_* variables") }
+        guard let username else {
+            throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_USERNAME", reason: "is required with the other BOOTSTRAP_ADMIN_* variables")
+        }
+        guard let email else {
+            throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_EMAIL", reason: "is required with the other BOOTSTRAP_ADMIN_* variables")
+        }
         guard let password else {
             throw ConfigurationError(variable: "BOOTSTRAP_ADMIN_PASSWORD", reason: "is required with the other BOOTSTRAP_ADMIN_* variables")
         }

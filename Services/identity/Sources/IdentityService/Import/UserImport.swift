@@ -89,14 +89,24 @@ public enum UserImport {
             if quoted {
                 if character == "\"" {
                     if let next = iterator.next() {
-                        if next == "\"" { field.append("\"") } else {
+                        if next == "\"" {
+                            field.append("\"")
+                        } else {
                             quoted = false
-                            if next == "," { row.append(field); field = "" }
-                            else if next == "\n" || next == "\r\n" { row.append(field); field = ""; rows.append(row); row = [] }
-                            else if next != "\r" { field.append(next) }
+                            if next == "," {
+                                row.append(field); field = ""
+                            } else if next == "\n" || next == "\r\n" {
+                                row.append(field); field = ""; rows.append(row); row = []
+                            } else if next != "\r" {
+                                field.append(next)
+                            }
                         }
-                    } else { quoted = false }
-                } else { field.append(character) }
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(character)
+                }
             } else if character == "\"" && field.isEmpty {
                 quoted = true
             } else if character == "," {

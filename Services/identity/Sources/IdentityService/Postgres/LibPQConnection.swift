@@ -2,11 +2,11 @@ internal import CLibPQ
 import ServiceSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One libpq connection. The only file that imports `CLibPQ`: pointers, results and frees stay here.

@@ -94,10 +94,15 @@ public struct RegistrationRules: Sendable {
         var digit = false
         var special = false
         for character in password {
-            if character.isUppercase { upper = true }
-            else if character.isLowercase { lower = true }
-            else if character.isNumber { digit = true }
-            else if !character.isWhitespace { special = true }
+            if character.isUppercase {
+                upper = true
+            } else if character.isLowercase {
+                lower = true
+            } else if character.isNumber {
+                digit = true
+            } else if !character.isWhitespace {
+                special = true
+            }
         }
         guard upper else { throw .invalidField(field: field, reason: "must contain an upper-case letter") }
         guard lower else { throw .invalidField(field: field, reason: "must contain a lower-case letter") }

@@ -22,7 +22,8 @@ public struct PostgresUserStore: UserStore {
     )
     static let byLogin = PreparedStatement(
         name: "users_by_login",
-        sql: "SELECT \(columns) FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) ORDER BY lower(username) = lower($1) DESC LIMIT 1"
+        sql:
+            "SELECT \(columns) FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) ORDER BY lower(username) = lower($1) DESC LIMIT 1"
     )
     static let byID = PreparedStatement(name: "users_by_id", sql: "SELECT \(columns) FROM users WHERE id = $1")
     static let failedLogin = PreparedStatement(
@@ -69,7 +70,10 @@ public struct PostgresUserStore: UserStore {
         try await self.pool.run { connection in
             let rows = try connection.query(
                 Self.importUser,
-                [user.id.map(String.init), user.username, user.email, user.fullName, user.passwordHash, user.isActive ? "true" : "false", user.createdAt]
+                [
+                    user.id.map(String.init), user.username, user.email, user.fullName, user.passwordHash, user.isActive ? "true" : "false",
+                    user.createdAt,
+                ]
             )
             return !rows.rows.isEmpty
         }

@@ -35,7 +35,8 @@ final class RedisConnection: Sendable {
             case .tcp(let host, let port): bootstrap.connect(host: host, port: port)
             case .unix(let path): bootstrap.connect(unixDomainSocketPath: path)
             }
-        return connected
+        return
+            connected
             .flatMapErrorThrowing { error in throw RedisError.connectionFailed("\(error)") }
             .flatMap { channel in
                 let connection = RedisConnection(channel: channel)
