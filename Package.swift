@@ -53,19 +53,26 @@ let package = Package(
             path: "Shared/Sources/AccessControl",
             swiftSettings: swiftSettings
         ),
+        // Reading the environment and saying which variable is wrong.
         .target(
-            name: "ServiceSupport",
+            name: "ServiceConfiguration",
+            path: "Shared/Sources/ServiceConfiguration",
+            swiftSettings: swiftSettings
+        ),
+        // What every process runs on: its entry point and logging, the clock, bounded background work.
+        .target(
+            name: "ServiceRuntime",
             dependencies: [
-                nioCore, nioPosix, logging, lifecycle, argumentParser,
+                "ServiceConfiguration", nioCore, logging, lifecycle, argumentParser,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            path: "Shared/Sources/ServiceSupport",
+            path: "Shared/Sources/ServiceRuntime",
             swiftSettings: swiftSettings
         ),
         .target(
             name: "WireTransport",
             dependencies: [
-                "WireProtocol", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                "WireProtocol", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -74,7 +81,7 @@ let package = Package(
         ),
         .target(
             name: "WireTesting",
-            dependencies: ["WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging],
+            dependencies: ["WireProtocol", "WireTransport", nioCore, nioPosix, logging],
             path: "Shared/Sources/WireTesting",
             swiftSettings: swiftSettings
         ),
@@ -101,7 +108,8 @@ let package = Package(
         .target(
             name: "IdentityService",
             dependencies: [
-                "AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", "CLibPQ", "CArgon2", "CSodium", nioCore, nioPosix, logging,
+                "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium", nioCore,
+                nioPosix, logging,
                 lifecycle,
             ],
             path: "Services/identity/Sources/IdentityService",
@@ -109,7 +117,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "identity",
-            dependencies: ["IdentityService", "ServiceSupport", argumentParser, logging, lifecycle],
+            dependencies: ["IdentityService", "ServiceConfiguration", "ServiceRuntime", argumentParser, logging, lifecycle],
             path: "Services/identity/Sources/identity",
             swiftSettings: swiftSettings
         ),
@@ -123,7 +131,7 @@ let package = Package(
         .target(
             name: "TokenService",
             dependencies: [
-                "WireProtocol", "WireTransport", "ServiceSupport", "CHiredis", nioCore, nioPosix, logging, lifecycle,
+                "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CHiredis", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -132,7 +140,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "token",
-            dependencies: ["TokenService", "ServiceSupport", argumentParser, logging, lifecycle],
+            dependencies: ["TokenService", "ServiceConfiguration", "ServiceRuntime", argumentParser, logging, lifecycle],
             path: "Services/token/Sources/token",
             swiftSettings: swiftSettings
         ),
@@ -141,7 +149,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "AccessControl", "WireProtocol", "WireTransport", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Services/gateway/Sources/Gateway",
@@ -149,7 +158,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "gateway",
-            dependencies: ["Gateway", "ServiceSupport", argumentParser, logging, lifecycle],
+            dependencies: ["Gateway", "ServiceConfiguration", "ServiceRuntime", argumentParser, logging, lifecycle],
             path: "Services/gateway/Sources/gateway",
             swiftSettings: swiftSettings
         ),
@@ -165,9 +174,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AccessControlTests",
+            dependencies: ["AccessControl"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServiceRuntimeTests",
+            dependencies: ["ServiceRuntime", logging, lifecycle],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "WireTransportTests",
             dependencies: [
-                "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, nioPosix, logging, lifecycle,
+                "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -176,13 +195,16 @@ let package = Package(
         ),
         .testTarget(
             name: "IdentityServiceTests",
-            dependencies: ["IdentityService", "WireProtocol", "ServiceSupport", "WireTesting", nioCore, logging],
+            dependencies: [
+                "IdentityService", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "WireTesting", nioCore, nioPosix,
+                logging, lifecycle,
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TokenServiceTests",
             dependencies: [
-                "TokenService", "WireProtocol", "WireTransport", "ServiceSupport", "WireTesting", nioCore, logging,
+                "TokenService", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "WireTesting", nioCore, logging,
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
@@ -190,7 +212,9 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AccessControl", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport", nioCore, logging,
+                "Gateway", "AccessControl", "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration", "ServiceRuntime", nioCore,
+                nioPosix,
+                logging, lifecycle,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -200,7 +224,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AccessControl", "IdentityService", "TokenService", "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceSupport",
+                "AccessControl", "IdentityService", "TokenService", "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration",
+                "ServiceRuntime",
                 nioCore, nioPosix, logging,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

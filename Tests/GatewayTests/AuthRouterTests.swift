@@ -1,5 +1,5 @@
 import HTTPTypes
-import ServiceSupport
+import ServiceConfiguration
 import Testing
 import WireProtocol
 @testable import Gateway

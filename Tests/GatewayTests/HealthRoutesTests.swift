@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import ServiceSupport
+import ServiceConfiguration
 import Synchronization
 import Testing
 import WireProtocol

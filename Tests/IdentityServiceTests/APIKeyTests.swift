@@ -1,5 +1,5 @@
 import Foundation
-import ServiceSupport
+import ServiceRuntime
 import Testing
 @testable import IdentityService
 

@@ -1,5 +1,5 @@
 import IdentityService
-import ServiceSupport
+import ServiceConfiguration
 import Testing
 import WireTransport
 

@@ -1,5 +1,4 @@
 import IdentityService
-import ServiceSupport
 import Testing
 
 /// Argon2 blocks for tens to hundreds of milliseconds: tests run it on a pool of their own, never

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOCore
-import ServiceSupport
 import Synchronization
 import Testing
 import WireProtocol

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import ServiceSupport
 import WireProtocol
 import WireTesting
 @testable import IdentityService

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ServiceSupport
+import ServiceRuntime
 import Synchronization
 import Testing
 import WireProtocol

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
-import ServiceSupport
+import ServiceRuntime
 import Testing
 @testable import TokenService
 

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import ServiceSupport
 @testable import IdentityService
 
 /// A private schema in the test PostgreSQL, migrated, dropped at the end: tests run in parallel

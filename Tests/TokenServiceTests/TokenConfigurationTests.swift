@@ -1,4 +1,4 @@
-import ServiceSupport
+import ServiceConfiguration
 import Testing
 import TokenService
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
-import ServiceSupport
+import ServiceConfiguration
 import Testing
 import WireProtocol
 import WireTesting

@@ -1,5 +1,5 @@
 public import NIOSSL
-public import ServiceSupport
+public import ServiceConfiguration
 
 /// Who may be at the other end of a connection between the processes, and the mutual TLS that
 /// protects TCP ones.

@@ -1,7 +1,7 @@
 public import NIOCore
 public import NIOPosix
-import ServiceSupport
 public import WireProtocol
+import ServiceConfiguration
 
 /// What a process's `healthcheck` subcommand runs: connect to the process's own socket, ask, and
 /// say whether the answer was good, within a short timeout. A container probe runs it.

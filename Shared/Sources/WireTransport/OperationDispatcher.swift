@@ -1,6 +1,5 @@
 public import Logging
 public import NIOCore
-import ServiceSupport
 public import SwiftProtobuf
 public import WireProtocol
 
@@ -61,20 +60,21 @@ public struct OperationDispatcher: Sendable {
             let answer = Frame.response(to: request.header, payload: payload)
             request.debug("handled")
             return answer
-        } catch WireError.deadlineExceeded, BlockingPoolError.deadlineExceeded {
+        } catch let error as any WireErrorConvertible where error.wireStatus == .deadlineExceeded {
             request.debug("dropped: deadline passed during work")
             return nil
         } catch let error as any WireErrorConvertible {
-            request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
+            if error.wireStatus == .overloaded {
+                request.logger.warning("refused: \(error.wireMessage)")
+            } else {
+                request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
+            }
             return Self.errorFrame(
                 answering: request.header,
                 status: error.wireStatus,
                 message: error.wireMessage,
                 metadata: error.wireMetadata
             )
-        } catch BlockingPoolError.overloaded {
-            request.logger.warning("refused: blocking pool full")
-            return Self.errorFrame(answering: request.header, status: .overloaded, message: "service overloaded")
         } catch {
             request.logger.error("operation failed", metadata: ["error": "\(String(reflecting: error))"])
             return Self.errorFrame(answering: request.header, status: .internalError, message: "internal error")

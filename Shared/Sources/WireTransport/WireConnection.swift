@@ -153,6 +153,11 @@ public final class WireConnection: Sendable {
         return try WirePayload.decode(Response.self, from: payload)
     }
 
+    /// Starts closing the connection without waiting for it (from synchronous code).
+    public func close(promise: EventLoopPromise<Void>?) {
+        self.channel.close(promise: promise)
+    }
+
     /// Closes the connection; requests in flight fail with ``WireError/connectionClosed``.
     public func close() async {
         try? await self.channel.close()

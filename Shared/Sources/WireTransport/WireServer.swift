@@ -4,7 +4,7 @@ import NIOExtras
 public import NIOPosix
 import NIOSSL
 public import ServiceLifecycle
-import ServiceSupport
+import ServiceRuntime
 import Synchronization
 public import WireProtocol
 

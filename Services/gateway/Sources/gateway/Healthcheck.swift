@@ -1,6 +1,6 @@
 import ArgumentParser
 import Gateway
-import ServiceSupport
+import ServiceConfiguration
 
 struct Healthcheck: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

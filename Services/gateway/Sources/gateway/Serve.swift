@@ -2,7 +2,7 @@ import ArgumentParser
 import Gateway
 import Hummingbird
 import Logging
-import ServiceSupport
+import ServiceRuntime
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve HTTP on HOST:PORT.")

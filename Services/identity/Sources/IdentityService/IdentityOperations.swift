@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-public import ServiceSupport
+public import ServiceRuntime
 public import WireProtocol
 public import WireTransport
 

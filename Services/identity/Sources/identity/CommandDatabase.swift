@@ -1,6 +1,5 @@
 import IdentityService
 import Logging
-import ServiceSupport
 
 extension PostgresPool {
     /// The one connection a one-shot subcommand (migrate, import-users, create-superuser) needs:

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import IdentityService
-import ServiceSupport
+import ServiceRuntime
 
 struct CreateSuperuser: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import ArgumentParser
-import ServiceSupport
+import ServiceConfiguration
 import WireTransport
 
 struct Healthcheck: AsyncParsableCommand {

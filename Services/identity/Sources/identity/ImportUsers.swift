@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import IdentityService
 import Logging
-import ServiceSupport
+import ServiceRuntime
 
 struct ImportUsers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

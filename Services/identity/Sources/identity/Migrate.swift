@@ -1,7 +1,7 @@
 import ArgumentParser
 import IdentityService
 import Logging
-import ServiceSupport
+import ServiceRuntime
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing, then exit.")

@@ -1,7 +1,7 @@
 import ArgumentParser
 import IdentityService
 import Logging
-import ServiceSupport
+import ServiceRuntime
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve identity operations on the identity socket.")

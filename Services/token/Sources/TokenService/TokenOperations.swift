@@ -1,6 +1,6 @@
 import Crypto
 import Logging
-public import ServiceSupport
+public import ServiceRuntime
 public import WireProtocol
 public import WireTransport
 

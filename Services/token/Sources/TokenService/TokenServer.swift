@@ -1,6 +1,5 @@
 public import Logging
 public import ServiceLifecycle
-public import ServiceSupport
 import WireProtocol
 public import WireTransport
 

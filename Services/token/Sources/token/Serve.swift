@@ -1,6 +1,6 @@
 import ArgumentParser
 import Logging
-import ServiceSupport
+import ServiceRuntime
 import TokenService
 
 struct Serve: AsyncParsableCommand {

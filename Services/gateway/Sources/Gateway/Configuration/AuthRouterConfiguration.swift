@@ -1,4 +1,4 @@
-public import ServiceSupport
+public import ServiceConfiguration
 
 /// Seed 003's router and the cookie settings its library users know (`AuthSettings`), in this
 /// project's names.

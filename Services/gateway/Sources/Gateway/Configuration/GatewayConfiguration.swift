@@ -1,5 +1,5 @@
 import Foundation
-public import ServiceSupport
+public import ServiceConfiguration
 public import WireTransport
 
 /// Everything the gateway reads from its environment, parsed and checked once at start.

@@ -1,7 +1,7 @@
+import ServiceRuntime
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
-import ServiceSupport
 
 /// An error answer in the seed's shape: `{"detail": "…"}` with the right status and headers.
 ///

@@ -1,4 +1,4 @@
-import ServiceSupport
+import ServiceRuntime
 public import HTTPTypes
 public import Hummingbird
 import Logging

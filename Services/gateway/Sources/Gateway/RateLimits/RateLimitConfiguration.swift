@@ -1,5 +1,5 @@
 import Foundation
-public import ServiceSupport
+public import ServiceConfiguration
 
 /// `N/period` limits (seed 001's defaults) and where the client address comes from.
 public struct RateLimitConfiguration: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import ServiceSupport
+public import ServiceConfiguration
 
 /// Where an access token may come from (seed 003): the `Authorization` header, a cookie, or a
 /// JSON body field; and the cookies of the cookie flow with its CSRF double-submit check.

@@ -1,8 +1,8 @@
+import ServiceRuntime
 import AccessControl
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import ServiceSupport
 import WireProtocol
 
 /// Seed 001's API keys: generate (shown once) and revoke.

@@ -1,8 +1,8 @@
+import ServiceRuntime
 import AccessControl
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import ServiceSupport
 import WireProtocol
 
 /// Seed 003's router, as the users of that FastAPI library mount it (`AUTH_ROUTER_PREFIX`,

@@ -1,8 +1,8 @@
+import ServiceRuntime
 import AccessControl
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import ServiceSupport
 import WireProtocol
 
 /// Seed 000's browser flow: register, login (refresh token in an HttpOnly cookie), one-time

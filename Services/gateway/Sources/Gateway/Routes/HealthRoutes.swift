@@ -1,8 +1,8 @@
+import ServiceRuntime
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import ServiceSupport
 import WireProtocol
 import WireTransport
 

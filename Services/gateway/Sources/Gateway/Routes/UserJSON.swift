@@ -1,5 +1,5 @@
+import ServiceRuntime
 import NIOCore
-import ServiceSupport
 import WireProtocol
 
 /// The user as the API shows it (seed 000's shape, with seed 002's `tier`): never the hash.

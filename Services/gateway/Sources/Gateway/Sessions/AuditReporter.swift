@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import ServiceSupport
+import ServiceRuntime
 import WireProtocol
 
 /// Sends identity the audit events only the gateway sees (refresh, reuse detected, logout)

@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import ServiceSupport
+import ServiceRuntime
 import WireProtocol
 
 /// A change to a user's sessions that must reach the token service even when it could not be

@@ -1,4 +1,4 @@
-import ServiceSupport
+import ServiceRuntime
 /// An API key: `ak_<16 hex>_<64 hex>`. The first part is its public, unique prefix (how the row is
 /// found); the whole key is stored only as an HMAC-SHA-256 under `API_KEY_SECRET`, so a stolen
 /// table reveals no usable key, and checking one costs a hash, not an Argon2 run.

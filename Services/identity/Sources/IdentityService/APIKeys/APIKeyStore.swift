@@ -1,4 +1,4 @@
-import ServiceSupport
+import ServiceRuntime
 /// A row of `api_keys` as identity works with it.
 public struct APIKeyRecord: Sendable, Hashable {
     public var id: Int64

@@ -1,5 +1,5 @@
 import NIOCore
-public import ServiceSupport
+public import ServiceRuntime
 
 /// A security event worth keeping (seed 001's `AuditEvent`): stored in `audit_events` and logged.
 /// Never carries a password, a hash, a token or a key.

@@ -1,7 +1,7 @@
 public import Logging
 import NIOCore
 public import ServiceLifecycle
-import ServiceSupport
+import ServiceRuntime
 
 /// Where audit events are kept. Production: ``PostgresAuditStore``.
 public protocol AuditStore: Sendable {

@@ -1,5 +1,5 @@
 public import NIOCore
-public import ServiceSupport
+public import ServiceConfiguration
 public import WireTransport
 
 /// Everything the identity process reads from its environment, parsed and checked once at start.

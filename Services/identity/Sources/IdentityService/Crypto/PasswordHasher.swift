@@ -1,7 +1,7 @@
 /// Hashes passwords and checks them against stored PHC strings.
 ///
 /// Calls are slow on purpose (Argon2id, tens of milliseconds) and block: run them on the
-/// ``ServiceSupport/BlockingPool``, never on an event loop.
+/// ``BlockingPool``, never on an event loop.
 public protocol PasswordHasher: Sendable {
     /// The parameters new hashes are made with.
     var parameters: Argon2Parameters { get }

@@ -1,5 +1,4 @@
 internal import CLibPQ
-import ServiceSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -11,7 +10,7 @@ import ServiceSupport
 
 /// One libpq connection. The only file that imports `CLibPQ`: pointers, results and frees stay here.
 ///
-/// Every call blocks, so a connection is only used on a ``ServiceSupport/BlockingPool`` thread,
+/// Every call blocks, so a connection is only used on a ``BlockingPool`` thread,
 /// by one thread at a time: ``PostgresPool`` hands it out and takes it back. Statements are
 /// parameterised only, and prepared once per connection under their name.
 final class LibPQConnection: BlockingConnection, @unchecked Sendable {

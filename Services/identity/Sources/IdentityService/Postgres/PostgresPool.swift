@@ -1,5 +1,4 @@
 public import Logging
-public import ServiceSupport
 
 /// PostgreSQL connections for identity: libpq behind a ``BlockingConnectionPool``.
 public final class PostgresPool: Sendable {

@@ -1,6 +1,5 @@
 public import Logging
 public import ServiceLifecycle
-import ServiceSupport
 
 /// Creates the `BOOTSTRAP_ADMIN_*` super admin at start when absent.
 ///

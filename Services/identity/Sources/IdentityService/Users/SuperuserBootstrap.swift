@@ -1,5 +1,3 @@
-public import ServiceSupport
-
 /// Creates the first superuser (seed 002/003's CLI, and `BOOTSTRAP_ADMIN_*` at start).
 public struct SuperuserBootstrap: Sendable {
     public enum Outcome: Sendable, Equatable {

@@ -6,7 +6,7 @@
     import Darwin
 #endif
 public import NIOCore
-public import ServiceSupport
+public import ServiceConfiguration
 public import WireTransport
 
 /// Everything the token process reads from its environment, parsed and checked once at start.

@@ -1,4 +1,4 @@
-import ServiceSupport
+import ServiceRuntime
 import Crypto
 import Foundation
 

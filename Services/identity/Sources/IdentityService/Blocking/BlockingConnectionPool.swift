@@ -1,5 +1,6 @@
 public import NIOCore
 import Synchronization
+import WireTransport
 
 /// A connection of a blocking C client (libpq) that a ``BlockingConnectionPool`` lends out.
 ///

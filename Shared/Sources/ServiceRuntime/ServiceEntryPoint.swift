@@ -1,3 +1,4 @@
+public import ServiceConfiguration
 public import ArgumentParser
 public import Logging
 public import ServiceLifecycle

@@ -1,6 +1,7 @@
 import NIOCore
 import Testing
-@testable import WireTransport
+@testable import Gateway
+import WireTransport
 
 @Suite("BackendPool state machine")
 struct BackendPoolStateMachineTests {

@@ -1,8 +1,10 @@
 import Dispatch
 import NIOCore
-import ServiceSupport
 import Synchronization
+import IdentityService
 import Testing
+import WireTesting
+import WireTransport
 
 /// A connection that is always up.
 private final class FakeConnection: BlockingConnection {

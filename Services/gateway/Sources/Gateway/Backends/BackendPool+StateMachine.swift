@@ -1,3 +1,4 @@
+import WireTransport
 import NIOCore
 
 extension BackendPool {

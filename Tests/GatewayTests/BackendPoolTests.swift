@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 import WireProtocol
 import WireTesting
+import Gateway
 import WireTransport
 
 @Suite("BackendPool")

@@ -1,3 +1,4 @@
+public import ServiceConfiguration
 public import Logging
 
 #if canImport(Glibc)

@@ -5,6 +5,7 @@ public import ServiceLifecycle
 import Synchronization
 public import SwiftProtobuf
 public import WireProtocol
+public import WireTransport
 
 /// The gateway's client for one backend service with any number of instances.
 ///
@@ -100,7 +101,7 @@ public final class BackendPool: Service, Sendable {
             return gone.compactMap { state.slots.removeValue(forKey: $0) }
         }
         for case .connected(let connection) in dropped {
-            connection.channel.close(promise: nil)
+            connection.close(promise: nil)
         }
     }
 

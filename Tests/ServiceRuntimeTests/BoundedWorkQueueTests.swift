@@ -1,6 +1,6 @@
 import Logging
 import ServiceLifecycle
-import ServiceSupport
+import ServiceRuntime
 import Synchronization
 import Testing
 

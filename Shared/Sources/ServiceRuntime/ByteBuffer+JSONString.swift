@@ -1,3 +1,4 @@
+import ServiceRuntime
 public import NIOCore
 
 extension ByteBuffer {

@@ -1,7 +1,9 @@
 import Dispatch
-import ServiceSupport
 import Synchronization
+import IdentityService
 import Testing
+import WireTesting
+import WireTransport
 
 /// Work that blocks its pool thread until the test lets one piece of work finish.
 private final class Turnstile: Sendable {
