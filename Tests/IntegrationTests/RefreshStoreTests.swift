@@ -100,7 +100,7 @@ struct RefreshStoreTests {
         let (store, redis) = try Self.store()
         let first = RefreshToken.make(userID: 9)
         try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
-        let keys = try await redis.command(["KEYS", "\(store.prefix):*"]).array?.compactMap(\.string) ?? []
+        let keys = try await redis.command(["KEYS", "\(store.keys.prefix):*"]).array?.compactMap(\.string) ?? []
         #expect(keys.count == 3)
         for key in keys {
             let ttl = try await redis.command(["TTL", key]).integer ?? -1
@@ -112,12 +112,29 @@ struct RefreshStoreTests {
 
     @Test func deniedTokensAndTheRevocationEpochAreCheckedInOneLookup() async throws {
         let (store, redis) = try Self.store()
-        #expect(try await store.isAccessTokenAllowed(jti: "a", userID: 9, issuedAt: 1000))
-        try await store.denyAccessToken(jti: "a", userID: 9, expiresAt: WallClock.now() + 60, now: WallClock.now())
-        #expect(try await !store.isAccessTokenAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
+        #expect(try await denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        try await denylist.deny(jti: "a", userID: 9, expiresAt: WallClock.now() + 60, now: WallClock.now())
+        #expect(try await !denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
         _ = try await redis.command(["SET", store.userKey(9, "epoch"), "1000.500"])
-        #expect(try await !store.isAccessTokenAllowed(jti: "b", userID: 9, issuedAt: 1000.499))
-        #expect(try await store.isAccessTokenAllowed(jti: "b", userID: 9, issuedAt: 1000.501))
+        #expect(try await !denylist.isAllowed(jti: "b", userID: 9, issuedAt: 1000.499))
+        #expect(try await denylist.isAllowed(jti: "b", userID: 9, issuedAt: 1000.501))
+        // The script form (with the user's rate limit) reads the same keys.
+        #expect(try await !denylist.check(jti: "a", userID: 9, issuedAt: 2000, limit: nil, now: 2000).allowed)
+        let rule = RateLimitRule(key: "user", limit: 1, periodSeconds: 60)
+        let first = try await denylist.check(jti: "b", userID: 9, issuedAt: 2000, limit: rule, now: 2000)
+        #expect(first.allowed && first.decision?.allowed == true)
+        let second = try await denylist.check(jti: "b", userID: 9, issuedAt: 2000, limit: rule, now: 2001)
+        #expect(second.allowed && second.decision?.allowed == false)
+    }
+
+    @Test func revokingEverythingEndsTheUsersAccessTokensToo() async throws {
+        let (store, redis) = try Self.store()
+        let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
+        #expect(try await denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        _ = try await store.revokeAll(userID: 9, now: 1001, lifetime: 3600)
+        #expect(try await !denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        #expect(try await denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1002))
     }
 
     @Test func aTierChangeReachesEveryLiveFamilyAtItsNextRotation() async throws {

@@ -33,7 +33,7 @@ final class ChildProcess: @unchecked Sendable {
     init(name: String, executable: String, arguments: [String], environment: [String: String], logPath: String) throws {
         self.name = name
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         self.process.executableURL = URL(fileURLWithPath: executable)
         self.process.arguments = arguments

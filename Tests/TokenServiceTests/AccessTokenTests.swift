@@ -7,11 +7,20 @@ import WireProtocol
 import WireTransport
 @testable import TokenService
 
-/// A store that allows everything except what a test denies (Redis is tested in IntegrationTests).
-actor PermissiveStore: RefreshTokenStore {
+/// A denylist that allows everything except what a test denies (Redis is tested in IntegrationTests).
+actor PermissiveDenylist: AccessTokenDenylist {
     var denied: Set<String> = []
     /// Until when each denied token is kept.
     var deniedUntil: [String: Double] = [:]
+    func deny(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws {
+        self.denied.insert(jti)
+        self.deniedUntil[jti] = expiresAt
+    }
+    func isAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
+}
+
+/// A refresh store that knows no session.
+struct EmptyRefreshStore: RefreshTokenStore {
     func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws {}
     func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, absoluteLifetime: Int, reuseGrace: Int) async throws
         -> RotationOutcome
@@ -19,11 +28,6 @@ actor PermissiveStore: RefreshTokenStore {
     func revokeFamily(of token: RefreshToken) async throws -> Bool { false }
     func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int { 0 }
     func setTier(userID: Int64, tier: String) async throws -> Int { 0 }
-    func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws {
-        self.denied.insert(jti)
-        self.deniedUntil[jti] = expiresAt
-    }
-    func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
 }
 
 @Suite("Access tokens")
@@ -48,8 +52,8 @@ struct AccessTokenTests {
         )
     }
 
-    static func verifier(_ ring: KeyRing, store: any RefreshTokenStore = PermissiveStore()) -> AccessTokenVerifier {
-        AccessTokenVerifier(keyRing: ring, store: store, issuer: "auth-service", audience: "auth-service")
+    static func verifier(_ ring: KeyRing, denylist: any AccessTokenDenylist = PermissiveDenylist()) -> AccessTokenVerifier {
+        AccessTokenVerifier(keyRing: ring, denylist: denylist, issuer: "auth-service", audience: "auth-service")
     }
 
     @Test func signedTokensVerifyWithTheirClaims() async throws {
@@ -180,10 +184,11 @@ struct AccessTokenTests {
 
     @Test func aLoggedOutTokenStaysDeniedAsLongAsTheLeewayWouldAcceptIt() async throws {
         let ring = await KeyRing(hmacSecret: Self.secret)
-        let store = PermissiveStore()
+        let denylist = PermissiveDenylist()
         let operations = TokenOperations(
             keyRing: ring,
-            store: store,
+            store: EmptyRefreshStore(),
+            denylist: denylist,
             issuer: "auth-service",
             audience: "auth-service",
             accessLifetime: 900,
@@ -200,7 +205,7 @@ struct AccessTokenTests {
             logger: Logger(label: "test")
         )
         #expect(try await operations.revoke(revoke, context).accessTokenDenied)
-        let until = try #require(await store.deniedUntil[claims.jti])
+        let until = try #require(await denylist.deniedUntil[claims.jti])
         // The verifier still takes the token 30 s past `exp`: the denial must last that long.
         _ = try await operations.verifier.verifiedStateless(revoke.accessToken, now: Double(claims.exp) + 29)
         #expect(until >= Double(claims.exp) + operations.verifier.leeway)
@@ -208,11 +213,11 @@ struct AccessTokenTests {
 
     @Test func aDeniedTokenIsRefused() async throws {
         let ring = await KeyRing(hmacSecret: Self.secret)
-        let store = PermissiveStore()
+        let denylist = PermissiveDenylist()
         let claims = Self.claims()
         let token = try await ring.sign(claims)
-        try await store.denyAccessToken(jti: claims.jti, userID: 42, expiresAt: Double(claims.exp), now: Self.now)
-        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring, store: store).verify(token, now: Self.now) }
+        try await denylist.deny(jti: claims.jti, userID: 42, expiresAt: Double(claims.exp), now: Self.now)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Self.verifier(ring, denylist: denylist).verify(token, now: Self.now) }
     }
 }
 

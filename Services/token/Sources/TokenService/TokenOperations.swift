@@ -8,6 +8,7 @@ public import WireTransport
 public struct TokenOperations: Sendable {
     public let keyRing: KeyRing
     public let store: any RefreshTokenStore
+    public let denylist: any AccessTokenDenylist
     /// Shared rate limits; `nil` where the token service runs without them (tests).
     public let rateLimiter: RateLimiter?
     public let verifier: AccessTokenVerifier
@@ -28,6 +29,7 @@ public struct TokenOperations: Sendable {
     public init(
         keyRing: KeyRing,
         store: any RefreshTokenStore,
+        denylist: any AccessTokenDenylist,
         issuer: String,
         audience: String,
         accessLifetime: Int,
@@ -43,8 +45,9 @@ public struct TokenOperations: Sendable {
         }
         self.keyRing = keyRing
         self.store = store
+        self.denylist = denylist
         self.rateLimiter = rateLimiter
-        self.verifier = AccessTokenVerifier(keyRing: keyRing, store: store, issuer: issuer, audience: audience)
+        self.verifier = AccessTokenVerifier(keyRing: keyRing, denylist: denylist, issuer: issuer, audience: audience)
         self.issuer = issuer
         self.audience = audience
         self.accessLifetime = accessLifetime
@@ -137,14 +140,9 @@ public struct TokenOperations: Sendable {
             guard rule.limit > 0, rule.periodSeconds > 0, rule.periodSeconds.isFinite, !rule.key.isEmpty else { throw TokenError.invalidArgument }
             rules.append(RateLimitRule(key: Self.bucketName(rule.key), limit: Int(rule.limit), periodSeconds: rule.periodSeconds))
         }
-        do {
-            var reply = WireRateLimitReply()
-            reply.decisions = try await limiter.check(rules, now: self.now()).map(Self.wire)
-            return reply
-        } catch let error as RedisError {
-            if case .connectionFailed = error { throw TokenError.storeUnavailable }
-            throw error
-        }
+        var reply = WireRateLimitReply()
+        reply.decisions = try await limiter.check(rules, now: self.now()).map(Self.wire)
+        return reply
     }
 
     /// A rule's key as its bucket is named: long keys (a long login typed by a client) by their
@@ -192,7 +190,7 @@ public struct TokenOperations: Sendable {
             if let claims = try? await self.verifier.verifiedStateless(request.accessToken, now: now), let userID = Int64(claims.sub) {
                 // Until the last moment the verifier would still take it: `exp` plus the leeway.
                 let lastAccepted = Double(claims.exp) + self.verifier.leeway
-                try await self.store.denyAccessToken(jti: claims.jti, userID: userID, expiresAt: lastAccepted, now: now)
+                try await self.denylist.deny(jti: claims.jti, userID: userID, expiresAt: lastAccepted, now: now)
                 reply.accessTokenDenied = true
                 reply.userID = userID
             }

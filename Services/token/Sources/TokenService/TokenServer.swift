@@ -32,6 +32,7 @@ public struct TokenServer: Sendable {
         let operations = TokenOperations(
             keyRing: await KeyRing(hmacSecret: configuration.accessSecret),
             store: RedisRefreshTokenStore(redis: self.redis, refreshSecret: configuration.refreshSecret, prefix: configuration.redisKeyPrefix),
+            denylist: RedisAccessTokenDenylist(redis: self.redis, prefix: configuration.redisKeyPrefix),
             issuer: configuration.issuer,
             audience: configuration.audience,
             accessLifetime: configuration.accessTokenMinutes * 60,

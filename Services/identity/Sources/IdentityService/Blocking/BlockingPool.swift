@@ -1,4 +1,4 @@
-public import NIOPosix
+import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 

@@ -32,7 +32,7 @@ enum Argon2 {
             length
         )
         guard code == ARGON2_OK.rawValue else { throw .library(function: "argon2id_hash_encoded", code: code) }
-        return String(cString: encoded)
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func argon2idVerify(_ password: String, against phc: String) -> Bool {

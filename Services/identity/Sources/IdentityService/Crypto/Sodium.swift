@@ -19,7 +19,7 @@ enum Sodium {
             crypto_pwhash_ALG_ARGON2ID13
         )
         guard code == 0 else { throw .library(function: "crypto_pwhash_str_alg", code: code) }
-        return String(cString: output)
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether `password` matches the PHC string (one-lane strings only).

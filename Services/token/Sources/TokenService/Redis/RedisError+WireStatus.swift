@@ -1,9 +1,9 @@
 public import WireProtocol
 public import WireTransport
 
-/// A Redis failure that reaches the dispatcher unconverted (the refresh store and the rate
-/// limiter turn an outage into ``TokenError/storeUnavailable`` themselves): an outage answers as
-/// that does, a full pipeline is "overloaded" (503 with Retry-After).
+/// A Redis failure that reaches the dispatcher unconverted (``RedisStore`` turns an outage into
+/// ``TokenError/storeUnavailable`` for every store): an outage answers as that does, a full
+/// pipeline is "overloaded" (503 with Retry-After).
 extension RedisError: WireErrorConvertible {
     public var wireStatus: WireStatus {
         switch self {

@@ -2,31 +2,23 @@ import Crypto
 import Foundation
 
 /// ``RefreshTokenStore`` on Redis: each operation is one Lua script, one round trip, atomic
-/// across token instances (no read-then-write between processes).
-///
-/// Keys (all of one user under one hash tag, so a script touches one Redis Cluster slot, and
-/// each expires by itself):
-///
-/// | key | type | holds |
-/// |---|---|---|
-/// | `P:{u:ID}:fam:F` | hash | the session: uid, username, role, scope, tier, created, last_used, ua, ip |
-/// | `P:{u:ID}:rt:HMAC` | string | `c` (current) or `x:<consumed at>`; kept until it would have expired, so reuse is seen |
-/// | `P:{u:ID}:families` | set | the user's family ids |
-/// | `P:{u:ID}:epoch` | string | tokens issued before this time are dead |
-/// | `P:{u:ID}:deny:JTI` | string | a denied access token, until its `exp` |
+/// across token instances (no read-then-write between processes). The keys it keeps are listed
+/// in ``RedisKeyspace``: a hash per family, a key per refresh token (by its HMAC), the user's set
+/// of families and the user's revocation epoch.
 public struct RedisRefreshTokenStore: RefreshTokenStore {
-    let redis: RedisClient
+    let redis: RedisStore
     let hashKey: SymmetricKey
-    /// `REDIS_KEY_PREFIX`; tests use their own.
-    let prefix: String
 
+    /// - Parameter prefix: `REDIS_KEY_PREFIX`; tests use their own.
     public init(redis: RedisClient, refreshSecret: String, prefix: String = "auth") {
-        self.redis = redis
+        self.redis = RedisStore(client: redis, keys: RedisKeyspace(prefix: prefix))
         self.hashKey = SymmetricKey(data: Data(refreshSecret.utf8))
-        self.prefix = prefix
     }
 
-    func userKey(_ userID: Int64, _ suffix: String) -> String { "\(self.prefix):{u:\(userID)}:\(suffix)" }
+    /// The key layout (tests look at the keys).
+    public var keys: RedisKeyspace { self.redis.keys }
+
+    func userKey(_ userID: Int64, _ suffix: String) -> String { self.redis.keys.user(userID, suffix) }
 
     // Families of the user that have ended by themselves are dropped from the set first, so the
     // set holds the live sessions only.
@@ -52,11 +44,11 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
             self.userKey(grant.userID, "families"),
         ]
         let arguments = [
-            String(grant.userID), grant.username, grant.role, grant.scope, Self.format(now), String(lifetime),
+            String(grant.userID), grant.username, grant.role, grant.scope, ScriptTime.format(now), String(lifetime),
             String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID, grant.tier,
             self.userKey(grant.userID, "fam:"),
         ]
-        _ = try await self.run(Self.start, keys: keys, arguments: arguments)
+        _ = try await self.redis.run(Self.start, keys: keys, arguments: arguments)
     }
 
     /// Consumed tokens become `x:<time>`; a second presentation is reuse, unless it falls within
@@ -113,10 +105,10 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
             self.userKey(id, "epoch"),
             self.userKey(id, "families"),
         ]
-        let reply = try await self.run(
+        let reply = try await self.redis.run(
             Self.rotate,
             keys: keys,
-            arguments: [Self.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime)]
+            arguments: [ScriptTime.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime)]
         )
         let fields = reply.array?.compactMap(\.string) ?? []
         switch fields.first {
@@ -149,7 +141,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
             self.userKey(token.userID, "families"),
             self.userKey(token.userID, "rt:\(token.digest(key: self.hashKey))"),
         ]
-        return try await self.run(Self.revoke, keys: keys, arguments: [token.familyID]).integer == 1
+        return try await self.redis.run(Self.revoke, keys: keys, arguments: [token.familyID]).integer == 1
     }
 
     /// Deletes every family of the user started before the moment and moves the epoch to it:
@@ -178,7 +170,11 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
 
     public func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int {
         let keys = [self.userKey(userID, "families"), self.userKey(userID, "epoch")]
-        let reply = try await self.run(Self.revokeAll, keys: keys, arguments: [Self.format(now), String(lifetime), self.userKey(userID, "fam:")])
+        let reply = try await self.redis.run(
+            Self.revokeAll,
+            keys: keys,
+            arguments: [ScriptTime.format(now), String(lifetime), self.userKey(userID, "fam:")]
+        )
         return reply.integer.map(Int.init) ?? 0
     }
 
@@ -202,82 +198,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     )
 
     public func setTier(userID: Int64, tier: String) async throws -> Int {
-        let reply = try await self.run(Self.setTier, keys: [self.userKey(userID, "families")], arguments: [tier, self.userKey(userID, "fam:")])
+        let reply = try await self.redis.run(Self.setTier, keys: [self.userKey(userID, "families")], arguments: [tier, self.userKey(userID, "fam:")])
         return reply.integer.map(Int.init) ?? 0
-    }
-
-    public func denyAccessToken(jti: String, userID: Int64, expiresAt: Double, now: Double) async throws {
-        let seconds = Int((expiresAt - now).rounded(.up)) + 1
-        guard seconds > 0 else { return }
-        _ = try await self.command(["SET", self.userKey(userID, "deny:\(jti)"), "1", "EX", String(seconds)])
-    }
-
-    public func isAccessTokenAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool {
-        // Denylist and revocation epoch in one round trip (same hash tag, so MGET is cluster-safe).
-        let reply = try await self.command(["MGET", self.userKey(userID, "deny:\(jti)"), self.userKey(userID, "epoch")])
-        guard let values = reply.array, values.count == 2 else { return false }
-        if values[0] != .null { return false }
-        if let epoch = values[1].string.flatMap(Double.init), issuedAt < epoch { return false }
-        return true
-    }
-
-    /// Denylist, revocation epoch and the user's rate limit in one script, one round trip: the
-    /// three keys share the user's hash tag. `nil` decision when no rule was given.
-    static let verifyAndLimit = RedisScript(
-        RateLimiter.gcraFunction + """
-
-            if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
-            local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
-            if tonumber(ARGV[1]) < epoch then return {0} end
-            if #KEYS < 3 then return {1} end
-            local decision = gcra(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
-            return {1, decision[1], decision[2], decision[3], decision[4]}
-            """
-    )
-
-    /// Whether the access token is allowed, and the user's rate-limit decision when `limit` is given.
-    public func checkAccessToken(jti: String, userID: Int64, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
-        -> (allowed: Bool, decision: RateLimitDecision?)
-    {
-        var keys = [self.userKey(userID, "deny:\(jti)"), self.userKey(userID, "epoch")]
-        var arguments = [Self.format(issuedAt)]
-        if let limit {
-            keys.append(self.userKey(userID, "rl:\(limit.key)"))
-            arguments += [Self.format(now), String(limit.limit), String(limit.periodSeconds)]
-        }
-        let reply = try await self.run(Self.verifyAndLimit, keys: keys, arguments: arguments)
-        let values = reply.array ?? []
-        guard values.first?.integer == 1 else { return (false, nil) }
-        guard limit != nil, values.count == 5 else { return (true, nil) }
-        return (true, RateLimiter.decision(.array(Array(values.dropFirst())), limit: limit?.limit ?? 0))
-    }
-
-    private func command(_ arguments: [String]) async throws -> RedisValue {
-        do {
-            return try await self.redis.command(arguments)
-        } catch let error as RedisError {
-            if case .connectionFailed = error { throw TokenError.storeUnavailable }
-            throw error
-        }
-    }
-
-    private func run(_ script: RedisScript, keys: [String], arguments: [String]) async throws -> RedisValue {
-        do {
-            return try await script.run(on: self.redis, keys: keys, arguments: arguments)
-        } catch let error as RedisError {
-            if case .connectionFailed = error { throw TokenError.storeUnavailable }
-            throw error
-        }
-    }
-
-    /// Seconds with millisecond precision, as scripts compare them: what `%.3f` prints (but for
-    /// the rounding of exact halves), without Foundation's formatter, which ran on every token check.
-    static func format(_ time: Double) -> String {
-        guard time.isFinite, time.magnitude < 1e15 else { return String(format: "%.3f", time) }
-        let milliseconds = Int64((time * 1000).rounded())
-        let (seconds, fraction) = milliseconds.magnitude.quotientAndRemainder(dividingBy: 1000)
-        let digits = String(fraction)
-        let padding = String(repeating: "0", count: 3 - digits.count)
-        return "\(milliseconds < 0 ? "-" : "")\(seconds).\(padding)\(digits)"
     }
 }

@@ -5,15 +5,15 @@ public struct AccessTokenVerifier: Sendable {
     public static let maximumTokenBytes = 8 * 1024
 
     let keyRing: KeyRing
-    let store: any RefreshTokenStore
+    let denylist: any AccessTokenDenylist
     let issuer: String
     let audience: String
     /// Seconds of clock skew tolerated on `exp` and `nbf`.
     let leeway: Double
 
-    public init(keyRing: KeyRing, store: any RefreshTokenStore, issuer: String, audience: String, leeway: Double = 30) {
+    public init(keyRing: KeyRing, denylist: any AccessTokenDenylist, issuer: String, audience: String, leeway: Double = 30) {
         self.keyRing = keyRing
-        self.store = store
+        self.denylist = denylist
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -37,7 +37,7 @@ public struct AccessTokenVerifier: Sendable {
         let claims = try await self.verifiedStateless(token, now: now)
         guard let userID = Int64(claims.sub) else { throw TokenError.invalidAccessToken }
         do {
-            let (allowed, decision) = try await self.store.checkAccessToken(
+            let (allowed, decision) = try await self.denylist.check(
                 jti: claims.jti,
                 userID: userID,
                 issuedAt: claims.iat,

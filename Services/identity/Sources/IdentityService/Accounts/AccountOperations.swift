@@ -2,12 +2,14 @@ import Logging
 import WireProtocol
 import WireTransport
 
-/// The signed-in user's own account: change password, update profile, deactivate.
+/// The signed-in user's own account: read it, change password, update profile, deactivate, end
+/// every session; and the revocations the gateways pass on to the token service.
 ///
 /// Each answers the user as it is afterwards; where every token of the user must die, its
 /// `tokens_valid_after_ms` is the moment, and the gateway tells the token service.
 extension IdentityOperations {
     func registerAccountOperations(in dispatcher: inout OperationDispatcher) {
+        dispatcher.on(.getUser) { (request: WireGetUserRequest, _) in try await self.getUser(request) }
         dispatcher.on(.changePassword) { (request: WireChangePasswordRequest, context) in try await self.changePassword(request, context) }
         dispatcher.on(.updateProfile) { (request: WireUpdateProfileRequest, context) in try await self.updateProfile(request, context) }
         dispatcher.on(.deactivateAccount) { (request: WireDeactivateAccountRequest, context) in
@@ -16,6 +18,12 @@ extension IdentityOperations {
         dispatcher.on(.endAllSessions) { (request: WireEndAllSessionsRequest, context) in try await self.endAllSessions(request, context) }
         dispatcher.on(.pendingRevocations) { (_: WireEmpty, _) in try await self.pendingRevocations() }
         dispatcher.on(.confirmRevocation) { (request: WirePendingRevocation, _) in try await self.confirmRevocation(request) }
+    }
+
+    func getUser(_ request: WireGetUserRequest) async throws -> WireUser {
+        guard let user = try await self.users.find(id: request.id) else { throw IdentityError.userNotFound }
+        guard user.canLogIn else { throw IdentityError.accountInactive }
+        return user.wire
     }
 
     /// The most revocations one answer lists.

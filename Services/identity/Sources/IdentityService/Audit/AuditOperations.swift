@@ -1,7 +1,9 @@
+import ServiceRuntime
 import WireProtocol
 import WireTransport
 
-/// Audit events that other processes saw and identity stores (refresh, reuse, logout).
+/// The audit trail: events this process records as it works, and those other processes saw
+/// and identity stores (refresh, reuse, logout).
 extension IdentityOperations {
     func registerAuditOperations(in dispatcher: inout OperationDispatcher) {
         dispatcher.on(.recordAudit) { (request: WireAuditEventBatch, context) in try await self.recordAudit(request, context) }
@@ -29,5 +31,34 @@ extension IdentityOperations {
             )
         }
         return WireEmpty()
+    }
+
+    /// Records an audit event about `user`. An attempted `login` that matches no user is kept
+    /// only as a keyed digest (`login_digest`): people type passwords into the name field, and
+    /// the trail is kept for long; the digest still links repeated attempts at one name.
+    func record(
+        _ kind: AuditEvent.Kind,
+        user: UserRecord?,
+        login: String? = nil,
+        _ client: WireClientInfo,
+        _ context: WireRequest,
+        detail: [String: String] = [:]
+    ) {
+        guard let audit = self.audit else { return }
+        var detail = detail
+        if user == nil, let login {
+            detail["login_digest"] = Hex.encode(Sodium.hmacSHA256(key: self.auditLoginKey, message: Array(login.lowercased().utf8)).prefix(16))
+        }
+        audit.record(
+            AuditEvent(
+                kind,
+                userID: user?.id,
+                username: user?.username,
+                ip: client.ip,
+                userAgent: client.userAgent,
+                requestID: context.header.requestID,
+                detail: detail
+            )
+        )
     }
 }
