@@ -20,7 +20,7 @@ struct SocketDirectoryTests {
         let directory = TemporaryDirectory(prefix: "sockets")
         defer { directory.remove() }
         for name in ["token-1.sock", "token-2.sock", "planted.sock"] { try await Self.makeSocket(directory.appending(name)) }
-        FileManager.default.createFile(atPath: directory.appending("notes.sock"), contents: Data("not a socket".utf8))
+        _ = FileManager.default.createFile(atPath: directory.appending("notes.sock"), contents: Data("not a socket".utf8))
         #expect(chown(directory.appending("planted.sock"), 65534, 65534) == 0)
 
         let own = SocketDirectory.sockets(in: directory.path, ownedBy: [PeerCredentials.currentUID])

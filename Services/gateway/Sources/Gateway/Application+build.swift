@@ -1,8 +1,7 @@
 public import Hummingbird
 public import Logging
 import NIOCore
-public import ServiceLifecycle
-import Synchronization
+import ServiceLifecycle
 
 /// Builds the gateway's HTTP application: routes, middleware and the backend pools as services.
 ///
@@ -13,7 +12,6 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    GatewayLimits.maximumBodyBytes.store(configuration.maximumBodyBytes, ordering: .relaxed)
     let router = Router(context: GatewayRequestContext.self)
     let routes = RouteTable()
     // Middleware applies to the routes added after it: add it first. The first added is the
@@ -22,6 +20,12 @@ public func buildApplication(
     router.add(middleware: SecurityHeadersMiddleware(uncachedPrefixes: ["/api/"] + (configuration.authRouter.prefix.map { [$0 + "/"] } ?? [])))
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
+    router.add(
+        middleware: RequestContextMiddleware(
+            maximumBodyBytes: configuration.maximumBodyBytes,
+            trustedProxies: configuration.rateLimits.trustedProxies
+        )
+    )
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     router.add(
         middleware: RequestLimitsMiddleware(

@@ -1,7 +1,6 @@
 public import Hummingbird
-public import Logging
+import Logging
 import NIOCore
-import Synchronization
 
 /// What the gateway knows about one request while handling it.
 ///
@@ -13,19 +12,16 @@ public struct GatewayRequestContext: RequestContext {
     public var requestID: String = ""
     /// The peer's address as the socket reports it.
     public let remoteAddress: String?
-    /// The body limit (`MAX_BODY_BYTES`), set from configuration by ``GatewayLimits``.
-    public var maxUploadSize: Int { GatewayLimits.maximumBodyBytes.load(ordering: .relaxed) }
+    /// The body limit (`MAX_BODY_BYTES`), set by ``RequestContextMiddleware``; until then the
+    /// default limit.
+    public var maxUploadSize: Int = 64 * 1024
+    /// The client's address (``ClientAddress``), set by ``RequestContextMiddleware``; until then
+    /// the socket's.
+    public var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.clientAddress = self.remoteAddress ?? "unknown"
     }
-}
-
-/// Limits read once from configuration before the server starts.
-///
-/// Hummingbird builds each context from its channel alone, so the configured body limit reaches
-/// it through this process-wide value, set by ``buildApplication(configuration:identity:token:logger:)``.
-public enum GatewayLimits {
-    static let maximumBodyBytes = Atomic<Int>(64 * 1024)
 }

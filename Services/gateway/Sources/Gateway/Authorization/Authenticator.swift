@@ -32,7 +32,7 @@ struct Authenticator: Sendable {
             let presented = try Credentials.presentedAccessToken(request, locations: self.locations)
             principal = try await self.tokenPrincipal(presented.token, context)
             if presented.fromCookie, case .accessToken(_, let claims) = principal.credential {
-                try Credentials.checkCSRF(request, expected: claims.csrfToken, locations: self.locations)
+                try CSRFCheck.check(request, expected: claims.csrfToken, locations: self.locations)
             }
         }
         for requirement in requirements { try requirement.check(principal) }

@@ -1,5 +1,5 @@
 import ServiceRuntime
-public import HTTPTypes
+import HTTPTypes
 public import Hummingbird
 import Logging
 

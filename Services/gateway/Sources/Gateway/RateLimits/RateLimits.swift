@@ -82,21 +82,9 @@ struct RateLimits: Sendable {
     /// Who is asking, for lockout, audit and session lists.
     func client(_ request: Request, _ context: GatewayRequestContext) -> WireClientInfo {
         var client = WireClientInfo()
-        client.ip = self.clientAddress(request, context)
+        client.ip = context.clientAddress
         client.userAgent = String((request.headers[.userAgent] ?? "").prefix(256))
         return client
-    }
-
-    /// The client's address: the socket's, or the last hop before our trusted proxies.
-    func clientAddress(_ request: Request, _ context: GatewayRequestContext) -> String {
-        let peer = context.remoteAddress ?? "unknown"
-        guard self.configuration.trustedProxies.contains(peer), let forwarded = request.headers[.xForwardedFor] else { return peer }
-        let hops = forwarded.split(separator: ",").map { $0.filter { !$0.isWhitespace } }
-        // Walk back from the nearest hop, skipping our own proxies.
-        for hop in hops.reversed() where !self.configuration.trustedProxies.contains(hop) && !hop.isEmpty {
-            return String(hop.prefix(64))
-        }
-        return peer
     }
 }
 
@@ -104,5 +92,4 @@ extension HTTPField.Name {
     static let rateLimitLimit = HTTPField.Name("RateLimit-Limit")!
     static let rateLimitRemaining = HTTPField.Name("RateLimit-Remaining")!
     static let rateLimitReset = HTTPField.Name("RateLimit-Reset")!
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

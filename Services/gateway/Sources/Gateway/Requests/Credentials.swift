@@ -48,49 +48,19 @@ enum Credentials {
     /// The access token from the first configured location that has one. A token taken from a
     /// cookie on a state-changing request must come with the CSRF header repeating the CSRF
     /// cookie (double submit), compared in constant time. Routes that verify the token check
-    /// the header against the session's own CSRF token instead (``checkCSRF(_:expected:locations:)``).
+    /// the header against the session's own CSRF token instead (``CSRFCheck/check(_:expected:locations:)``).
     static func accessToken(_ request: Request, locations: TokenLocations, bodyToken: String? = nil) throws -> String {
         let presented = try self.presentedAccessToken(request, locations: locations, bodyToken: bodyToken)
-        if presented.fromCookie { try self.checkCSRF(request, expected: "", locations: locations) }
+        if presented.fromCookie { try CSRFCheck.check(request, expected: "", locations: locations) }
         return presented.token
     }
 
-    /// The CSRF check of a request authenticated by the access cookie: a state-changing one must
-    /// repeat in the CSRF header the session's CSRF token (`expected`, a keyed hash of the
-    /// session the token service knows), so a value planted in the cookies does not pass; for a
-    /// token naming no session, the header must repeat the CSRF cookie (double submit).
-    static func checkCSRF(_ request: Request, expected: String, locations: TokenLocations) throws {
-        guard ![.get, .head, .options].contains(request.method) else { return }
-        let wanted = expected.isEmpty ? (self.cookie(locations.csrfCookieName, in: request) ?? "") : expected
-        let presented = HTTPField.Name(locations.csrfHeaderName).flatMap { request.headers[$0] } ?? ""
-        guard !wanted.isEmpty, Self.constantTimeEquals(wanted, presented) else {
-            throw APIError(.forbidden, "CSRF token missing or invalid")
-        }
-    }
-
-    /// Compares in time that depends only on the lengths.
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
-    }
-
-    /// The value of cookie `name`, if sent.
+    /// The value of cookie `name`, if sent (Hummingbird's cookie parser; a value sent quoted,
+    /// as RFC 6265 allows, without its quotes).
     static func cookie(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2, parts[0].trimmingCharacters(in: " ") == name else { continue }
-                var value = parts[1].trimmingCharacters(in: " ")
-                if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-                return value
-            }
-        }
-        return nil
+        guard var value = request.cookies[name]?.value.trimmingCharacters(in: " ") else { return nil }
+        if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+        return value
     }
 }
 

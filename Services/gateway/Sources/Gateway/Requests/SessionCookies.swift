@@ -43,7 +43,7 @@ struct SessionCookies: Sendable {
                 HTTPField(
                     name: .setCookie,
                     value:
-                        "\(self.locations.csrfCookieName)=\(pair.csrfToken.isEmpty ? Self.csrfToken() : pair.csrfToken); Max-Age=\(maxAge); \(attributes)"
+                        "\(self.locations.csrfCookieName)=\(pair.csrfToken.isEmpty ? CSRFCheck.newToken() : pair.csrfToken); Max-Age=\(maxAge); \(attributes)"
                 )
             )
         }
@@ -55,10 +55,5 @@ struct SessionCookies: Sendable {
         let attributes = "Max-Age=0; Path=/; SameSite=\(self.refresh.sameSite)\(self.refresh.secure ? "; Secure" : "")"
         if selection.access { headers.append(HTTPField(name: .setCookie, value: "\(self.locations.accessCookieName)=\"\"; HttpOnly; \(attributes)")) }
         if selection.csrf { headers.append(HTTPField(name: .setCookie, value: "\(self.locations.csrfCookieName)=\"\"; \(attributes)")) }
-    }
-
-    /// 256 random bits for the CSRF double-submit cookie.
-    static func csrfToken() -> String {
-        RequestIDMiddleware.make() + RequestIDMiddleware.make()
     }
 }

@@ -131,7 +131,7 @@ struct AuthKitRoutes {
             Credentials.cookie(self.cookies.refresh.name, in: request).flatMap { $0.isEmpty ? nil : $0 } ?? (bearerIsRefresh ? bearer : nil)
         let accessToken = (bearerIsRefresh ? nil : bearer) ?? Credentials.cookie(self.cookies.locations.accessCookieName, in: request)
         _ = try await self.limits.check(
-            [self.limits.rule("default:ip:\(self.limits.clientAddress(request, context))", self.limits.configuration.standard)],
+            [self.limits.rule("default:ip:\(context.clientAddress)", self.limits.configuration.standard)],
             failClosed: false,
             context: context
         )

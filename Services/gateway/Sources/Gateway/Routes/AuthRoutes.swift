@@ -85,7 +85,7 @@ struct AuthRoutes {
             revoke.accessToken = ""  // no access token: logout still revokes the refresh session
         }
         _ = try await self.limits.check(
-            [self.limits.rule("default:ip:\(self.limits.clientAddress(request, context))", self.limits.configuration.standard)],
+            [self.limits.rule("default:ip:\(context.clientAddress)", self.limits.configuration.standard)],
             failClosed: false,
             context: context
         )

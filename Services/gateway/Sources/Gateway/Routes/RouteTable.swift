@@ -1,5 +1,5 @@
-public import HTTPTypes
-public import Hummingbird
+import HTTPTypes
+import Hummingbird
 import Synchronization
 
 /// The gateway's routes: registers each with the router and remembers which methods each path

@@ -11,7 +11,7 @@ struct Registration: Sendable {
     func register(_ message: WireRegisterRequest, _ request: Request, _ context: GatewayRequestContext) async throws
         -> (WireUser, WireRateLimitDecision?)
     {
-        let ip = self.limits.clientAddress(request, context)
+        let ip = context.clientAddress
         let decision = try await self.limits.check(
             [self.limits.rule("register:ip:\(ip)", self.limits.configuration.register)],
             failClosed: true,
