@@ -212,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AccessControl", "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration", "ServiceRuntime", nioCore,
+                "Gateway", "ServiceTesting", "AccessControl", "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration", "ServiceRuntime", nioCore,
                 nioPosix,
                 logging, lifecycle,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -221,9 +221,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support: the test PostgreSQL schema and the services' operations in process.
+        .target(
+            name: "ServiceTesting",
+            dependencies: ["Gateway", "IdentityService", "TokenService", "WireProtocol", "WireTransport", nioCore, logging],
+            path: "Tests/Support/ServiceTesting",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "ServiceTesting",
                 "AccessControl", "IdentityService", "TokenService", "Gateway", "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration",
                 "ServiceRuntime",
                 nioCore, nioPosix, logging,

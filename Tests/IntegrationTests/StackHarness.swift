@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import ServiceTesting
 import WireTesting
 
 /// Where the built executables are: `AUTH_BIN_DIR` (set by `make test`) or `.build/debug`.
@@ -12,12 +13,6 @@ enum Executables {
     }
 
     static func path(_ name: String) -> String { directory + "/" + name }
-}
-
-/// The PostgreSQL and Redis that `make test` started (DATABASE_URL, REDIS_URL).
-enum TestServices {
-    static var databaseURL: String { ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "postgresql://auth@127.0.0.1:5432/auth" }
-    static var redisURL: String { ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379/0" }
 }
 
 func randomSecret() -> String {

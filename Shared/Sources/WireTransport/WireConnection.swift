@@ -130,10 +130,7 @@ public final class WireConnection: Sendable {
             }
         }
         self.channel.writeAndFlush(request, promise: written)
-        let frame = try await promise.futureResult.get()
-        guard frame.header.kind == .error else { return frame.payload }
-        let reply = (try? WirePayload.decode(WireErrorReply.self, from: frame.payload)) ?? WireErrorReply()
-        throw WireError.remote(status: WireStatus(rawValue: frame.header.code), message: reply.message, metadata: reply.metadata)
+        return try await promise.futureResult.get().answerPayload()
     }
 
     /// Sends a protobuf request and decodes the protobuf answer.

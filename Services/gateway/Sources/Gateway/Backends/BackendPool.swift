@@ -57,6 +57,12 @@ public final class BackendPool: Service, Sendable {
         public var reply: WireReadyReply?
         public var error: String?
         public var isReady: Bool { self.reply?.ready ?? false }
+
+        public init(address: WireEndpointAddress, reply: WireReadyReply? = nil, error: String? = nil) {
+            self.address = address
+            self.reply = reply
+            self.error = error
+        }
     }
 
     private enum Slot {

@@ -1,12 +1,12 @@
 import NIOCore
 public import WireProtocol
-public import WireTransport
+import WireTransport
 
-/// The gateway's calls to identity: one method per operation, over the balancing pool.
+/// The gateway's calls to identity: one method per operation, over the balancing pool (or whatever ``BackendTransport`` it is given).
 public struct IdentityClient: Sendable {
-    let pool: BackendPool
+    let pool: any BackendTransport
 
-    public init(pool: BackendPool) {
+    public init(pool: any BackendTransport) {
         self.pool = pool
     }
 
@@ -96,6 +96,6 @@ public struct IdentityClient: Sendable {
     public func recordAudit(_ events: [WireAuditEventRecord]) async throws {
         var batch = WireAuditEventBatch()
         batch.events = events
-        _ = try await self.pool.request(.recordAudit, batch, as: WireEmpty.self)
+        _ = try await self.pool.request(.recordAudit, batch, as: WireEmpty.self, requestID: "")
     }
 }

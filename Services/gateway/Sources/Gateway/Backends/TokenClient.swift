@@ -1,12 +1,12 @@
 import NIOCore
 public import WireProtocol
-public import WireTransport
+import WireTransport
 
-/// The gateway's calls to token: one method per operation, over the balancing pool.
+/// The gateway's calls to token: one method per operation, over the balancing pool (or whatever ``BackendTransport`` it is given).
 public struct TokenClient: Sendable {
-    let pool: BackendPool
+    let pool: any BackendTransport
 
-    public init(pool: BackendPool) {
+    public init(pool: any BackendTransport) {
         self.pool = pool
     }
 

@@ -1,16 +1,16 @@
 import Foundation
+@testable public import IdentityService
 import Logging
-@testable import IdentityService
 
 /// A private schema in the test PostgreSQL, migrated, dropped at the end: tests run in parallel
 /// and repeat cleanly.
-final class TestDatabase: Sendable {
-    let schema: String
-    let url: String
-    let blockingPool: BlockingPool
-    let pool: PostgresPool
+public final class TestDatabase: Sendable {
+    public let schema: String
+    public let url: String
+    public let blockingPool: BlockingPool
+    public let pool: PostgresPool
 
-    init() async throws {
+    public init() async throws {
         self.schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let base = TestServices.databaseURL
         self.url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(self.schema)"
@@ -25,11 +25,11 @@ final class TestDatabase: Sendable {
     }
 
     /// Runs trusted SQL in the schema (test set-up only).
-    func execute(_ sql: String) async throws {
+    public func execute(_ sql: String) async throws {
         try await self.pool.withConnection { try $0.executeScript(sql) }
     }
 
-    func drop() async {
+    public func drop() async {
         var logger = Logger(label: "test-db")
         logger.logLevel = .critical
         let admin = PostgresPool(url: TestServices.databaseURL, size: 1, blockingPool: self.blockingPool, logger: logger)
