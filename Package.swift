@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "WireProtocolTests",
             dependencies: [
-                "WireProtocol", nioCore,
+                "WireProtocol", "WireTesting", nioCore,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
@@ -212,9 +212,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "ServiceTesting", "AccessControl", "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration", "ServiceRuntime", nioCore,
-                nioPosix,
-                logging, lifecycle,
+                "Gateway", "ServiceTesting", "AccessControl", "WireProtocol", "WireTransport", "WireTesting",
+                "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -23,8 +23,14 @@ struct BlockingConnectionPoolTests {
             return FakeConnection()
         }
         let release = DispatchSemaphore(value: 0)
-        let holder = Task { try await pool.withConnection { _ in release.wait() } }
-        try await Task.sleep(for: .milliseconds(50))
+        let lent = Atomic<Bool>(false)
+        let holder = Task {
+            try await pool.withConnection { _ in
+                lent.store(true, ordering: .relaxed)
+                release.wait()
+            }
+        }
+        try await waitUntil("the connection is lent") { lent.load(ordering: .relaxed) }
         // Released only long after the waiter's deadline, whatever the load.
         let releaser = Task {
             try await Task.sleep(for: .seconds(30))
@@ -56,11 +62,19 @@ struct BlockingConnectionPoolTests {
         let threads = BlockingPool(threads: 4, maximumPending: 16)
         let pool = BlockingConnectionPool(size: 1, blockingPool: threads) { FakeConnection() }
         let release = DispatchSemaphore(value: 0)
-        let holder = Task { try await pool.withConnection { _ in release.wait() } }
-        try await Task.sleep(for: .milliseconds(50))
+        let lent = Atomic<Bool>(false)
+        let holder = Task {
+            try await pool.withConnection { _ in
+                lent.store(true, ordering: .relaxed)
+                release.wait()
+            }
+        }
+        try await waitUntil("the connection is lent") { lent.load(ordering: .relaxed) }
         let waiter = Task {
             try await WorkDeadline.$current.withValue(.now() + .seconds(10)) { try await pool.withConnection { _ in 42 } }
         }
+        // The waiter's queueing is not observable from here; a short while lets it start waiting
+        // (if it has not, it takes the connection afterwards and the test holds all the same).
         try await Task.sleep(for: .milliseconds(50))
         release.signal()
         try await holder.value

@@ -1,4 +1,5 @@
 @testable import IdentityService
+import Synchronization
 import Testing
 
 @Suite("UserCache")
@@ -77,11 +78,14 @@ struct UserCacheTests {
         #expect(cache.count == 0)
     }
 
-    @Test func entriesExpire() async throws {
-        let cache = Self.following(lifetime: .milliseconds(50))
+    @Test func entriesExpire() throws {
+        let clock = Mutex(ContinuousClock.now)
+        let cache = UserCache(capacity: 100, lifetime: .seconds(60), now: { clock.withLock { $0 } })
+        cache.setFollowingChanges(true)
         cache.store(Self.user(1), ticket: try #require(cache.ticket()))
+        clock.withLock { $0 += .seconds(59) }
         #expect(cache.user(1) != nil)
-        try await Task.sleep(for: .milliseconds(80))
+        clock.withLock { $0 += .seconds(1) }
         #expect(cache.user(1) == nil)
     }
 

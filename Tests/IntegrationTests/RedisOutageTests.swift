@@ -1,7 +1,10 @@
 import ServiceTesting
 import Foundation
 import NIOHTTP1
+import Logging
+import NIOCore
 import Testing
+import TokenService
 import WireTesting
 
 /// A Redis of the test's own, so the test can stop and restart it without disturbing others.
@@ -143,9 +146,16 @@ struct RedisOutageTests {
         #expect(try await api.me(bearer: session.access).status == 401, "refused at once, though Redis could not be told")
 
         try await redis.start()
-        // Give the retried revocation time to land, then present the old session's token once:
-        // a second presentation would be refused as reuse whatever happened.
-        try await Task.sleep(for: .seconds(3))
+        // The gateway's retry reaches Redis: the user's epoch moves.
+        var quiet = Logger(label: "probe")
+        quiet.logLevel = .critical
+        let probe = RedisClient(endpoint: try RedisEndpoint(url: redis.url), connections: 1, timeout: .seconds(2), logger: quiet)
+        let epoch = RedisKeyspace(prefix: stack.environment["REDIS_KEY_PREFIX"] ?? "auth").user(Int64(bob), "epoch")
+        try await waitUntil("the retried revocation reaches Redis", within: .seconds(30), interval: .milliseconds(100)) {
+            (try? await probe.command(["EXISTS", epoch]))?.integer == 1
+        }
+        // The old session's token, presented once (a 503 consumed nothing, so presenting again
+        // after one is not reuse).
         var reply = try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": session.refresh])
         for _ in 0..<100 where reply.status == 503 {
             try await Task.sleep(for: .milliseconds(100))

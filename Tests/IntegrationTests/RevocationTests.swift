@@ -2,6 +2,7 @@ import ServiceTesting
 import Foundation
 import NIOHTTP1
 import Testing
+import WireTesting
 @testable import IdentityService
 
 /// A revocation of everything cannot be outlived: refresh asks identity, and revocations the
@@ -30,7 +31,8 @@ struct RevocationTests {
 
         let moment = Int64(Date().timeIntervalSince1970 * 1000) + 1
         try await database.execute("UPDATE users SET token_epoch = \(moment) WHERE id = \(carol)")
-        try await Task.sleep(for: .milliseconds(50))
+        // Identity's cache hears of the change by notification: wait until its answers show it.
+        try await waitUntil("identity sees the new epoch") { try await api.me(bearer: session.access).status == 401 }
         let body = try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": session.refresh])
         #expect(body.status == 401, "\(body.status) \(body.body)")
         #expect(try await cookieClient.send(.POST, "/api/v1/refresh").status == 401, "every route's refresh asks")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WireTesting
 @testable import TokenService
 
 /// The times handed to the Redis scripts: seconds with millisecond precision.
@@ -12,8 +13,9 @@ struct ScriptTimeTests {
     }
 
     @Test func clockReadingsKeepTheirMillisecond() {
+        var generator = SeededRandomNumberGenerator.forTest("random clock readings")
         for _ in 0..<10_000 {
-            let time = Double.random(in: 1_700_000_000...2_000_000_000)
+            let time = Double.random(in: 1_700_000_000...2_000_000_000, using: &generator)
             let printed = ScriptTime.format(time)
             let parts = printed.split(separator: ".")
             #expect(parts.count == 2 && parts[1].count == 3)

@@ -50,17 +50,19 @@ public final class UserCache: Sendable {
     public let capacity: Int
     /// How long an entry is trusted at most.
     public let lifetime: Duration
-    private let clock = ContinuousClock()
+    /// The monotonic time; injected so expiry is testable without waiting.
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let state = Mutex(State())
 
-    public init(capacity: Int, lifetime: Duration) {
+    public init(capacity: Int, lifetime: Duration, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.capacity = max(1, capacity)
         self.lifetime = lifetime
+        self.now = now
     }
 
     /// The kept record of user `id`, if it can be trusted.
     public func user(_ id: Int64) -> UserRecord? {
-        let now = self.clock.now
+        let now = self.now()
         return self.state.withLock { state in
             guard state.isFollowingChanges, let entry = state.entries[id] else { return nil }
             guard entry.storedAt.duration(to: now) < self.lifetime else {
@@ -78,7 +80,7 @@ public final class UserCache: Sendable {
 
     /// Keeps `record` unless its user was invalidated since `ticket` was taken.
     public func store(_ record: UserRecord, ticket: Ticket) {
-        let now = self.clock.now
+        let now = self.now()
         self.state.withLock { state in
             guard state.isFollowingChanges, !state.changed(record.id, since: ticket.generation, limit: Self.recentLimit) else { return }
             if state.entries[record.id] == nil, state.entries.count >= self.capacity, let victim = state.entries.keys.first {
