@@ -63,7 +63,8 @@ struct SeedFlowTests {
         #expect(login.json?["expires_in"] as? Int == 900)
         let cookie = try #require(login.headers[canonicalForm: "set-cookie"].first)
         #expect(
-            cookie.contains("HttpOnly") && cookie.contains("Path=/api/v1") && cookie.contains("SameSite=lax") && cookie.contains("Max-Age=2592000")
+            cookie.contains("HttpOnly") && cookie.contains("Path=/api/v1") && cookie.lowercased().contains("samesite=lax")
+                && cookie.contains("Max-Age=2592000")
         )
         #expect(!login.body.contains("refresh_token"), "the browser flow keeps the refresh token out of the body")
         let access = try #require(login.json?["access_token"] as? String)

@@ -46,7 +46,7 @@ struct PresentedRefreshToken: Sendable {
         case .cookie:
             return Credentials.cookie(cookieName, in: request)
         case .body:
-            return try await RequestFields.optionalBody(request, context: context)?.optional("refresh_token")
+            return try await RequestBody.optional(OAuthRoutes.RefreshTokenBody.self, request, context: context)?.refreshToken?.value
         }
     }
 

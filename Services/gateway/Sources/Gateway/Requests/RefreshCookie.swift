@@ -1,3 +1,5 @@
+import Hummingbird
+
 /// The HttpOnly cookie that carries the refresh token in the browser flows (seeds 000 and 003).
 public struct RefreshCookie: Sendable, Hashable {
     public var name: String
@@ -17,16 +19,30 @@ public struct RefreshCookie: Sendable, Hashable {
         self.maxAge = maxAge
     }
 
+    /// The `SameSite` attribute as Hummingbird spells it.
+    var sameSiteAttribute: Cookie.SameSite {
+        switch self.sameSite {
+        case "strict": .strict
+        case "none": .none
+        default: .lax
+        }
+    }
+
+    /// A cookie named `name` with this cookie's `Secure` and `SameSite`: a clearing cookie must
+    /// repeat them, or a browser ignores it under `SameSite=None`.
+    func cookie(_ name: String, value: String, maxAge: Int, path: String, httpOnly: Bool = true) -> Cookie {
+        Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: self.secure, httpOnly: httpOnly, sameSite: self.sameSiteAttribute)
+    }
+
     /// `Set-Cookie` for a new refresh token living `lifetime` seconds, on `path` (default: ``path``).
     func setting(_ token: String, lifetime: Int64, path: String? = nil) -> String {
-        let maxAge = self.maxAge.map(Int64.init) ?? lifetime
-        return
-            "\(self.name)=\(token); HttpOnly; Max-Age=\(maxAge); Path=\(path ?? self.path); SameSite=\(self.sameSite)\(self.secure ? "; Secure" : "")"
+        let maxAge = self.maxAge ?? Int(clamping: lifetime)
+        return self.cookie(self.name, value: token, maxAge: maxAge, path: path ?? self.path).description
     }
 
     /// `Set-Cookie` that removes the cookie set on `path` (default: ``path``).
     func clearing(path: String? = nil) -> String {
-        "\(self.name)=\"\"; HttpOnly; Max-Age=0; Path=\(path ?? self.path); SameSite=\(self.sameSite)\(self.secure ? "; Secure" : "")"
+        self.cookie(self.name, value: "", maxAge: 0, path: path ?? self.path).description
     }
 
     /// `Set-Cookie` that removes the cookie set on ``path``.

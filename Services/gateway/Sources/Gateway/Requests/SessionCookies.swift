@@ -1,4 +1,5 @@
 import HTTPTypes
+import Hummingbird
 import WireProtocol
 
 /// The cookies a browser session lives in, written in one place for every router: the refresh
@@ -24,36 +25,32 @@ struct SessionCookies: Sendable {
         headers.append(
             HTTPField(name: .setCookie, value: self.refresh.setting(pair.refreshToken, lifetime: pair.refreshExpiresIn, path: selection.refreshPath))
         )
-        let attributes = "Path=/; SameSite=\(self.refresh.sameSite)\(self.refresh.secure ? "; Secure" : "")"
         if selection.access {
-            let maxAge = self.accessMaxAge.map(Int64.init) ?? pair.expiresIn
-            headers.append(
-                HTTPField(
-                    name: .setCookie,
-                    value: "\(self.locations.accessCookieName)=\(pair.accessToken); HttpOnly; Max-Age=\(maxAge); \(attributes)"
-                )
-            )
+            let maxAge = self.accessMaxAge ?? Int(clamping: pair.expiresIn)
+            let cookie = self.refresh.cookie(self.locations.accessCookieName, value: pair.accessToken, maxAge: maxAge, path: "/")
+            headers.append(HTTPField(name: .setCookie, value: cookie.description))
         }
         if selection.csrf {
-            // Read by the page's script and repeated in a header on state-changing requests.
-            let maxAge = self.refresh.maxAge.map(Int64.init) ?? pair.refreshExpiresIn
-            headers.append(
-                // The session's own CSRF token from the token service (bound to the session);
-                // a random one only if none came.
-                HTTPField(
-                    name: .setCookie,
-                    value:
-                        "\(self.locations.csrfCookieName)=\(pair.csrfToken.isEmpty ? CSRFCheck.newToken() : pair.csrfToken); Max-Age=\(maxAge); \(attributes)"
-                )
-            )
+            // Read by the page's script and repeated in a header on state-changing requests: the
+            // session's own CSRF token from the token service (bound to the session), a random
+            // one only if none came.
+            let maxAge = self.refresh.maxAge ?? Int(clamping: pair.refreshExpiresIn)
+            let value = pair.csrfToken.isEmpty ? CSRFCheck.newToken() : pair.csrfToken
+            let cookie = self.refresh.cookie(self.locations.csrfCookieName, value: value, maxAge: maxAge, path: "/", httpOnly: false)
+            headers.append(HTTPField(name: .setCookie, value: cookie.description))
         }
     }
 
     /// `Set-Cookie` headers that remove the selected cookies.
     func clear(_ selection: Selection, in headers: inout HTTPFields) {
         headers.append(HTTPField(name: .setCookie, value: self.refresh.clearing(path: selection.refreshPath)))
-        let attributes = "Max-Age=0; Path=/; SameSite=\(self.refresh.sameSite)\(self.refresh.secure ? "; Secure" : "")"
-        if selection.access { headers.append(HTTPField(name: .setCookie, value: "\(self.locations.accessCookieName)=\"\"; HttpOnly; \(attributes)")) }
-        if selection.csrf { headers.append(HTTPField(name: .setCookie, value: "\(self.locations.csrfCookieName)=\"\"; \(attributes)")) }
+        if selection.access {
+            let cookie = self.refresh.cookie(self.locations.accessCookieName, value: "", maxAge: 0, path: "/")
+            headers.append(HTTPField(name: .setCookie, value: cookie.description))
+        }
+        if selection.csrf {
+            let cookie = self.refresh.cookie(self.locations.csrfCookieName, value: "", maxAge: 0, path: "/", httpOnly: false)
+            headers.append(HTTPField(name: .setCookie, value: cookie.description))
+        }
     }
 }

@@ -74,20 +74,77 @@ enum StrictJSON {
             }
         }
 
-        /// A string's raw contents (escapes kept: two keys differing only in escaping are
-        /// compared as written, which errs on the side of refusing).
+        /// A string's value, its escapes decoded: keys that differ only in how they are
+        /// escaped (`"passw\\u006frd"` and `"password"`) are the same key to every parser.
         mutating func string() throws(Problem) -> String {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw .malformed }
             index += 1
-            let start = index
+            var scalars = String.UnicodeScalarView()
+            var run = index
+            func flush(upTo end: Int) {
+                scalars.append(contentsOf: String(decoding: bytes[run..<end], as: UTF8.self).unicodeScalars)
+            }
             while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                if bytes[index] == UInt8(ascii: "\\") { index += 1 }
+                guard bytes[index] == UInt8(ascii: "\\") else {
+                    guard bytes[index] >= 0x20 else { throw .malformed }
+                    index += 1
+                    continue
+                }
+                flush(upTo: index)
                 index += 1
+                guard index < bytes.count else { throw .malformed }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(Unicode.Scalar(escape))
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    let unit = try hexUnit()
+                    if (0xD800..<0xDC00).contains(unit) {
+                        // A high surrogate must be followed by an escaped low one.
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw .malformed
+                        }
+                        index += 2
+                        let low = try hexUnit()
+                        guard (0xDC00..<0xE000).contains(low),
+                            let scalar = Unicode.Scalar(0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00))
+                        else { throw .malformed }
+                        scalars.append(scalar)
+                    } else {
+                        guard let scalar = Unicode.Scalar(UInt32(unit)) else { throw .malformed }
+                        scalars.append(scalar)
+                    }
+                default: throw .malformed
+                }
+                run = index
             }
             guard index < bytes.count else { throw .malformed }
-            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            flush(upTo: index)
             index += 1
-            return text
+            return String(scalars)
+        }
+
+        /// Four hex digits of a `\\u` escape.
+        mutating func hexUnit() throws(Problem) -> UInt16 {
+            guard index + 4 <= bytes.count else { throw .malformed }
+            var unit: UInt16 = 0
+            for byte in bytes[index..<index + 4] {
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw .malformed
+                }
+                unit = unit << 4 | UInt16(digit)
+            }
+            index += 4
+            return unit
         }
     }
 }

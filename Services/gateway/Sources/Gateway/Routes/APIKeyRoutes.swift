@@ -25,13 +25,13 @@ struct APIKeyRoutes {
     /// token that made it).
     func generate(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
-        let fields = try await Self.optionalJSON(request, context)
+        let options = try await Self.optionalJSON(request, context)
         var create = WireCreateApiKeyRequest()
         create.userID = caller.userID
         create.client = self.limits.client(request, context)
-        if let name = fields.optional("name") { create.name = name }
+        if let name = options.name { create.name = name.value }
         let allowed = caller.role.allowedScopes.filter(caller.scopes.contains)
-        if let scopes = fields.stringList("scopes"), !scopes.isEmpty {
+        if let scopes = options.scopes?.values, !scopes.isEmpty {
             if let refused = scopes.first(where: { !allowed.contains($0) }) {
                 throw APIError(.forbidden, "Scope not allowed for your role or token: \(refused.prefix(64))")
             }
@@ -39,7 +39,7 @@ struct APIKeyRoutes {
         } else {
             create.scopes = allowed
         }
-        if let days = try fields.integer("expires_in_days") {
+        if let days = options.expiresInDays?.value {
             guard (1...Self.maximumLifetimeDays).contains(days) else {
                 throw APIError(.unprocessableContent, "expires_in_days: must be between 1 and \(Self.maximumLifetimeDays)")
             }
@@ -81,11 +81,22 @@ struct APIKeyRoutes {
     }
 
     /// The body may be empty (no options) or a JSON object.
-    static func optionalJSON(_ request: Request, _ context: GatewayRequestContext) async throws -> RequestFields {
+    static func optionalJSON(_ request: Request, _ context: GatewayRequestContext) async throws -> CreateKeyBody {
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if length == 0 || (length == nil && request.headers[.contentType] == nil) {
-            return RequestFields(values: [:])
+            return CreateKeyBody()
         }
-        return try await RequestFields.json(request, context: context, typed: ["scopes": .stringList, "expires_in_days": .integer])
+        return try await RequestBody.json(CreateKeyBody.self, request, context: context)
+    }
+
+    struct CreateKeyBody: Decodable {
+        var name: Text?
+        var scopes: Words?
+        var expiresInDays: WholeNumber?
+
+        enum CodingKeys: String, CodingKey {
+            case name, scopes
+            case expiresInDays = "expires_in_days"
+        }
     }
 }

@@ -47,11 +47,11 @@ struct AuthKitRoutes {
     /// JSON `{email, username, password}` → 200 `{id, email, username, is_staff, is_active}`;
     /// a taken username or email → 400, as the library answers.
     func register(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let fields = try await RequestFields.json(request, context: context)
+        let form = try await RequestBody.json(RegisterBody.self, request, context: context)
         var message = WireRegisterRequest()
-        message.email = try fields.require("email")
-        message.username = try fields.require("username")
-        message.password = try fields.require("password")
+        message.email = try Field.required(form.email, "email")
+        message.username = try Field.required(form.username, "username")
+        message.password = try Field.required(form.password, "password")
         let user: WireUser
         let decision: WireRateLimitDecision?
         do {
@@ -74,12 +74,12 @@ struct AuthKitRoutes {
 
     /// JSON `{username_or_email, password}` → `{access_token, refresh_token}` and the cookies.
     func login(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let fields = try await RequestFields.json(request, context: context)
+        let body = try await RequestBody.json(LoginBody.self, request, context: context)
         do {
             let (pair, decision) = try await self.sessions.logIn(
-                login: try fields.require("username_or_email"),
+                login: try Field.required(body.usernameOrEmail, "username_or_email"),
                 field: "username_or_email",
-                password: try fields.require("password"),
+                password: try Field.required(body.password, "password"),
                 requestedScopes: [],
                 client: self.limits.client(request, context),
                 context: context
@@ -186,5 +186,21 @@ struct AuthKitRoutes {
         headers[.cacheControl] = "no-store"
         RateLimits.apply(rateLimit, to: &headers)
         return JSONBody.response(.ok, body, headers: headers)
+    }
+
+    struct RegisterBody: Decodable {
+        var email: Text?
+        var username: Text?
+        var password: Text?
+    }
+
+    struct LoginBody: Decodable {
+        var usernameOrEmail: Text?
+        var password: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case usernameOrEmail = "username_or_email"
+            case password
+        }
     }
 }

@@ -31,12 +31,12 @@ struct AuthRoutes {
 
     /// JSON `{username, email, password, full_name?}` → 201 the user.
     func register(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let fields = try await RequestFields.json(request, context: context)
+        let body = try await RequestBody.json(RegisterBody.self, request, context: context)
         var message = WireRegisterRequest()
-        message.username = try fields.require("username")
-        message.email = try fields.require("email")
-        message.password = try fields.require("password")
-        if let fullName = fields.optional("full_name") { message.fullName = fullName }
+        message.username = try Field.required(body.username, "username")
+        message.email = try Field.required(body.email, "email")
+        message.password = try Field.required(body.password, "password")
+        if let fullName = body.fullName { message.fullName = fullName.value }
         let (user, decision) = try await self.registration.register(message, request, context)
         var headers = HTTPFields()
         RateLimits.apply(decision, to: &headers)
@@ -46,10 +46,10 @@ struct AuthRoutes {
     /// Form (or JSON) `username` (a username or an email) and `password` → the access token in
     /// the body, the refresh token in the cookie.
     func login(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let fields = try await RequestFields.formOrJSON(request, context: context)
+        let body = try await RequestBody.formOrJSON(LoginBody.self, request, context: context)
         let (pair, decision) = try await self.sessions.logIn(
-            login: try fields.require("username"),
-            password: try fields.require("password"),
+            login: try Field.required(body.username, "username"),
+            password: try Field.required(body.password, "password"),
             requestedScopes: [],
             client: self.limits.client(request, context),
             context: context
@@ -76,7 +76,7 @@ struct AuthRoutes {
     func logout(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         var revoke = WireRevokeSessionRequest()
         revoke.refreshToken = Credentials.cookie(self.cookies.refresh.name, in: request) ?? ""
-        let bodyToken = self.locations.body ? (try? await RequestFields.json(request, context: context))?.optional("access_token") : nil
+        let bodyToken = self.locations.body ? (try? await RequestBody.json(LogoutBody.self, request, context: context))?.accessToken?.value : nil
         do {
             revoke.accessToken = try Credentials.accessToken(request, locations: self.locations, bodyToken: bodyToken)
         } catch let error as APIError where error.status == .forbidden {
@@ -124,5 +124,32 @@ struct AuthRoutes {
         headers[.cacheControl] = "no-store"
         RateLimits.apply(rateLimit, to: &headers)
         return JSONBody.response(.ok, body, headers: headers)
+    }
+
+    struct RegisterBody: Decodable {
+        var username: Text?
+        var email: Text?
+        var password: Text?
+        var fullName: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case username, email, password
+            case fullName = "full_name"
+        }
+    }
+
+    /// OAuth2's password form: `username` is a username or an email.
+    struct LoginBody: Decodable {
+        var username: Text?
+        var password: Text?
+    }
+
+    /// Where `TOKEN_LOCATIONS` includes `body`, the access token may come in the logout body.
+    struct LogoutBody: Decodable {
+        var accessToken: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token"
+        }
     }
 }

@@ -25,20 +25,24 @@ struct OAuthRoutes {
     /// RFC 6749 form: `grant_type=password` (or none) with `username` (name or email),
     /// `password` and optional `scope`; or `grant_type=refresh_token` with `refresh_token`.
     func token(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        let fields = try await RequestFields.formOrJSON(request, context: context)
+        let body = try await RequestBody.formOrJSON(TokenBody.self, request, context: context)
         let client = self.limits.client(request, context)
-        switch fields.optional("grant_type") ?? "" {
+        switch body.grantType?.value ?? "" {
         case "", "password":
             let (pair, decision) = try await self.sessions.logIn(
-                login: try fields.require("username"),
-                password: try fields.require("password"),
-                requestedScopes: Scope.parse(fields.optional("scope") ?? ""),
+                login: try Field.required(body.username, "username"),
+                password: try Field.required(body.password, "password"),
+                requestedScopes: Scope.parse(body.scope?.value ?? ""),
                 client: client,
                 context: context
             )
             return Self.tokenResponse(pair, rateLimit: decision)
         case "refresh_token":
-            let (pair, decision) = try await self.sessions.rotate(try fields.require("refresh_token"), client: client, context: context)
+            let (pair, decision) = try await self.sessions.rotate(
+                try Field.required(body.refreshToken, "refresh_token"),
+                client: client,
+                context: context
+            )
             return Self.tokenResponse(pair, rateLimit: decision)
         default:
             throw APIError(.badRequest, "unsupported_grant_type")
@@ -77,8 +81,8 @@ struct OAuthRoutes {
     /// denied until it expires. A refresh token that is not the caller's, or not a live one, is 400.
     func logout(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context)
-        let fields = try await RequestFields.json(request, context: context)
-        let refreshToken = try fields.require("refresh_token")
+        let body = try await RequestBody.json(RefreshTokenBody.self, request, context: context)
+        let refreshToken = try Field.required(body.refreshToken, "refresh_token")
         guard case .accessToken(let accessToken, let claims) = caller.credential else { throw Authenticator.invalidToken }
         let reply = try await self.sessions.end(
             refreshToken: refreshToken,
@@ -95,11 +99,11 @@ struct OAuthRoutes {
     /// one → 400; the policy → 422. Success ends every session and access token of the user.
     func changePassword(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
-        let fields = try await RequestFields.json(request, context: context)
+        let body = try await RequestBody.json(PasswordChangeBody.self, request, context: context)
         var change = WireChangePasswordRequest()
         change.userID = caller.userID
-        change.currentPassword = try fields.require("current_password")
-        change.newPassword = try fields.require("new_password")
+        change.currentPassword = try Field.required(body.currentPassword, "current_password")
+        change.newPassword = try Field.required(body.newPassword, "new_password")
         change.client = self.limits.client(request, context)
         // Guessing the current password with a stolen access token is a login attempt.
         let decision = try await self.limits.check(
@@ -143,5 +147,38 @@ struct OAuthRoutes {
         headers[HTTPField.Name("Pragma")!] = "no-cache"
         RateLimits.apply(rateLimit, to: &headers)
         return JSONBody.response(.ok, body, headers: headers)
+    }
+
+    /// RFC 6749's token request, as a form or JSON.
+    struct TokenBody: Decodable {
+        var grantType: Text?
+        var username: Text?
+        var password: Text?
+        var scope: Text?
+        var refreshToken: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case grantType = "grant_type"
+            case username, password, scope
+            case refreshToken = "refresh_token"
+        }
+    }
+
+    struct RefreshTokenBody: Decodable {
+        var refreshToken: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case refreshToken = "refresh_token"
+        }
+    }
+
+    struct PasswordChangeBody: Decodable {
+        var currentPassword: Text?
+        var newPassword: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case currentPassword = "current_password"
+            case newPassword = "new_password"
+        }
     }
 }

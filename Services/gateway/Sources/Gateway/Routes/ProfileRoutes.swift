@@ -21,13 +21,13 @@ struct ProfileRoutes {
     /// failed login, so rate limited as one) and is no longer verified.
     func update(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
-        let fields = try await RequestFields.json(request, context: context)
+        let body = try await RequestBody.json(ProfileBody.self, request, context: context)
         var update = WireUpdateProfileRequest()
         update.userID = caller.userID
         update.client = self.limits.client(request, context)
-        if let fullName = fields.optional("full_name") { update.fullName = fullName }
-        if let email = fields.optional("email") { update.email = email }
-        if let password = fields.optional("current_password") {
+        if let fullName = body.fullName { update.fullName = fullName.value }
+        if let email = body.email { update.email = email.value }
+        if let password = body.currentPassword?.value {
             update.currentPassword = password
             // Guessing the password with a stolen access token is a login attempt.
             _ = try await self.limits.check(
@@ -51,5 +51,17 @@ struct ProfileRoutes {
         let user = try await BackendCall.run("identity") { try await self.identity.deactivateAccount(deactivate, requestID: context.requestID) }
         await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, #"{"detail":"Account deactivated successfully"}"#)
+    }
+
+    struct ProfileBody: Decodable {
+        var fullName: Text?
+        var email: Text?
+        var currentPassword: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case fullName = "full_name"
+            case email
+            case currentPassword = "current_password"
+        }
     }
 }
