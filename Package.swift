@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0", traits: []),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // base64url (already in the graph through jwt-kit).
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -134,6 +136,7 @@ let package = Package(
                 "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CHiredis", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             path: "Services/token/Sources/TokenService",
             swiftSettings: swiftSettings
