@@ -255,6 +255,12 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "JSONBenchmarks",
+            dependencies: ["ServiceRuntime", nioCore],
+            path: "Benchmarks/JSONBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "Argon2Benchmarks",
             dependencies: ["IdentityService", nioCore],
             path: "Benchmarks/Argon2Benchmarks",

@@ -1,5 +1,5 @@
-import ServiceRuntime
 import NIOCore
+import ServiceRuntime
 import WireProtocol
 
 /// The user as the API shows it (seed 000's shape, with seed 002's `tier`): never the hash.
@@ -28,6 +28,7 @@ enum UserJSON {
 
     static func body(_ user: WireUser) -> ByteBuffer {
         var body = ByteBuffer()
+        body.reserveCapacity(256)
         Self.write(user, to: &body)
         return body
     }
