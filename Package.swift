@@ -183,7 +183,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServiceRuntimeTests",
-            dependencies: ["ServiceRuntime", logging, lifecycle],
+            dependencies: ["ServiceRuntime", nioCore, logging, lifecycle],
             swiftSettings: swiftSettings
         ),
         .testTarget(
