@@ -256,7 +256,7 @@ if ProcessInfo.processInfo.environment["ENABLE_BENCHMARKS"] != nil {
         ),
         .executableTarget(
             name: "JSONBenchmarks",
-            dependencies: ["ServiceRuntime", nioCore],
+            dependencies: ["Gateway", "WireProtocol", nioCore],
             path: "Benchmarks/JSONBenchmarks",
             swiftSettings: swiftSettings
         ),

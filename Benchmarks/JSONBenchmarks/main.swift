@@ -1,10 +1,10 @@
-// Why the hot answers' JSON is written by hand: the user body of about_me (the shape
-// Routes/UserJSON.swift writes, with the same ByteBuffer.writeJSONString calls) against
-// Foundation's JSONEncoder on the equivalent Codable struct, into a ByteBuffer either way.
-// Run: `make bench` (release build); prints ns per body and the ratio.
+// Why the hot answers' JSON is written by hand: the user body of about_me as the gateway writes
+// it (Routes/UserJSON.swift) against Foundation's JSONEncoder on the equivalent Codable struct,
+// into a ByteBuffer either way. Run: `make bench` (release build); prints ns per body and the ratio.
 import Foundation
+import Gateway
 import NIOCore
-import ServiceRuntime
+import WireProtocol
 
 struct User: Codable {
     var id: Int64
@@ -30,28 +30,6 @@ let user = User(
     created_at: "2026-12-02T01:02:03.456Z"
 )
 
-func handWritten(_ user: User, to body: inout ByteBuffer) {
-    body.writeString(#"{"id":"#)
-    body.writeString(String(user.id))
-    body.writeString(#","username":"#)
-    body.writeJSONString(user.username)
-    body.writeString(#","email":"#)
-    body.writeJSONString(user.email)
-    body.writeString(#","full_name":"#)
-    if let fullName = user.full_name { body.writeJSONString(fullName) } else { body.writeString("null") }
-    body.writeString(#","role":"#)
-    body.writeJSONString(user.role)
-    body.writeString(#","tier":"#)
-    if let tier = user.tier { body.writeJSONString(tier) } else { body.writeString("null") }
-    body.writeString(#","is_active":"#)
-    body.writeString(user.is_active ? "true" : "false")
-    body.writeString(#","is_verified":"#)
-    body.writeString(user.is_verified ? "true" : "false")
-    body.writeString(#","created_at":"#)
-    body.writeJSONString(user.created_at)
-    body.writeString("}")
-}
-
 /// Nanoseconds per call of `body`, the best of five rounds of `count` calls.
 func nanoseconds(_ count: Int, _ body: () throws -> Int) rethrows -> Double {
     var best = Double.infinity
@@ -67,25 +45,29 @@ func nanoseconds(_ count: Int, _ body: () throws -> Int) rethrows -> Double {
     return best
 }
 
+var wire = WireUser()
+wire.id = user.id
+wire.username = user.username
+wire.email = user.email
+wire.fullName = user.full_name ?? ""
+wire.role = user.role
+wire.isActive = user.is_active
+wire.isVerified = user.is_verified
+wire.createdAt = user.created_at
+
 // The two agree on the bytes that matter (field order aside).
-var check = ByteBuffer()
-handWritten(user, to: &check)
+let check = UserJSON.body(wire)
 let decoded = try JSONDecoder().decode(User.self, from: Data(check.readableBytesView))
 precondition(decoded.full_name == user.full_name && decoded.id == user.id, "hand-written JSON reads back")
 
 let encoder = JSONEncoder()
 let count = 200_000
-let manual = nanoseconds(count) {
-    var body = ByteBuffer()
-    body.reserveCapacity(256)
-    handWritten(user, to: &body)
-    return body.readableBytes
-}
+let manual = nanoseconds(count) { UserJSON.body(wire).readableBytes }
 let foundation = try nanoseconds(count) {
     let data = try encoder.encode(user)
     return ByteBuffer(bytes: data).readableBytes
 }
 print("about_me's user body, \(check.readableBytes) bytes")
-print("  hand-written (writeJSONString): \(Int(manual.rounded())) ns")
-print("  JSONEncoder:                    \(Int(foundation.rounded())) ns")
-print("  JSONEncoder / hand-written:     \(Double(Int(foundation / manual * 10)) / 10)×")
+print("  hand-written (UserJSON):     \(Int(manual.rounded())) ns")
+print("  JSONEncoder:                 \(Int(foundation.rounded())) ns")
+print("  JSONEncoder / hand-written:  \(Double(Int(foundation / manual * 10)) / 10)×")

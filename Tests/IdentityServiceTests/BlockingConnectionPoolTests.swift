@@ -13,15 +13,10 @@ private final class FakeConnection: BlockingConnection {
 
 @Suite("BlockingConnectionPool", .timeLimit(.minutes(1)))
 struct BlockingConnectionPoolTests {
-    /// With every connection lent out to work that hangs (a stalled database), a caller waits no
-    /// longer than its request's deadline, and the slot it waited for is not lost.
-    @Test func waitingForAConnectionEndsAtTheRequestsDeadline() async throws {
-        let threads = BlockingPool(threads: 4, maximumPending: 16)
-        let made = Atomic<Int>(0)
-        let pool = BlockingConnectionPool(size: 1, blockingPool: threads) { () -> FakeConnection in
-            made.add(1, ordering: .relaxed)
-            return FakeConnection()
-        }
+    /// Lends the pool's only connection to work that holds it until `release` is signalled.
+    fileprivate static func lendTheOnlyConnection(
+        of pool: BlockingConnectionPool<FakeConnection>
+    ) async throws -> (holder: Task<Void, any Error>, release: DispatchSemaphore) {
         let release = DispatchSemaphore(value: 0)
         let lent = Atomic<Bool>(false)
         let holder = Task {
@@ -31,6 +26,19 @@ struct BlockingConnectionPoolTests {
             }
         }
         try await waitUntil("the connection is lent") { lent.load(ordering: .relaxed) }
+        return (holder, release)
+    }
+
+    /// With every connection lent out to work that hangs (a stalled database), a caller waits no
+    /// longer than its request's deadline, and the slot it waited for is not lost.
+    @Test func waitingForAConnectionEndsAtTheRequestsDeadline() async throws {
+        let threads = BlockingPool(threads: 4, maximumPending: 16)
+        let made = Atomic<Int>(0)
+        let pool = BlockingConnectionPool(size: 1, blockingPool: threads) { () -> FakeConnection in
+            made.add(1, ordering: .relaxed)
+            return FakeConnection()
+        }
+        let (holder, release) = try await Self.lendTheOnlyConnection(of: pool)
         // Released only long after the waiter's deadline, whatever the load.
         let releaser = Task {
             try await Task.sleep(for: .seconds(30))
@@ -61,15 +69,7 @@ struct BlockingConnectionPoolTests {
     @Test func aWaiterGetsTheConnectionWhenItComesBackInTime() async throws {
         let threads = BlockingPool(threads: 4, maximumPending: 16)
         let pool = BlockingConnectionPool(size: 1, blockingPool: threads) { FakeConnection() }
-        let release = DispatchSemaphore(value: 0)
-        let lent = Atomic<Bool>(false)
-        let holder = Task {
-            try await pool.withConnection { _ in
-                lent.store(true, ordering: .relaxed)
-                release.wait()
-            }
-        }
-        try await waitUntil("the connection is lent") { lent.load(ordering: .relaxed) }
+        let (holder, release) = try await Self.lendTheOnlyConnection(of: pool)
         let waiter = Task {
             try await WorkDeadline.$current.withValue(.now() + .seconds(10)) { try await pool.withConnection { _ in 42 } }
         }
