@@ -182,6 +182,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ServiceConfigurationTests",
+            dependencies: ["ServiceConfiguration"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ServiceRuntimeTests",
             dependencies: ["ServiceRuntime", nioCore, logging, lifecycle],
             swiftSettings: swiftSettings
