@@ -231,10 +231,22 @@ let package = Package(
         // Test support: the test PostgreSQL schema and the services' operations in process.
         .target(
             name: "ServiceTesting",
-            dependencies: ["Gateway", "IdentityService", "TokenService", "WireProtocol", "WireTransport", nioCore, logging],
+            dependencies: [
+                "Gateway", "IdentityService", "TokenService", "WireProtocol", "WireTransport", "WireTesting", nioCore, logging,
+            ],
             path: "Tests/Support/ServiceTesting",
             swiftSettings: swiftSettings
         ),
+        // Stores and clients on the real PostgreSQL and Redis, no executables.
+        .testTarget(
+            name: "StoreTests",
+            dependencies: [
+                "ServiceTesting", "IdentityService", "TokenService", "WireProtocol", "WireTransport", "WireTesting", "ServiceRuntime",
+                nioCore, logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The real executables, started as `make run` starts them, driven over HTTP.
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

@@ -169,8 +169,9 @@ struct RouteTests {
             )
             #expect(login.status == .ok)
             let cookies = login.headers[values: .setCookie]
-            #expect(cookies.contains { $0.hasPrefix("access_token=") && $0.contains("Path=/;") })
-            #expect(cookies.contains { $0.hasPrefix("refresh_token=") && $0.contains("Path=/auth") })
+            let attributes = { (cookie: String) in Set(cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }) }
+            #expect(cookies.contains { $0.hasPrefix("access_token=") && attributes($0).contains("Path=/") })
+            #expect(cookies.contains { $0.hasPrefix("refresh_token=") && attributes($0).contains("Path=/auth") })
             let access = try #require(Self.json(login.body)["access_token"] as? String)
 
             let me = try await client.execute(uri: "/auth/me", method: .get, headers: [.cookie: "access_token=\(access)"])

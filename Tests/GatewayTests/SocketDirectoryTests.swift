@@ -12,7 +12,7 @@ import WireTransport
 struct SocketDirectoryTests {
     /// Binds a Unix socket at `path` (and leaves the file, as a listening process would).
     static func makeSocket(_ path: String) async throws {
-        _ = try await TestProcess.run("/usr/bin/python3", ["-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(path)')"])
+        _ = try await ChildProcess.run("/usr/bin/python3", ["-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(path)')"])
     }
 
     @Test(.enabled(if: getuid() == 0, "needs root to give a file to another user"))

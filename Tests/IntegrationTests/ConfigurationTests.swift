@@ -1,6 +1,7 @@
 import ServiceTesting
 import Foundation
 import Testing
+import WireTesting
 
 @Suite("Fail fast on configuration")
 struct ConfigurationTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WireTesting
 
 @Suite("Container files name only what exists")
 struct DeployFilesTests {

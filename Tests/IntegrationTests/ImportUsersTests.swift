@@ -46,14 +46,14 @@ struct ImportUsersTests {
         #expect(imported.createdAt.hasPrefix("2025-01-02T03:04:05"))
         #expect(try await store.find(login: "legacy_two")?.isActive == false)
 
-        let operations = try IdentityDatabaseTests.operations(database, parameters: .owasp)
-        let user = try await operations.verifyCredentials(IdentityDatabaseTests.login("legacy_one", "OldPass123"), IdentityDatabaseTests.context)
+        let operations = try IdentityFixtures.operations(database, parameters: .owasp)
+        let user = try await operations.verifyCredentials(IdentityFixtures.login("legacy_one", "OldPass123"), IdentityFixtures.context)
         #expect(user.id == 41)
         #expect(try await store.find(id: 41)?.passwordHash.contains("m=19456,t=2,p=1") == true, "upgraded to the current parameters")
-        _ = try await operations.verifyCredentials(IdentityDatabaseTests.login("legacy_one", "OldPass123"), IdentityDatabaseTests.context)
+        _ = try await operations.verifyCredentials(IdentityFixtures.login("legacy_one", "OldPass123"), IdentityFixtures.context)
 
         // New registrations get ids past the imported ones.
-        let fresh = try await operations.register(IdentityDatabaseTests.registration("newcomer"), IdentityDatabaseTests.context)
+        let fresh = try await operations.register(IdentityFixtures.registration("newcomer"), IdentityFixtures.context)
         #expect(fresh.id > 44)
     }
 }

@@ -1,3 +1,4 @@
+import ServiceTesting
 import Foundation
 import NIOHTTP1
 import Testing

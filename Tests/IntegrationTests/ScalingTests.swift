@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import Synchronization
 import Testing
+import WireTesting
 
 @Suite("Scaling out and rolling restarts", .serialized)
 struct ScalingTests {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import Testing
+import WireTesting
 
 /// A client of the seed-000 service: a cookie jar that keeps `refresh_token`.
 final class CookieClient: @unchecked Sendable {

@@ -19,63 +19,6 @@ func randomSecret() -> String {
     String((0..<48).map { _ in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".randomElement()! })
 }
 
-/// One of our executables started as a child process, its standard error in a log file.
-final class ChildProcess: @unchecked Sendable {
-    let name: String
-    let process = Process()
-    let logPath: String
-
-    init(name: String, executable: String, arguments: [String], environment: [String: String], logPath: String) throws {
-        self.name = name
-        self.logPath = logPath
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        self.process.executableURL = URL(fileURLWithPath: executable)
-        self.process.arguments = arguments
-        self.process.environment = environment
-        self.process.standardOutput = log
-        self.process.standardError = log
-        try self.process.run()
-    }
-
-    var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
-
-    /// Sends `signal` and waits for the exit; the exit status, or `nil` if it did not exit in time.
-    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) async -> Int32? {
-        if self.process.isRunning { kill(self.process.processIdentifier, signal) }
-        return await self.waitForExit(timeout: timeout)
-    }
-
-    func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while self.process.isRunning {
-            if ContinuousClock.now > deadline {
-                kill(self.process.processIdentifier, SIGKILL)
-                return nil
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return self.process.terminationStatus
-    }
-
-    /// Runs an executable to completion: exit status and everything it printed.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration = .seconds(30))
-        async throws -> (status: Int32, output: String)
-    {
-        let directory = TemporaryDirectory(prefix: "run")
-        defer { directory.remove() }
-        let child = try ChildProcess(
-            name: executable,
-            executable: executable,
-            arguments: arguments,
-            environment: environment,
-            logPath: directory.appending("output.log")
-        )
-        let status = await child.waitForExit(timeout: timeout) ?? -1
-        return (status, child.log)
-    }
-}
-
 /// The whole stack as `make run` starts it: identity, N token instances and the gateway, each a
 /// real process talking over Unix sockets in a private directory, the gateway on a free port.
 final class Stack: @unchecked Sendable {

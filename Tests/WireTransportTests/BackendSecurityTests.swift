@@ -14,7 +14,7 @@ import WireTesting
 
 /// Runs `python3 -c code` as the `nobody` user; what it printed.
 private func asNobody(_ code: String) async throws -> String {
-    try await TestProcess.run("/usr/sbin/runuser", ["-u", "nobody", "--", "/usr/bin/python3", "-c", code]).output
+    try await ChildProcess.run("/usr/sbin/runuser", ["-u", "nobody", "--", "/usr/bin/python3", "-c", code]).output
 }
 
 /// Connects to `path`, waits up to `wait` seconds, and prints `closed` when the server hung up,
@@ -171,7 +171,7 @@ private struct TestPKI {
             openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key -out stranger.csr -subj "/CN=stranger" 2>/dev/null
             openssl x509 -req -in stranger.csr -CA other-ca.pem -CAkey other-ca.key -CAcreateserial -out stranger.pem -days 2 2>/dev/null
             """
-        guard try await TestProcess.run("/bin/sh", ["-c", script]).status == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard try await ChildProcess.run("/bin/sh", ["-c", script]).status == 0 else { throw CocoaError(.fileWriteUnknown) }
         return pki
     }
 

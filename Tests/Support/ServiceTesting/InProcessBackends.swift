@@ -27,15 +27,7 @@ public final class InProcessBackends: Sendable {
 
     public init() async throws {
         self.database = try await TestDatabase()
-        self.identity = try IdentityOperations(
-            users: PostgresUserStore(pool: self.database.pool),
-            apiKeys: PostgresAPIKeyStore(pool: self.database.pool),
-            apiKeySecret: "an-api-key-secret-of-at-least-32-characters",
-            hasher: Argon2PasswordHasher(backend: .libsodium, parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)),
-            hashingPool: BlockingPool(threads: 2, maximumPending: 1000),
-            rules: RegistrationRules(),
-            lockout: LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800)
-        )
+        self.identity = try IdentityFixtures.operations(self.database)
         var logger = Logger(label: "in-process-redis")
         logger.logLevel = .critical
         self.redis = RedisClient(endpoint: try RedisEndpoint(url: TestServices.redisURL), connections: 1, timeout: .seconds(15), logger: logger)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import Testing
+import WireTesting
 @testable import IdentityService
 
 /// The user cache against the real PostgreSQL: changes made anywhere reach it through the
@@ -32,24 +33,13 @@ struct UserCacheDatabaseTests {
         }
 
         func waitUntilFollowing() async throws {
-            try await eventually("the listener follows changes") { self.cache.ticket() != nil }
+            try await waitUntil("the listener follows changes", within: .seconds(20)) { self.cache.ticket() != nil }
         }
 
         func stop() async {
             self.listener.cancel()
             _ = await self.listener.result
         }
-    }
-
-    /// Polls until `condition`; the bound is generous because the whole suite loads both cores
-    /// (notifications arrive within milliseconds when the machine is idle).
-    static func eventually(_ what: String, within: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + within
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("timed out waiting until \(what)")
     }
 
     static func newUser(_ users: any UserStore, _ name: String) async throws -> UserRecord {
@@ -78,9 +68,9 @@ struct UserCacheDatabaseTests {
         #expect(instance.cache.user(user.id)?.fullName == "Before", "a change in another schema is not ours")
         // As an operator with psql would: no identity code involved.
         try await database.execute("UPDATE users SET full_name = 'After' WHERE id = \(user.id)")
-        try await Self.eventually("the change is seen") { try await instance.users.find(id: user.id)?.fullName == "After" }
+        try await waitUntil("the change is seen", within: .seconds(20)) { try await instance.users.find(id: user.id)?.fullName == "After" }
         try await database.execute("DELETE FROM users WHERE id = \(user.id)")
-        try await Self.eventually("the deletion is seen") { try await instance.users.find(id: user.id) == nil }
+        try await waitUntil("the deletion is seen", within: .seconds(20)) { try await instance.users.find(id: user.id) == nil }
     }
 
     @Test func aWriteIsSeenAtOnceByItsInstanceAndSoonByTheOthers() async throws {
@@ -101,12 +91,12 @@ struct UserCacheDatabaseTests {
 
         _ = try await first.users.deactivate(id: user.id, tokensValidAfterMilliseconds: 1)
         #expect(try await first.users.find(id: user.id)?.isActive == false, "the writing instance never answers from before its write")
-        try await Self.eventually("the other instance sees the deactivation") {
+        try await waitUntil("the other instance sees the deactivation", within: .seconds(20)) {
             try await second.users.find(id: user.id)?.isActive == false
         }
         _ = try await second.users.changeRole(id: user.id, role: "moderator", tokensValidAfterMilliseconds: 2)
         #expect(try await second.users.find(id: user.id)?.role == "moderator")
-        try await Self.eventually("the first instance sees the role") { try await first.users.find(id: user.id)?.role == "moderator" }
+        try await waitUntil("the first instance sees the role", within: .seconds(20)) { try await first.users.find(id: user.id)?.role == "moderator" }
     }
 
     @Test func aLostListenerTurnsTheCacheOffUntilItListensAgain() async throws {
@@ -122,49 +112,14 @@ struct UserCacheDatabaseTests {
         // The listener's connection dies; the change below is notified to nobody.
         try await database.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '\(instance.applicationName)'")
         try await database.execute("UPDATE users SET full_name = 'Missed' WHERE id = \(user.id)")
-        try await Self.eventually("the missed change is still seen") { try await instance.users.find(id: user.id)?.fullName == "Missed" }
-        try await Self.eventually("the listener is back and the cache keeps users again") {
+        try await waitUntil("the missed change is still seen", within: .seconds(20)) {
+            try await instance.users.find(id: user.id)?.fullName == "Missed"
+        }
+        try await waitUntil("the listener is back and the cache keeps users again", within: .seconds(20)) {
             _ = try await instance.users.find(id: user.id)
             return instance.cache.count == 1
         }
         try await database.execute("UPDATE users SET full_name = 'Heard' WHERE id = \(user.id)")
-        try await Self.eventually("changes are heard again") { try await instance.users.find(id: user.id)?.fullName == "Heard" }
-    }
-}
-
-/// The cache as a client meets it: the real stack, two identity instances behind the gateway.
-@Suite("User cache through the stack")
-struct UserCacheStackTests {
-    @Test func changesMadeAnywhereReachAboutMe() async throws {
-        let database = try await TestDatabase()
-        defer { Task { await database.drop() } }
-        let stack = try await Stack(tokenInstances: 1, identityInstances: 2, overrides: ["DATABASE_URL": database.url])
-        try await stack.waitUntilReady()
-        let api = APIClient(base: stack.baseURL)
-        let name = SeedFlowTests.unique("cached")
-        let id = try await api.register(name)
-        let session = try await api.tokens(name)
-        // Read a few times: whichever instance answers keeps the user.
-        for _ in 0..<6 { #expect(try await api.me(bearer: session.access).status == 200) }
-
-        // Through the API: whichever instance writes, every later read sees it.
-        let renamed = try await api.json(.PUT, "/api/v1/users/me", ["full_name": "Through The API"], bearer: session.access)
-        #expect(renamed.status == 200, "\(renamed.body)")
-        try await UserCacheDatabaseTests.eventually("both instances answer the new name", within: .seconds(10)) {
-            for _ in 0..<6 where try await api.me(bearer: session.access).json?["full_name"] as? String != "Through The API" { return false }
-            return true
-        }
-        // Behind identity's back, as an operator would.
-        try await database.execute("UPDATE users SET full_name = 'Through psql' WHERE id = \(id)")
-        try await UserCacheDatabaseTests.eventually("both instances answer the operator's name", within: .seconds(10)) {
-            for _ in 0..<6 where try await api.me(bearer: session.access).json?["full_name"] as? String != "Through psql" { return false }
-            return true
-        }
-        try await database.execute("UPDATE users SET is_active = false WHERE id = \(id)")
-        try await UserCacheDatabaseTests.eventually("a deactivated account is refused by both", within: .seconds(10)) {
-            for _ in 0..<6 where try await api.me(bearer: session.access).status != 401 { return false }
-            return true
-        }
-        _ = await stack.stop()
+        try await waitUntil("changes are heard again", within: .seconds(20)) { try await instance.users.find(id: user.id)?.fullName == "Heard" }
     }
 }

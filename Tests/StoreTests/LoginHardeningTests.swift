@@ -63,9 +63,9 @@ struct LoginHardeningTests {
     @Test func aRightPasswordDoesNotClearALockSetWhileItWasHashed() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let setUp = try IdentityDatabaseTests.operations(database)
-        _ = try await setUp.register(IdentityDatabaseTests.registration("racer"), IdentityDatabaseTests.context)
-        let base = try IdentityDatabaseTests.operations(database)
+        let setUp = try IdentityFixtures.operations(database)
+        _ = try await setUp.register(IdentityFixtures.registration("racer"), IdentityFixtures.context)
+        let base = try IdentityFixtures.operations(database)
         let operations = try IdentityOperations(
             users: StaleReadStore(base: PostgresUserStore(pool: database.pool)),
             apiKeys: base.apiKeys,
@@ -78,7 +78,7 @@ struct LoginHardeningTests {
         // Other guesses locked the account after this login read the row.
         try await database.execute("UPDATE users SET locked_until = now() + interval '30 minutes' WHERE username = 'racer'")
         await #expect(throws: IdentityError.invalidCredentials) {
-            _ = try await operations.verifyCredentials(IdentityDatabaseTests.login("racer", "StrongPass123"), IdentityDatabaseTests.context)
+            _ = try await operations.verifyCredentials(IdentityFixtures.login("racer", "StrongPass123"), IdentityFixtures.context)
         }
         let lockedUntil = try await database.pool.withConnection {
             try $0.query(PreparedStatement(name: "locked", sql: "SELECT locked_until IS NOT NULL FROM users WHERE username = 'racer'")).rows
@@ -86,7 +86,7 @@ struct LoginHardeningTests {
         #expect(lockedUntil.first?.first == "t", "the lock stays")
         // Once it runs out, the same password is admitted.
         try await database.execute("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = 'racer'")
-        _ = try await operations.verifyCredentials(IdentityDatabaseTests.login("racer", "StrongPass123"), IdentityDatabaseTests.context)
+        _ = try await operations.verifyCredentials(IdentityFixtures.login("racer", "StrongPass123"), IdentityFixtures.context)
     }
 
     @Test func aLoginThatMatchesNoUserIsAuditedOnlyAsADigest() async throws {
@@ -96,7 +96,7 @@ struct LoginHardeningTests {
         var logger = Logger(label: "audit")
         logger.logLevel = .critical
         let audit = AuditLog(store: store, logger: logger)
-        let base = try IdentityDatabaseTests.operations(database)
+        let base = try IdentityFixtures.operations(database)
         let operations = try IdentityOperations(
             users: base.users,
             apiKeys: base.apiKeys,
@@ -112,7 +112,7 @@ struct LoginHardeningTests {
         // A password typed into the name field, twice.
         for _ in 0..<2 {
             await #expect(throws: IdentityError.invalidCredentials) {
-                _ = try await operations.verifyCredentials(IdentityDatabaseTests.login("Tr0ub4dor&3", "whatever123A"), IdentityDatabaseTests.context)
+                _ = try await operations.verifyCredentials(IdentityFixtures.login("Tr0ub4dor&3", "whatever123A"), IdentityFixtures.context)
             }
         }
         var events: [AuditEvent] = []
@@ -132,24 +132,24 @@ struct LoginHardeningTests {
     @Test func aNewEmailNeedsThePasswordAndIsNoLongerVerified() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let operations = try IdentityDatabaseTests.operations(database)
-        let user = try await operations.register(IdentityDatabaseTests.registration("mover"), IdentityDatabaseTests.context)
+        let operations = try IdentityFixtures.operations(database)
+        let user = try await operations.register(IdentityFixtures.registration("mover"), IdentityFixtures.context)
         try await database.execute("UPDATE users SET is_verified = true WHERE id = \(user.id)")
         var rename = WireUpdateProfileRequest()
         rename.userID = user.id
         rename.fullName = "Mover"
-        #expect(try await operations.updateProfile(rename, IdentityDatabaseTests.context).isVerified, "a new name keeps the address verified")
+        #expect(try await operations.updateProfile(rename, IdentityFixtures.context).isVerified, "a new name keeps the address verified")
 
         var move = WireUpdateProfileRequest()
         move.userID = user.id
         move.email = "elsewhere@example.com"
         await #expect(throws: IdentityError.invalidField(field: "current_password", reason: "field required to change the email")) {
-            _ = try await operations.updateProfile(move, IdentityDatabaseTests.context)
+            _ = try await operations.updateProfile(move, IdentityFixtures.context)
         }
         move.currentPassword = "WrongPass123"
-        await #expect(throws: IdentityError.wrongCurrentPassword) { _ = try await operations.updateProfile(move, IdentityDatabaseTests.context) }
+        await #expect(throws: IdentityError.wrongCurrentPassword) { _ = try await operations.updateProfile(move, IdentityFixtures.context) }
         move.currentPassword = "StrongPass123"
-        let moved = try await operations.updateProfile(move, IdentityDatabaseTests.context)
+        let moved = try await operations.updateProfile(move, IdentityFixtures.context)
         #expect(moved.email == "elsewhere@example.com")
         #expect(!moved.isVerified, "the new address is not verified")
         let failures = try await database.pool.withConnection {

@@ -8,62 +8,8 @@ import WireProtocol
 import WireTransport
 @testable import IdentityService
 
-/// A clock a test moves by hand.
-final class ManualClock: Sendable {
-    private let seconds = Mutex<Double>(1_800_000_000)
-    var now: Double { self.seconds.withLock { $0 } }
-    func advance(_ by: Double) { self.seconds.withLock { $0 += by } }
-}
-
 @Suite("Identity on the real PostgreSQL")
 struct IdentityDatabaseTests {
-    static let light = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
-
-    static func operations(_ database: TestDatabase, parameters: Argon2Parameters = light, clock: ManualClock? = nil) throws -> IdentityOperations {
-        let now: @Sendable () -> Double
-        if let clock {
-            now = { clock.now }
-        } else {
-            now = IdentityOperations.wallClock
-        }
-        return try IdentityOperations(
-            users: PostgresUserStore(pool: database.pool),
-            apiKeys: PostgresAPIKeyStore(pool: database.pool),
-            apiKeySecret: "an-api-key-secret-of-at-least-32-characters",
-            hasher: Argon2PasswordHasher(backend: .libsodium, parameters: parameters),
-            hashingPool: BlockingPool(threads: 2, maximumPending: 1000),
-            rules: RegistrationRules(),
-            lockout: LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800),
-            now: now
-        )
-    }
-
-    static var context: WireRequest {
-        var logger = Logger(label: "identity-test")
-        logger.logLevel = .critical
-        return WireRequest(
-            header: FrameHeader(kind: .request, code: 0, correlationID: 1),
-            payload: ByteBuffer(),
-            deadline: .now() + .seconds(30),
-            logger: logger
-        )
-    }
-
-    static func registration(_ username: String, email: String? = nil, password: String = "StrongPass123") -> WireRegisterRequest {
-        var request = WireRegisterRequest()
-        request.username = username
-        request.email = email ?? "\(username)@example.com"
-        request.password = password
-        return request
-    }
-
-    static func login(_ login: String, _ password: String) -> WireVerifyCredentialsRequest {
-        var request = WireVerifyCredentialsRequest()
-        request.login = login
-        request.password = password
-        return request
-    }
-
     @Test func migrationsRunOnceEvenFromTwoRunnersAtOnce() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
@@ -79,12 +25,17 @@ struct IdentityDatabaseTests {
     @Test func twentyConcurrentRegistrationsOfOneNameYieldExactlyOneUser() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let operations = try Self.operations(database)
+        let operations = try IdentityFixtures.operations(database)
         let results = await withTaskGroup(of: Result<WireUser, any Error>.self) { group in
             for index in 0..<20 {
                 group.addTask {
                     do {
-                        return .success(try await operations.register(Self.registration("racer", email: "racer\(index)@example.com"), Self.context))
+                        return .success(
+                            try await operations.register(
+                                IdentityFixtures.registration("racer", email: "racer\(index)@example.com"),
+                                IdentityFixtures.context
+                            )
+                        )
                     } catch {
                         return .failure(error)
                     }
@@ -103,25 +54,25 @@ struct IdentityDatabaseTests {
     @Test func usernamesAndEmailsAreUniqueWhateverTheirCase() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let operations = try Self.operations(database)
-        let user = try await operations.register(Self.registration("John_Doe", email: "John@Example.com"), Self.context)
+        let operations = try IdentityFixtures.operations(database)
+        let user = try await operations.register(IdentityFixtures.registration("John_Doe", email: "John@Example.com"), IdentityFixtures.context)
         #expect(user.email == "john@example.com")
         #expect(user.role == "user" && user.isActive)
         await #expect(throws: IdentityError.usernameTaken) {
-            _ = try await operations.register(Self.registration("john_doe", email: "other@example.com"), Self.context)
+            _ = try await operations.register(IdentityFixtures.registration("john_doe", email: "other@example.com"), IdentityFixtures.context)
         }
         await #expect(throws: IdentityError.emailTaken) {
-            _ = try await operations.register(Self.registration("someone", email: "JOHN@example.COM"), Self.context)
+            _ = try await operations.register(IdentityFixtures.registration("someone", email: "JOHN@example.COM"), IdentityFixtures.context)
         }
     }
 
     @Test func loginByUsernameOrEmailInAnyCase() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let operations = try Self.operations(database)
-        let user = try await operations.register(Self.registration("jane"), Self.context)
+        let operations = try IdentityFixtures.operations(database)
+        let user = try await operations.register(IdentityFixtures.registration("jane"), IdentityFixtures.context)
         for login in ["jane", "JANE", "jane@example.com", "Jane@Example.com"] {
-            let found = try await operations.verifyCredentials(Self.login(login, "StrongPass123"), Self.context)
+            let found = try await operations.verifyCredentials(IdentityFixtures.login(login, "StrongPass123"), IdentityFixtures.context)
             #expect(found.id == user.id)
         }
     }
@@ -130,15 +81,15 @@ struct IdentityDatabaseTests {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
         // Real OWASP parameters, so the time is Argon2's and not noise.
-        let operations = try Self.operations(database, parameters: .owasp)
-        _ = try await operations.register(Self.registration("timing"), Self.context)
-        _ = try await operations.register(Self.registration("sleeper"), Self.context)
+        let operations = try IdentityFixtures.operations(database, parameters: .owasp)
+        _ = try await operations.register(IdentityFixtures.registration("timing"), IdentityFixtures.context)
+        _ = try await operations.register(IdentityFixtures.registration("sleeper"), IdentityFixtures.context)
         try await database.execute("UPDATE users SET is_active = false WHERE username = 'sleeper'")
 
         func attempt(_ login: String, _ password: String) async -> (IdentityError?, Duration) {
             let started = ContinuousClock.now
             do {
-                _ = try await operations.verifyCredentials(Self.login(login, password), Self.context)
+                _ = try await operations.verifyCredentials(IdentityFixtures.login(login, password), IdentityFixtures.context)
                 return (nil, ContinuousClock.now - started)
             } catch {
                 return (error as? IdentityError, ContinuousClock.now - started)
@@ -166,48 +117,48 @@ struct IdentityDatabaseTests {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
         let clock = ManualClock()
-        let operations = try Self.operations(database, clock: clock)
-        _ = try await operations.register(Self.registration("locky"), Self.context)
+        let operations = try IdentityFixtures.operations(database, clock: clock)
+        _ = try await operations.register(IdentityFixtures.registration("locky"), IdentityFixtures.context)
         for _ in 0..<5 {
             await #expect(throws: IdentityError.invalidCredentials) {
-                _ = try await operations.verifyCredentials(Self.login("locky", "WrongPass123"), Self.context)
+                _ = try await operations.verifyCredentials(IdentityFixtures.login("locky", "WrongPass123"), IdentityFixtures.context)
             }
         }
         await #expect(throws: IdentityError.invalidCredentials, "locked: even the right password is refused") {
-            _ = try await operations.verifyCredentials(Self.login("locky", "StrongPass123"), Self.context)
+            _ = try await operations.verifyCredentials(IdentityFixtures.login("locky", "StrongPass123"), IdentityFixtures.context)
         }
         clock.advance(29 * 60)
         await #expect(throws: IdentityError.invalidCredentials) {
-            _ = try await operations.verifyCredentials(Self.login("locky", "StrongPass123"), Self.context)
+            _ = try await operations.verifyCredentials(IdentityFixtures.login("locky", "StrongPass123"), IdentityFixtures.context)
         }
         clock.advance(2 * 60)
-        _ = try await operations.verifyCredentials(Self.login("locky", "StrongPass123"), Self.context)
+        _ = try await operations.verifyCredentials(IdentityFixtures.login("locky", "StrongPass123"), IdentityFixtures.context)
 
         // Success reset the counter: four more failures do not lock.
         for _ in 0..<4 {
-            _ = try? await operations.verifyCredentials(Self.login("locky", "WrongPass123"), Self.context)
+            _ = try? await operations.verifyCredentials(IdentityFixtures.login("locky", "WrongPass123"), IdentityFixtures.context)
         }
-        _ = try await operations.verifyCredentials(Self.login("locky", "StrongPass123"), Self.context)
+        _ = try await operations.verifyCredentials(IdentityFixtures.login("locky", "StrongPass123"), IdentityFixtures.context)
     }
 
     @Test func aHashMadeWithOtherParametersIsUpgradedAtLogin() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let old = try Self.operations(database, parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
-        let user = try await old.register(Self.registration("upgrade"), Self.context)
+        let old = try IdentityFixtures.operations(database, parameters: Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1))
+        let user = try await old.register(IdentityFixtures.registration("upgrade"), IdentityFixtures.context)
         let stored = { try await PostgresUserStore(pool: database.pool).find(id: user.id)?.passwordHash ?? "" }
         #expect(try await stored().contains("m=1024,t=1,p=1"))
 
-        let current = try Self.operations(database, parameters: Argon2Parameters(memoryKiB: 2048, iterations: 2, parallelism: 1))
-        _ = try await current.verifyCredentials(Self.login("upgrade", "StrongPass123"), Self.context)
+        let current = try IdentityFixtures.operations(database, parameters: Argon2Parameters(memoryKiB: 2048, iterations: 2, parallelism: 1))
+        _ = try await current.verifyCredentials(IdentityFixtures.login("upgrade", "StrongPass123"), IdentityFixtures.context)
         #expect(try await stored().contains("m=2048,t=2,p=1"))
-        _ = try await current.verifyCredentials(Self.login("upgrade", "StrongPass123"), Self.context)
+        _ = try await current.verifyCredentials(IdentityFixtures.login("upgrade", "StrongPass123"), IdentityFixtures.context)
     }
 
     @Test func policyAndLengthAreCheckedBeforeAnyHashing() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let hasher = CountingHasher(Argon2PasswordHasher(backend: .libsodium, parameters: Self.light))
+        let hasher = CountingHasher(Argon2PasswordHasher(backend: .libsodium, parameters: IdentityFixtures.light))
         let operations = try IdentityOperations(
             users: PostgresUserStore(pool: database.pool),
             apiKeys: PostgresAPIKeyStore(pool: database.pool),
@@ -219,13 +170,13 @@ struct IdentityDatabaseTests {
         )
         let before = hasher.calls
         await #expect(throws: IdentityError.invalidField(field: "password", reason: "must be at most 128 characters")) {
-            _ = try await operations.verifyCredentials(Self.login("x", String(repeating: "A", count: 129)), Self.context)
+            _ = try await operations.verifyCredentials(IdentityFixtures.login("x", String(repeating: "A", count: 129)), IdentityFixtures.context)
         }
         await #expect(throws: IdentityError.invalidField(field: "password", reason: "must be at least 8 characters")) {
-            _ = try await operations.register(Self.registration("weakling", password: "weak"), Self.context)
+            _ = try await operations.register(IdentityFixtures.registration("weakling", password: "weak"), IdentityFixtures.context)
         }
         await #expect(throws: IdentityError.invalidField(field: "username", reason: "must be 3 to 50 characters")) {
-            _ = try await operations.register(Self.registration("ab"), Self.context)
+            _ = try await operations.register(IdentityFixtures.registration("ab"), IdentityFixtures.context)
         }
         #expect(hasher.calls == before, "nothing was hashed or verified")
     }

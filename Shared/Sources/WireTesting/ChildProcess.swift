@@ -1,0 +1,75 @@
+public import Foundation
+
+#if canImport(Glibc)
+    public import Glibc
+#elseif canImport(Darwin)
+    public import Darwin
+#endif
+
+/// A program a test starts (one of our executables, redis-server, python, openssl), its output
+/// in a log file.
+///
+/// Its exit is polled with `Task.sleep`, never waited for on a thread: a blocking wait would hold
+/// one of the few threads of the cooperative pool that the whole suite shares.
+public final class ChildProcess: @unchecked Sendable {
+    public let name: String
+    public let process = Process()
+    public let logPath: String
+
+    /// Starts `executable`; `environment` `nil` passes on the test's own.
+    public init(name: String, executable: String, arguments: [String], environment: [String: String]?, logPath: String) throws {
+        self.name = name
+        self.logPath = logPath
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        self.process.executableURL = URL(fileURLWithPath: executable)
+        self.process.arguments = arguments
+        if let environment { self.process.environment = environment }
+        self.process.standardOutput = log
+        self.process.standardError = log
+        try self.process.run()
+    }
+
+    /// Everything it printed so far.
+    public var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` and waits for the exit; the exit status, or `nil` if it did not exit in time.
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) async -> Int32? {
+        if self.process.isRunning { kill(self.process.processIdentifier, signal) }
+        return await self.waitForExit(timeout: timeout)
+    }
+
+    /// The exit status, or `nil` (and the process killed) when it runs past `timeout`.
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            if ContinuousClock.now > deadline {
+                kill(self.process.processIdentifier, SIGKILL)
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return self.process.terminationStatus
+    }
+
+    /// Runs `executable` to its end (killed after `timeout`): its exit status and everything it
+    /// printed. `environment` `nil` passes on the test's own.
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String]? = nil,
+        timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, output: String) {
+        let directory = TemporaryDirectory(prefix: "run")
+        defer { directory.remove() }
+        let child = try ChildProcess(
+            name: executable,
+            executable: executable,
+            arguments: arguments,
+            environment: environment,
+            logPath: directory.appending("output.log")
+        )
+        let status = await child.waitForExit(timeout: timeout) ?? -1
+        return (status, child.log)
+    }
+}
