@@ -213,6 +213,7 @@ let package = Package(
             name: "TokenServiceTests",
             dependencies: [
                 "TokenService", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "WireTesting", nioCore, logging,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
