@@ -47,16 +47,57 @@ struct RefreshStoreTests {
         #expect(try await store.rotate(stolen, next: third, now: 1003, lifetime: 3600, reuseGrace: 0) == .invalid)
     }
 
-    @Test func reuseWithinTheGraceIsNotTheft() async throws {
+    /// Within the grace a replay gets the same successor (racing tabs, a lost answer converge on
+    /// one cookie); the successor rotates normally; after the grace a replay is theft.
+    @Test func aReplayWithinTheGraceGetsTheSameSuccessor() async throws {
+        let (store, redis) = try Self.store()
+        let first = RefreshToken.make(userID: 9)
+        try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        let successor = RefreshToken.make(userID: 9, familyID: first.familyID)
+        #expect(try await store.rotate(first, next: successor, now: 1001, lifetime: 3600, reuseGrace: 5) == Self.rotated())
+        let tabB = RefreshToken.make(userID: 9, familyID: first.familyID)
+        #expect(
+            try await store.rotate(first, next: tabB, now: 1003, lifetime: 3600, reuseGrace: 5)
+                == .replayed(Self.grant.started(1000), successor: successor, lifetime: 3600)
+        )
+        // The replay made no token of its own: the one it was offered is unknown.
+        let unknown = RefreshToken.make(userID: 9, familyID: first.familyID)
+        #expect(try await store.rotate(tabB, next: unknown, now: 1004, lifetime: 3600, reuseGrace: 5) == .invalid)
+        // The sealed successor in Redis is not the token.
+        let kept = try await redis.command(["KEYS", store.keys.user(9, "succ:*")]).array?.compactMap(\.string) ?? []
+        #expect(kept.count == 1)
+        let sealed = try await redis.command(["GET", kept[0]]).string ?? ""
+        #expect(!sealed.isEmpty && !sealed.contains(successor.value))
+
+        let third = RefreshToken.make(userID: 9, familyID: first.familyID)
+        #expect(try await store.rotate(successor, next: third, now: 1005, lifetime: 3600, reuseGrace: 5) == Self.rotated())
+        let late = RefreshToken.make(userID: 9, familyID: first.familyID)
+        #expect(try await store.rotate(first, next: late, now: 1010, lifetime: 3600, reuseGrace: 5) == .reused(userID: 9))
+        #expect(try await store.rotate(third, next: late, now: 1011, lifetime: 3600, reuseGrace: 5) == .invalid, "the family ended")
+    }
+
+    @Test func fiftyConcurrentPresentationsWithinTheGraceConvergeOnOneSuccessor() async throws {
         let (store, _) = try Self.store()
         let first = RefreshToken.make(userID: 9)
         try await store.startFamily(first, grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
-        let tabA = RefreshToken.make(userID: 9, familyID: first.familyID)
-        let tabB = RefreshToken.make(userID: 9, familyID: first.familyID)
-        #expect(try await store.rotate(first, next: tabA, now: 1001, lifetime: 3600, reuseGrace: 5) == Self.rotated())
-        #expect(try await store.rotate(first, next: tabB, now: 1003, lifetime: 3600, reuseGrace: 5) == Self.rotated())
-        let late = RefreshToken.make(userID: 9, familyID: first.familyID)
-        #expect(try await store.rotate(first, next: late, now: 1010, lifetime: 3600, reuseGrace: 5) == .reused(userID: 9))
+        let outcomes = try await withThrowingTaskGroup(of: (RefreshToken, RotationOutcome).self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    let next = RefreshToken.make(userID: 9, familyID: first.familyID)
+                    return (next, try await store.rotate(first, next: next, now: 1001, lifetime: 3600, reuseGrace: 10))
+                }
+            }
+            var outcomes: [(RefreshToken, RotationOutcome)] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let rotated = outcomes.filter { $0.1 == Self.rotated() }
+        #expect(rotated.count == 1, "one rotation")
+        let successor = try #require(rotated.first?.0)
+        #expect(
+            outcomes.filter { $0.1 == .replayed(Self.grant.started(1000), successor: successor, lifetime: 3600) }.count == 49,
+            "every other presentation answered with that rotation's successor"
+        )
     }
 
     @Test func twoHundredConcurrentRotationsOfOneTokenSucceedExactlyOnce() async throws {

@@ -105,6 +105,9 @@ public struct TokenOperations: Sendable {
         switch outcome {
         case .rotated(let grant, let lifetime):
             return try await self.pair(for: grant, refresh: next, refreshLifetime: lifetime, now: now)
+        case .replayed(let grant, let successor, let lifetime):
+            context.logger.info("refresh token presented again within the grace: its successor answered again")
+            return try await self.pair(for: grant, refresh: successor, refreshLifetime: lifetime, now: now)
         case .reused(let userID):
             context.logger.warning("refresh token reuse: session revoked", metadata: ["user_id": "\(userID)"])
             throw TokenError.refreshReused(userID: userID)

@@ -7,6 +7,7 @@
 /// |---|---|---|---|
 /// | `P:{u:ID}:fam:F` | hash | the session: uid, username, role, scope, tier, created, last_used, ua, ip | ``RedisRefreshTokenStore`` |
 /// | `P:{u:ID}:rt:HMAC` | string | `c` (current) or `x:<consumed at>`; kept until it would have expired, so reuse is seen | ``RedisRefreshTokenStore`` |
+/// | `P:{u:ID}:succ:HMAC` | string | the sealed successor of a just-rotated token, for the reuse grace only | ``RedisRefreshTokenStore`` |
 /// | `P:{u:ID}:families` | set | the user's family ids | ``RedisRefreshTokenStore`` |
 /// | `P:{u:ID}:epoch` | string | tokens issued before this time are dead | written by ``RedisRefreshTokenStore``, read by ``RedisAccessTokenDenylist`` |
 /// | `P:{u:ID}:deny:JTI` | string | a denied access token, until its `exp` | ``RedisAccessTokenDenylist`` |

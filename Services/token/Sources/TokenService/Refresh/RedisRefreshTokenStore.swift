@@ -8,11 +8,14 @@ import Foundation
 public struct RedisRefreshTokenStore: RefreshTokenStore {
     let redis: RedisStore
     let hashKey: SymmetricKey
+    /// Seals the successor kept for the grace window (a copy of Redis yields no usable token).
+    let successorSeal: SuccessorSeal
 
     /// - Parameter prefix: `REDIS_KEY_PREFIX`; tests use their own.
     public init(redis: RedisClient, refreshSecret: String, prefix: String = "auth") {
         self.redis = RedisStore(client: redis, keys: RedisKeyspace(prefix: prefix))
         self.hashKey = SymmetricKey(data: Data(refreshSecret.utf8))
+        self.successorSeal = SuccessorSeal(refreshSecret: refreshSecret)
     }
 
     /// The key layout (tests look at the keys).
@@ -52,7 +55,9 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     }
 
     /// Consumed tokens become `x:<time>`; a second presentation is reuse, unless it falls within
-    /// the configured grace (several tabs refreshing at once), which issues one more successor.
+    /// the configured grace (several tabs refreshing at once, an answer lost on the way): then the
+    /// successor issued at the rotation, kept sealed for the window (`succ:` key), is answered
+    /// again, so every presentation converges on one successor and no second branch is made.
     /// The successor lives the sliding lifetime, cut to what is left of the session's absolute
     /// lifetime; a session past it ends like a revoked one.
     static let rotate = RedisScript(
@@ -73,8 +78,12 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         if state ~= 'c' then
           local consumed = tonumber(string.sub(state, 3)) or 0
           if tonumber(ARGV[4]) > 0 and now - consumed <= tonumber(ARGV[4]) then
-            redis.call('SET', KEYS[3], 'c', 'EX', ttl)
-            return granted
+            local sealed = redis.call('GET', KEYS[6])
+            if sealed then
+              granted[1] = 'replay'
+              granted[9] = sealed
+              return granted
+            end
           end
           redis.call('DEL', KEYS[1])
           redis.call('SREM', KEYS[5], ARGV[3])
@@ -82,6 +91,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         end
         redis.call('SET', KEYS[2], 'x:' .. ARGV[1], 'KEEPTTL')
         redis.call('SET', KEYS[3], 'c', 'EX', ttl)
+        if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[6], ARGV[6], 'EX', tonumber(ARGV[4]) + 1) end
         redis.call('HSET', KEYS[1], 'last_used', ARGV[1])
         redis.call('EXPIRE', KEYS[1], ttl)
         if redis.call('TTL', KEYS[5]) < ttl then redis.call('EXPIRE', KEYS[5], ttl) end
@@ -98,25 +108,36 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         reuseGrace: Int
     ) async throws -> RotationOutcome {
         let id = presented.userID
+        let presentedDigest = presented.digest(key: self.hashKey)
         let keys = [
             self.userKey(id, "fam:\(presented.familyID)"),
-            self.userKey(id, "rt:\(presented.digest(key: self.hashKey))"),
+            self.userKey(id, "rt:\(presentedDigest)"),
             self.userKey(id, "rt:\(next.digest(key: self.hashKey))"),
             self.userKey(id, "epoch"),
             self.userKey(id, "families"),
+            self.userKey(id, "succ:\(presentedDigest)"),
         ]
+        let sealed = reuseGrace > 0 ? try self.successorSeal.seal(next.value) : ""
         let reply = try await self.redis.run(
             Self.rotate,
             keys: keys,
-            arguments: [ScriptTime.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime)]
+            arguments: [ScriptTime.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime), sealed]
         )
         let fields = reply.array?.compactMap(\.string) ?? []
+        func grant() -> (SessionGrant, Int)? {
+            guard fields.count >= 8, let userID = Int64(fields[1]), userID == id, let startedAt = Double(fields[6]), let ttl = Int(fields[7])
+            else { return nil }
+            return (SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4], tier: fields[5], startedAt: startedAt), ttl)
+        }
         switch fields.first {
         case "ok":
-            guard fields.count == 8, let userID = Int64(fields[1]), userID == id, let startedAt = Double(fields[6]), let ttl = Int(fields[7])
-            else { return .invalid }
-            let grant = SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4], tier: fields[5], startedAt: startedAt)
+            guard let (grant, ttl) = grant() else { return .invalid }
             return .rotated(grant, lifetime: ttl)
+        case "replay":
+            guard let (grant, ttl) = grant(), fields.count == 9, let value = self.successorSeal.open(fields[8]),
+                let successor = RefreshToken(parsing: value), successor.userID == id, successor.familyID == presented.familyID
+            else { return .invalid }
+            return .replayed(grant, successor: successor, lifetime: ttl)
         case "reused":
             return .reused(userID: id)
         default:
