@@ -186,6 +186,48 @@ struct RouteTests {
         }
     }
 
+    @Test func tokenRevocationAsRFC7009Says() async throws {
+        try await Self.withGateway { client in
+            let name = Self.unique("revoke")
+            _ = try await Self.register(client, name)
+            let login = try await client.execute(
+                uri: "/api/v1/auth/token",
+                method: .post,
+                headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "username=\(name)&password=StrongPass123")
+            )
+            #expect(login.status == .ok)
+            let access = try #require(Self.json(login.body)["access_token"] as? String)
+            let refresh = try #require(Self.json(login.body)["refresh_token"] as? String)
+            func revoke(_ form: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/api/v1/auth/revoke",
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: form)
+                )
+            }
+
+            let access1 = try await revoke("token=\(access)&token_type_hint=access_token")
+            #expect(access1.status == .ok && access1.body.readableBytes == 0)
+            let me = try await client.execute(uri: "/api/v1/users/me", method: .get, headers: [.authorization: "Bearer \(access)"])
+            #expect(me.status == .unauthorized, "the access token is denied")
+
+            // The hint is only a hint: a refresh token sent as "access_token" still ends its session.
+            #expect(try await revoke("token=\(refresh)&token_type_hint=access_token").status == .ok)
+            let refreshed = try await client.execute(
+                uri: "/api/v1/auth/refresh",
+                method: .post,
+                headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"refresh_token":"\#(refresh)"}"#)
+            )
+            #expect(refreshed.status == .unauthorized, "the session is over")
+
+            #expect(try await revoke("token=not-a-token").status == .ok, "an unknown token is not an error")
+            #expect(try await revoke("token_type_hint=refresh_token").status == .unprocessableContent)
+        }
+    }
+
     @Test func readinessAsksTheBackends() async throws {
         try await Self.withGateway { client in
             let ready = try await client.execute(uri: "/health/ready", method: .get)

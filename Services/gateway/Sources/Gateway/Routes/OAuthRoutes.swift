@@ -20,6 +20,7 @@ struct OAuthRoutes {
         routes.on(.post, "/api/v1/auth/logout") { request, context in try await self.logout(request, context) }
         routes.on(.post, "/api/v1/auth/change-password") { request, context in try await self.changePassword(request, context) }
         routes.on(.post, "/api/v1/auth/logout-all") { request, context in try await self.logoutEverywhere(request, context) }
+        routes.on(.post, "/api/v1/auth/revoke") { request, context in try await self.revoke(request, context) }
     }
 
     /// RFC 6749 form: `grant_type=password` (or none) with `username` (name or email),
@@ -95,6 +96,29 @@ struct OAuthRoutes {
         return JSONBody.response(.ok, #"{"detail":"Successfully logged out"}"#, headers: [.cacheControl: "no-store"])
     }
 
+    /// RFC 7009 token revocation: form (or JSON) `token` and an optional `token_type_hint`
+    /// (`access_token` or `refresh_token`). A refresh token's session ends; an access token is
+    /// denied until it expires. The answer is 200 with an empty body whether or not the token was
+    /// valid, so the endpoint tells nobody which tokens are live.
+    func revoke(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let body = try await RequestBody.formOrJSON(RevocationBody.self, request, context: context)
+        let token = try Field.required(body.token, "token")
+        _ = try await self.limits.check(
+            [self.limits.rule("default:ip:\(context.clientAddress)", self.limits.configuration.standard)],
+            failClosed: false,
+            context: context
+        )
+        // The hint only orders the guesses (RFC 7009 §2.1); the shape of our tokens decides.
+        let isRefresh = PresentedRefreshToken.isRefreshTokenShaped(token)
+        _ = try await self.sessions.end(
+            refreshToken: isRefresh ? token : "",
+            accessToken: isRefresh ? "" : token,
+            client: self.limits.client(request, context),
+            context: context
+        )
+        return Response(status: .ok, headers: [.cacheControl: "no-store"])
+    }
+
     /// Bearer + JSON `{current_password, new_password}`. Wrong current password or an unchanged
     /// one → 400; the policy → 422. Success ends every session and access token of the user.
     func changePassword(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
@@ -161,6 +185,17 @@ struct OAuthRoutes {
             case grantType = "grant_type"
             case username, password, scope
             case refreshToken = "refresh_token"
+        }
+    }
+
+    /// RFC 7009's revocation request.
+    struct RevocationBody: Decodable {
+        var token: Text?
+        var tokenTypeHint: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case token
+            case tokenTypeHint = "token_type_hint"
         }
     }
 
