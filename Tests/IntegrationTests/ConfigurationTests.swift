@@ -30,7 +30,9 @@ struct ConfigurationTests {
     func wrongOrMissingVariableStopsTheProcessNamingIt(executable: String, variable: String, value: String) async throws {
         var environment = Self.base
         environment[variable] = value.isEmpty ? nil : value
-        let result = try await ChildProcess.run(Executables.path(executable), ["serve"], environment: environment, timeout: .seconds(10))
+        // A hang bound only: the process should exit at once; a loaded machine starting a dozen
+        // debug binaries together has taken over 10 s to.
+        let result = try await ChildProcess.run(Executables.path(executable), ["serve"], environment: environment, timeout: .seconds(60))
         #expect(result.status == 78, "exit code EX_CONFIG: \(result.output)")
         #expect(result.output.contains(variable), "the message names \(variable): \(result.output)")
         #expect(!result.output.contains(Self.base["ACCESS_SECRET"]!), "never prints a secret")

@@ -1,9 +1,9 @@
 public import Foundation
 
 #if canImport(Glibc)
-    public import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-    public import Darwin
+    import Darwin
 #endif
 
 /// A program a test starts (one of our executables, redis-server, python, openssl), its output

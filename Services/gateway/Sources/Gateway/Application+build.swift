@@ -20,12 +20,7 @@ public func buildApplication(
     router.add(middleware: SecurityHeadersMiddleware(uncachedPrefixes: ["/api/"] + (configuration.authRouter.prefix.map { [$0 + "/"] } ?? [])))
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
-    router.add(
-        middleware: RequestContextMiddleware(
-            maximumBodyBytes: configuration.maximumBodyBytes,
-            trustedProxies: configuration.rateLimits.trustedProxies
-        )
-    )
+    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     router.add(
         middleware: RequestLimitsMiddleware(

@@ -12,10 +12,10 @@ public struct GatewayRequestContext: RequestContext {
     public var requestID: String = ""
     /// The peer's address as the socket reports it.
     public let remoteAddress: String?
-    /// The body limit (`MAX_BODY_BYTES`), set by ``RequestContextMiddleware``; until then the
+    /// The body limit (`MAX_BODY_BYTES`), set by ``RequestLimitsMiddleware``; until then the
     /// default limit.
     public var maxUploadSize: Int = 64 * 1024
-    /// The client's address (``ClientAddress``), set by ``RequestContextMiddleware``; until then
+    /// The client's address (``ClientAddress``), set by ``ClientAddressMiddleware``; until then
     /// the socket's.
     public var clientAddress: String
 

@@ -172,25 +172,6 @@ public final class BackendPool: Service, Sendable {
         }
     }
 
-    /// Sends a protobuf request and decodes the protobuf answer.
-    public func request<Response: Message>(
-        _ operation: WireOperation,
-        _ message: some Message,
-        as response: Response.Type,
-        requestID: String = "",
-        timeout: TimeAmount? = nil,
-        idempotent: Bool = false
-    ) async throws -> Response {
-        let payload = try await self.request(
-            operation,
-            payload: WirePayload.encode(message),
-            requestID: requestID,
-            timeout: timeout,
-            idempotent: idempotent
-        )
-        return try WirePayload.decode(Response.self, from: payload)
-    }
-
     /// Asks every instance whether it is ready, all at once.
     public func readiness(requestID: String = "", timeout: TimeAmount = .seconds(1)) async -> [InstanceReadiness] {
         let addresses = self.addresses

@@ -2,8 +2,9 @@ public import Hummingbird
 import HTTPTypes
 
 /// Limits enforced before any work: a body announced larger than `MAX_BODY_BYTES` gets 413
-/// without a byte of it being read (a chunked body is cut at the same limit while read), and
-/// headers larger than `MAX_HEADER_BYTES` in all get 431.
+/// without a byte of it being read, a chunked body is cut at the same limit while read (the
+/// context's `maxUploadSize`, which routes collect up to, is set here), and headers larger than
+/// `MAX_HEADER_BYTES` in all get 431.
 public struct RequestLimitsMiddleware: RouterMiddleware {
     public typealias Context = GatewayRequestContext
 
@@ -38,6 +39,8 @@ public struct RequestLimitsMiddleware: RouterMiddleware {
                 return response
             }
         }
+        var context = context
+        context.maxUploadSize = self.maximumBodyBytes
         return try await next(request, context)
     }
 }

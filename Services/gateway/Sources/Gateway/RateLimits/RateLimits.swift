@@ -28,6 +28,12 @@ struct RateLimits: Sendable {
         return limit
     }
 
+    /// The standard per-address limit of routes that name no user (refresh, logout, revoke);
+    /// open when the token service cannot be asked.
+    func checkAddress(_ address: String, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
+        try await self.check([self.rule("default:ip:\(address)", self.configuration.standard)], failClosed: false, context: context)
+    }
+
     /// Counts the request against `rules`; throws 429 when any refuses.
     ///
     /// - Parameter failClosed: refuse (503) when the limits cannot be checked.

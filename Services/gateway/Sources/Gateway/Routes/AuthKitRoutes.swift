@@ -130,11 +130,7 @@ struct AuthKitRoutes {
         let refreshToken =
             Credentials.cookie(self.cookies.refresh.name, in: request).flatMap { $0.isEmpty ? nil : $0 } ?? (bearerIsRefresh ? bearer : nil)
         let accessToken = (bearerIsRefresh ? nil : bearer) ?? Credentials.cookie(self.cookies.locations.accessCookieName, in: request)
-        _ = try await self.limits.check(
-            [self.limits.rule("default:ip:\(context.clientAddress)", self.limits.configuration.standard)],
-            failClosed: false,
-            context: context
-        )
+        _ = try await self.limits.checkAddress(context.clientAddress, context: context)
         let tokens = [refreshToken, accessToken].map { token in
             token.flatMap { $0.utf8.count <= Credentials.maximumAuthorizationBytes ? $0 : nil } ?? ""
         }

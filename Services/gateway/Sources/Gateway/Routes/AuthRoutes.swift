@@ -84,11 +84,7 @@ struct AuthRoutes {
         } catch {
             revoke.accessToken = ""  // no access token: logout still revokes the refresh session
         }
-        _ = try await self.limits.check(
-            [self.limits.rule("default:ip:\(context.clientAddress)", self.limits.configuration.standard)],
-            failClosed: false,
-            context: context
-        )
+        _ = try await self.limits.checkAddress(context.clientAddress, context: context)
         if !revoke.refreshToken.isEmpty || !revoke.accessToken.isEmpty {
             _ = try await self.sessions.end(
                 refreshToken: revoke.refreshToken,

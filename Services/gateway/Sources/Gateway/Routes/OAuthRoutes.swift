@@ -103,11 +103,7 @@ struct OAuthRoutes {
     func revoke(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let body = try await RequestBody.formOrJSON(RevocationBody.self, request, context: context)
         let token = try Field.required(body.token, "token")
-        _ = try await self.limits.check(
-            [self.limits.rule("default:ip:\(context.clientAddress)", self.limits.configuration.standard)],
-            failClosed: false,
-            context: context
-        )
+        _ = try await self.limits.checkAddress(context.clientAddress, context: context)
         // The hint only orders the guesses (RFC 7009 §2.1); the shape of our tokens decides.
         let isRefresh = PresentedRefreshToken.isRefreshTokenShaped(token)
         _ = try await self.sessions.end(

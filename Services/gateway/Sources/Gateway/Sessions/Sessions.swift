@@ -80,11 +80,7 @@ struct Sessions: Sendable {
         var rotation = WireRefreshTokensRequest()
         rotation.refreshToken = refreshToken
         rotation.client = client
-        let decision = try await self.limits.check(
-            [self.limits.rule("default:ip:\(client.ip)", self.limits.configuration.standard)],
-            failClosed: false,
-            context: context
-        )
+        let decision = try await self.limits.checkAddress(client.ip, context: context)
         async let account = self.account(ofRefreshToken: refreshToken, context: context)
         let pair: WireTokenPair
         do {
