@@ -3,7 +3,7 @@ import NIOCore
 import Synchronization
 public import WireProtocol
 public import WireTransport
-@testable public import IdentityService
+public import IdentityService
 
 /// A clock a test moves by hand.
 public final class ManualClock: Sendable {

@@ -1,9 +1,9 @@
 import Foundation
 public import Gateway
-@testable public import IdentityService
+public import IdentityService
 import Logging
 import NIOCore
-@testable public import TokenService
+public import TokenService
 import WireProtocol
 import WireTransport
 

@@ -1,5 +1,5 @@
 import Foundation
-@testable public import IdentityService
+public import IdentityService
 import Logging
 
 /// A private schema in the test PostgreSQL, migrated, dropped at the end: tests run in parallel
@@ -19,14 +19,14 @@ public final class TestDatabase: Sendable {
         self.blockingPool = BlockingPool(threads: 8, maximumPending: 1000)
         let admin = PostgresPool(url: base, size: 1, blockingPool: self.blockingPool, logger: logger)
         let schema = self.schema
-        try await admin.withConnection { try $0.executeScript("CREATE SCHEMA \(schema)") }
+        try await admin.executeScript("CREATE SCHEMA \(schema)")
         self.pool = PostgresPool(url: self.url, size: 8, blockingPool: self.blockingPool, logger: logger)
         try await MigrationRunner(pool: self.pool, logger: logger).run()
     }
 
     /// Runs trusted SQL in the schema (test set-up only).
     public func execute(_ sql: String) async throws {
-        try await self.pool.withConnection { try $0.executeScript(sql) }
+        try await self.pool.executeScript(sql)
     }
 
     public func drop() async {
@@ -34,6 +34,6 @@ public final class TestDatabase: Sendable {
         logger.logLevel = .critical
         let admin = PostgresPool(url: TestServices.databaseURL, size: 1, blockingPool: self.blockingPool, logger: logger)
         let schema = self.schema
-        try? await admin.withConnection { try $0.executeScript("DROP SCHEMA \(schema) CASCADE") }
+        try? await admin.executeScript("DROP SCHEMA \(schema) CASCADE")
     }
 }

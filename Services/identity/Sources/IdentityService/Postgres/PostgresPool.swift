@@ -14,6 +14,11 @@ public final class PostgresPool: Sendable {
         }
     }
 
+    /// Runs trusted SQL without parameters on a pool connection (schema set-up; never input).
+    public func executeScript(_ sql: String) async throws {
+        try await self.withConnection { try $0.executeScript(sql) }
+    }
+
     /// Runs `work` with a connection on a pool thread.
     ///
     /// - Throws: ``PostgresError`` (kind `connectionFailed` when PostgreSQL cannot be reached),
