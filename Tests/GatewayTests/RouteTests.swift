@@ -41,10 +41,18 @@ struct RouteTests {
         _ extra: [String: String] = [:],
         _ test: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
+        try await Self.withGateway(extra) { client, _ in try await test(client) }
+    }
+
+    /// The same, with the backends at hand (their database, for set-up).
+    static func withGateway(
+        _ extra: [String: String] = [:],
+        _ test: @Sendable (any TestClientProtocol, InProcessBackends) async throws -> Void
+    ) async throws {
         let backends = try await InProcessBackends()
         do {
             let app = buildApplication(configuration: try Self.configuration(extra), backends: backends.backends, logger: Self.logger)
-            try await app.test(.router, test)
+            try await app.test(.router) { client in try await test(client, backends) }
         } catch {
             await backends.drop()
             throw error

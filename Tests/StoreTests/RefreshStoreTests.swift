@@ -20,7 +20,14 @@ struct RefreshStoreTests {
             logger: logger
         )
         let prefix = "test-\(UUID().uuidString.prefix(8))"
-        return (RedisRefreshTokenStore(redis: redis, refreshSecret: "a-refresh-secret-of-at-least-32-characters", prefix: prefix), redis)
+        return (
+            RedisRefreshTokenStore(
+                redis: redis,
+                refreshSecret: "a-refresh-secret-of-at-least-32-characters",
+                accessTokenLifetime: 900,
+                prefix: prefix
+            ), redis
+        )
     }
 
     static let grant = SessionGrant(userID: 9, username: "john_doe", role: "user", scope: "profile:read")
@@ -155,28 +162,28 @@ struct RefreshStoreTests {
     @Test func deniedTokensAndTheRevocationEpochAreCheckedInOneLookup() async throws {
         let (store, redis) = try Self.store()
         let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
-        #expect(try await denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        #expect(try await denylist.isAllowed(jti: "a", userID: 9, session: nil, issuedAt: 1000))
         try await denylist.deny(jti: "a", userID: 9, expiresAt: WallClock.now() + 60, now: WallClock.now())
-        #expect(try await !denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        #expect(try await !denylist.isAllowed(jti: "a", userID: 9, session: nil, issuedAt: 1000))
         _ = try await redis.command(["SET", store.userKey(9, "epoch"), "1000.500"])
-        #expect(try await !denylist.isAllowed(jti: "b", userID: 9, issuedAt: 1000.499))
-        #expect(try await denylist.isAllowed(jti: "b", userID: 9, issuedAt: 1000.501))
+        #expect(try await !denylist.isAllowed(jti: "b", userID: 9, session: nil, issuedAt: 1000.499))
+        #expect(try await denylist.isAllowed(jti: "b", userID: 9, session: nil, issuedAt: 1000.501))
         // The script form (with the user's rate limit) reads the same keys.
-        #expect(try await !denylist.check(jti: "a", userID: 9, issuedAt: 2000, limit: nil, now: 2000).allowed)
+        #expect(try await !denylist.check(jti: "a", userID: 9, session: nil, issuedAt: 2000, limit: nil, now: 2000).allowed)
         let rule = RateLimitRule(key: "user", limit: 1, periodSeconds: 60)
-        let first = try await denylist.check(jti: "b", userID: 9, issuedAt: 2000, limit: rule, now: 2000)
+        let first = try await denylist.check(jti: "b", userID: 9, session: nil, issuedAt: 2000, limit: rule, now: 2000)
         #expect(first.allowed && first.decision?.allowed == true)
-        let second = try await denylist.check(jti: "b", userID: 9, issuedAt: 2000, limit: rule, now: 2001)
+        let second = try await denylist.check(jti: "b", userID: 9, session: nil, issuedAt: 2000, limit: rule, now: 2001)
         #expect(second.allowed && second.decision?.allowed == false)
     }
 
     @Test func revokingEverythingEndsTheUsersAccessTokensToo() async throws {
         let (store, redis) = try Self.store()
         let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
-        #expect(try await denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
+        #expect(try await denylist.isAllowed(jti: "a", userID: 9, session: nil, issuedAt: 1000))
         _ = try await store.revokeAll(userID: 9, now: 1001, lifetime: 3600)
-        #expect(try await !denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1000))
-        #expect(try await denylist.isAllowed(jti: "a", userID: 9, issuedAt: 1002))
+        #expect(try await !denylist.isAllowed(jti: "a", userID: 9, session: nil, issuedAt: 1000))
+        #expect(try await denylist.isAllowed(jti: "a", userID: 9, session: nil, issuedAt: 1002))
     }
 
     @Test func aTierChangeReachesEveryLiveFamilyAtItsNextRotation() async throws {
@@ -269,5 +276,43 @@ struct RefreshStoreTests {
             try await store.rotate(after, next: RefreshToken.make(userID: 9, familyID: after.familyID), now: 2500, lifetime: 3600, reuseGrace: 0)
                 == .rotated(Self.grant.started(2000), lifetime: 3600)
         )
+    }
+}
+
+extension RefreshStoreTests {
+    /// Sessions are listed newest first from the user's set alone; ending one deletes its
+    /// family and marks it for as long as its access tokens could live, which the access-token
+    /// check reads.
+    @Test func sessionsAreListedAndEndedOneByOneOrAllButOne() async throws {
+        let (store, redis) = try Self.store()
+        let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
+        let old = RefreshToken.make(userID: 9)
+        let mid = RefreshToken.make(userID: 9)
+        let new = RefreshToken.make(userID: 9)
+        try await store.startFamily(old, grant: Self.grant, client: ClientDetails(ip: "192.0.2.1", userAgent: "old"), now: 1000, lifetime: 3600)
+        try await store.startFamily(mid, grant: Self.grant, client: ClientDetails(ip: "192.0.2.2", userAgent: "mid"), now: 1001, lifetime: 3600)
+        try await store.startFamily(new, grant: Self.grant, client: ClientDetails(ip: "192.0.2.3", userAgent: "new"), now: 1002, lifetime: 3600)
+        let listed = try await store.sessions(userID: 9)
+        #expect(listed.map(\.userAgent) == ["new", "mid", "old"])
+        #expect(listed.map(\.ip) == ["192.0.2.3", "192.0.2.2", "192.0.2.1"])
+        #expect(listed.allSatisfy { $0.expiresIn > 3500 && $0.expiresIn <= 3600 && $0.lastUsedAt == $0.createdAt })
+        #expect(try await store.sessions(userID: 10).isEmpty)
+
+        #expect(try await store.endSession(userID: 9, familyID: mid.familyID))
+        #expect(try await !store.endSession(userID: 9, familyID: mid.familyID), "already ended")
+        #expect(try await !store.endSession(userID: 10, familyID: old.familyID), "not that user's")
+        #expect(try await !store.endSession(userID: 9, familyID: "../../etc"))
+        let marker = try await redis.command(["TTL", store.keys.user(9, "ended:\(mid.familyID)")]).integer ?? 0
+        #expect(marker > 900 && marker <= 960)
+        #expect(try await !denylist.isAllowed(jti: "j", userID: 9, session: mid.familyID, issuedAt: 1500))
+        #expect(try await denylist.isAllowed(jti: "j", userID: 9, session: old.familyID, issuedAt: 1500))
+        let next = RefreshToken.make(userID: 9, familyID: mid.familyID)
+        #expect(try await store.rotate(mid, next: next, now: 1100, lifetime: 3600, reuseGrace: 0) == .invalid)
+
+        #expect(try await store.endSessions(userID: 9, keeping: new.familyID) == 1)
+        #expect(try await store.sessions(userID: 9).map(\.id) == [new.familyID])
+        #expect(try await store.endSessions(userID: 9, keeping: nil) == 1)
+        #expect(try await store.sessions(userID: 9).isEmpty)
+        #expect(try await !denylist.isAllowed(jti: "j", userID: 9, session: new.familyID, issuedAt: 1500))
     }
 }

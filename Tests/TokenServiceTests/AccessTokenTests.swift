@@ -16,7 +16,7 @@ actor PermissiveDenylist: AccessTokenDenylist {
         self.denied.insert(jti)
         self.deniedUntil[jti] = expiresAt
     }
-    func isAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
+    func isAllowed(jti: String, userID: Int64, session: String?, issuedAt: Double) async throws -> Bool { !self.denied.contains(jti) }
 }
 
 /// A refresh store that knows no session.
@@ -28,6 +28,9 @@ struct EmptyRefreshStore: RefreshTokenStore {
     func revokeFamily(of token: RefreshToken) async throws -> Bool { false }
     func revokeAll(userID: Int64, now: Double, lifetime: Int) async throws -> Int { 0 }
     func setTier(userID: Int64, tier: String) async throws -> Int { 0 }
+    func sessions(userID: Int64) async throws -> [SessionRecord] { [] }
+    func endSession(userID: Int64, familyID: String) async throws -> Bool { false }
+    func endSessions(userID: Int64, keeping: String?) async throws -> Int { 0 }
 }
 
 @Suite("Access tokens")

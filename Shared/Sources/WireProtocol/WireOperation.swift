@@ -39,6 +39,9 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let checkRateLimit = WireOperation(rawValue: 204)
     public static let revokeUser = WireOperation(rawValue: 205)
     public static let setSessionTier = WireOperation(rawValue: 206)
+    public static let listSessions = WireOperation(rawValue: 207)
+    public static let endSession = WireOperation(rawValue: 208)
+    public static let endOtherSessions = WireOperation(rawValue: 209)
 
     static let names: [UInt16: String] = [
         1: "ping", 2: "ready",
@@ -47,7 +50,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
         110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit", 113: "setTier",
         114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin", 117: "endAllSessions",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
-        205: "revokeUser", 206: "setSessionTier",
+        205: "revokeUser", 206: "setSessionTier", 207: "listSessions", 208: "endSession", 209: "endOtherSessions",
     ]
 
     public var description: String { Self.names[self.rawValue] ?? "operation(\(self.rawValue))" }

@@ -34,7 +34,7 @@ public final class InProcessBackends: Sendable {
         let prefix = "test-\(UUID().uuidString.prefix(8))"
         self.token = TokenOperations(
             keyRing: await KeyRing(hmacSecret: "an-access-secret-of-at-least-32-characters"),
-            store: RedisRefreshTokenStore(redis: self.redis, refreshSecret: Self.refreshSecret, prefix: prefix),
+            store: RedisRefreshTokenStore(redis: self.redis, refreshSecret: Self.refreshSecret, accessTokenLifetime: 900, prefix: prefix),
             denylist: RedisAccessTokenDenylist(redis: self.redis, prefix: prefix),
             issuer: "auth-service",
             audience: "auth-service",

@@ -66,6 +66,9 @@ public struct TokenOperations: Sendable {
         dispatcher.on(.revokeSession) { (request: WireRevokeSessionRequest, context) in try await self.revoke(request, context) }
         dispatcher.on(.revokeUser) { (request: WireRevokeUserRequest, context) in try await self.revokeUser(request, context) }
         dispatcher.on(.setSessionTier) { (request: WireSetSessionTierRequest, context) in try await self.setSessionTier(request, context) }
+        dispatcher.on(.listSessions) { (request: WireListSessionsRequest, _) in try await self.listSessions(request) }
+        dispatcher.on(.endSession) { (request: WireEndSessionRequest, context) in try await self.endSession(request, context) }
+        dispatcher.on(.endOtherSessions) { (request: WireEndOtherSessionsRequest, context) in try await self.endOtherSessions(request, context) }
     }
 
     public func issue(_ request: WireIssueTokensRequest) async throws -> WireTokenPair {
@@ -226,6 +229,46 @@ public struct TokenOperations: Sendable {
         return reply
     }
 
+    /// The user's live sessions, newest first.
+    func listSessions(_ request: WireListSessionsRequest) async throws -> WireListSessionsReply {
+        guard request.userID > 0 else { throw TokenError.invalidArgument }
+        var reply = WireListSessionsReply()
+        reply.sessions = try await self.store.sessions(userID: request.userID).map { session in
+            var wire = WireSessionInfo()
+            wire.id = session.id
+            wire.createdMs = Int64((session.createdAt * 1000).rounded(.down))
+            wire.lastUsedMs = Int64((session.lastUsedAt * 1000).rounded(.down))
+            wire.userAgent = session.userAgent
+            wire.ip = session.ip
+            wire.expiresIn = Int64(session.expiresIn)
+            return wire
+        }
+        return reply
+    }
+
+    /// Ends one session of the user (a device signed out from a session list): its refresh
+    /// token at once, its access tokens from their next check on, on every instance.
+    func endSession(_ request: WireEndSessionRequest, _ context: WireRequest) async throws -> WireEndSessionReply {
+        guard request.userID > 0 else { throw TokenError.invalidArgument }
+        var reply = WireEndSessionReply()
+        reply.ended = try await self.store.endSession(userID: request.userID, familyID: request.sessionID)
+        context.logger.info("session ended", metadata: ["user_id": "\(request.userID)", "ended": "\(reply.ended)"])
+        return reply
+    }
+
+    /// Ends every session of the user but the one named (log out everywhere else).
+    func endOtherSessions(_ request: WireEndOtherSessionsRequest, _ context: WireRequest) async throws -> WireEndOtherSessionsReply {
+        guard request.userID > 0 else { throw TokenError.invalidArgument }
+        let keep = request.keepSessionID.isEmpty ? nil : request.keepSessionID
+        var reply = WireEndOtherSessionsReply()
+        reply.sessionsEnded = Int32(clamping: try await self.store.endSessions(userID: request.userID, keeping: keep))
+        context.logger.info(
+            "sessions ended",
+            metadata: ["user_id": "\(request.userID)", "sessions": "\(reply.sessionsEnded)", "kept": "\(keep != nil)"]
+        )
+        return reply
+    }
+
     private func pair(for grant: SessionGrant, refresh: RefreshToken, refreshLifetime: Int, now: Double) async throws -> WireTokenPair {
         let issuedAt = (now * 1000).rounded(.down) / 1000
         let claims = AccessTokenClaims(
@@ -272,6 +315,7 @@ public struct TokenOperations: Sendable {
         wire.issuedAtMs = Int64((claims.iat * 1000).rounded(.down))
         wire.expiresAt = Int64(claims.exp)
         wire.tier = claims.tier ?? ""
+        wire.sessionID = claims.sid ?? ""
         return wire
     }
 }

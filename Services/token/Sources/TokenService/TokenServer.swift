@@ -31,7 +31,12 @@ public struct TokenServer: Sendable {
         var dispatcher = OperationDispatcher(ready: readiness.check)
         let operations = TokenOperations(
             keyRing: await KeyRing(hmacSecret: configuration.accessSecret),
-            store: RedisRefreshTokenStore(redis: self.redis, refreshSecret: configuration.refreshSecret, prefix: configuration.redisKeyPrefix),
+            store: RedisRefreshTokenStore(
+                redis: self.redis,
+                refreshSecret: configuration.refreshSecret,
+                accessTokenLifetime: configuration.accessTokenMinutes * 60,
+                prefix: configuration.redisKeyPrefix
+            ),
             denylist: RedisAccessTokenDenylist(redis: self.redis, prefix: configuration.redisKeyPrefix),
             issuer: configuration.issuer,
             audience: configuration.audience,

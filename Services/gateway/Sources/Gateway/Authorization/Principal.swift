@@ -20,4 +20,10 @@ struct Principal: Sendable {
     var rateLimit: WireRateLimitDecision?
 
     var userID: Int64 { self.user.id }
+
+    /// The session the caller's access token was issued in; `nil` for an API key.
+    var sessionID: String? {
+        guard case .accessToken(_, let claims) = self.credential, !claims.sessionID.isEmpty else { return nil }
+        return claims.sessionID
+    }
 }

@@ -50,4 +50,34 @@ public struct TokenClient: Sendable {
         request.tier = tier
         return try await self.pool.request(.setSessionTier, request, as: WireSetSessionTierReply.self, requestID: requestID, idempotent: true)
     }
+
+    /// The user's live sessions, newest first.
+    public func sessions(userID: Int64, requestID: String) async throws -> WireListSessionsReply {
+        var request = WireListSessionsRequest()
+        request.userID = userID
+        return try await self.pool.request(.listSessions, request, as: WireListSessionsReply.self, requestID: requestID, idempotent: true)
+    }
+
+    /// Ends one session of the user; whether it was live.
+    public func endSession(userID: Int64, sessionID: String, requestID: String) async throws -> Bool {
+        var request = WireEndSessionRequest()
+        request.userID = userID
+        request.sessionID = sessionID
+        return try await self.pool.request(.endSession, request, as: WireEndSessionReply.self, requestID: requestID, idempotent: true).ended
+    }
+
+    /// Ends every session of the user but `keeping` (all when `nil`); how many ended.
+    public func endSessions(userID: Int64, keeping: String?, requestID: String) async throws -> Int {
+        var request = WireEndOtherSessionsRequest()
+        request.userID = userID
+        request.keepSessionID = keeping ?? ""
+        let reply = try await self.pool.request(
+            .endOtherSessions,
+            request,
+            as: WireEndOtherSessionsReply.self,
+            requestID: requestID,
+            idempotent: true
+        )
+        return Int(reply.sessionsEnded)
+    }
 }

@@ -61,3 +61,28 @@ enum Field {
         return value
     }
 }
+
+/// A yes-or-no field: a JSON boolean, or `true`/`false`/`1`/`0` as text (a form, a query,
+/// pydantic's lax mode).
+struct Flag: Decodable, Sendable, Hashable {
+    let value: Bool
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) {
+            self.value = value
+        } else if let text = try? container.decode(String.self), let value = Self.parse(text) {
+            self.value = value
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be true or false")
+        }
+    }
+
+    static func parse(_ text: some StringProtocol) -> Bool? {
+        switch text.lowercased() {
+        case "true", "1": true
+        case "false", "0": false
+        default: nil
+        }
+    }
+}

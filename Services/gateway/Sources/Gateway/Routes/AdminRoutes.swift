@@ -4,7 +4,8 @@ import Hummingbird
 import NIOCore
 import WireProtocol
 
-/// Seed 001's admin routes: list users, change a role, the dashboard; and seed 002's tiers.
+/// Seed 001's admin routes: list users, change a role, the dashboard; seed 002's tiers; a
+/// user's device sessions.
 struct AdminRoutes {
     let identity: IdentityClient
     let sessions: Sessions
@@ -18,6 +19,44 @@ struct AdminRoutes {
         routes.on(.put, "/api/v1/admin/users/{id}/role") { request, context in try await self.changeRole(request, context) }
         routes.on(.put, "/api/v1/admin/users/{id}/tier") { request, context in try await self.changeTier(request, context) }
         routes.on(.get, "/api/v1/admin/dashboard") { request, context in try await self.dashboard(request, context) }
+        routes.on(.get, "/api/v1/admin/users/{id}/sessions") { request, context in try await self.userSessions(request, context) }
+        routes.on(.delete, "/api/v1/admin/users/{id}/sessions") { request, context in try await self.endUserSessions(request, context) }
+        routes.on(.delete, "/api/v1/admin/users/{id}/sessions/{session_id}") { request, context in
+            try await self.endUserSession(request, context)
+        }
+    }
+
+    /// The user's live sessions (`{"sessions": [...]}`, newest first).
+    func userSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        _ = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
+        let userID = try Self.userID(context)
+        return try await SessionRoutes.listing(userID: userID, current: nil, token: self.sessions.token, context: context)
+    }
+
+    /// Ends one session of the user; not a live session of theirs → 404.
+    func endUserSession(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        _ = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
+        let userID = try Self.userID(context)
+        let sessionID = try SessionRoutes.sessionID(context)
+        let ended = try await BackendCall.run("token") {
+            try await self.sessions.token.endSession(userID: userID, sessionID: sessionID, requestID: context.requestID)
+        }
+        guard ended else { throw APIError(.notFound, "Session not found") }
+        self.sessions.audit.report("session_ended", userID: userID, client: self.limits.client(request, context), requestID: context.requestID)
+        return JSONBody.response(.ok, #"{"detail":"Session ended"}"#)
+    }
+
+    /// Ends every session of the user (their API keys stay).
+    func endUserSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        _ = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
+        let userID = try Self.userID(context)
+        let ended = try await BackendCall.run("token") {
+            try await self.sessions.token.endSessions(userID: userID, keeping: nil, requestID: context.requestID)
+        }
+        if ended > 0 {
+            self.sessions.audit.report("session_ended", userID: userID, client: self.limits.client(request, context), requestID: context.requestID)
+        }
+        return JSONBody.response(.ok, #"{"detail":"Sessions ended","sessions_ended":\#(ended)}"#)
     }
 
     /// `?skip=0&limit=100` → the users, by id.

@@ -18,9 +18,10 @@ public struct AuditEvent: Sendable, Hashable {
         case apiKeyRevoked = "api_key_revoked"
         case accountDeactivated = "account_deactivated"
         case loggedOutEverywhere = "logout_everywhere"
+        case sessionEnded = "session_ended"
 
         /// What another process may report through `recordAudit`: the events only it sees.
-        public static let reportable: Set<Kind> = [.tokenRefresh, .tokenReuseDetected, .logout]
+        public static let reportable: Set<Kind> = [.tokenRefresh, .tokenReuseDetected, .logout, .sessionEnded]
     }
 
     public var kind: Kind

@@ -13,34 +13,30 @@ public struct RedisAccessTokenDenylist: AccessTokenDenylist {
         _ = try await self.redis.command(["SET", self.redis.keys.user(userID, "deny:\(jti)"), "1", "EX", String(seconds)])
     }
 
-    public func isAllowed(jti: String, userID: Int64, issuedAt: Double) async throws -> Bool {
-        let keys = self.redis.keys
-        let reply = try await self.redis.command(["MGET", keys.user(userID, "deny:\(jti)"), keys.user(userID, "epoch")])
-        guard let values = reply.array, values.count == 2 else { return false }
-        if values[0] != .null { return false }
-        if let epoch = values[1].string.flatMap(Double.init), issuedAt < epoch { return false }
-        return true
+    public func isAllowed(jti: String, userID: Int64, session: String?, issuedAt: Double) async throws -> Bool {
+        try await self.check(jti: jti, userID: userID, session: session, issuedAt: issuedAt, limit: nil, now: issuedAt).allowed
     }
 
-    /// Denylist, revocation epoch and the user's rate limit in one script. `nil` decision when
-    /// no rule was given.
+    /// Denylist, ended session, revocation epoch and the user's rate limit in one script. `nil`
+    /// decision when no rule was given.
     static let checkAndLimit = RedisScript(
         GCRA.luaFunction + """
 
-            if redis.call('EXISTS', KEYS[1]) == 1 then return {0} end
+            if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return {0} end
             local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
             if tonumber(ARGV[1]) < epoch then return {0} end
-            if #KEYS < 3 then return {1} end
-            local decision = gcra(KEYS[3], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
+            if #KEYS < 4 then return {1} end
+            local decision = gcra(KEYS[4], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
             return {1, decision[1], decision[2], decision[3], decision[4]}
             """
     )
 
-    public func check(jti: String, userID: Int64, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
+    public func check(jti: String, userID: Int64, session: String?, issuedAt: Double, limit: RateLimitRule?, now: Double) async throws
         -> (allowed: Bool, decision: RateLimitDecision?)
     {
         let keys = self.redis.keys
-        var scriptKeys = [keys.user(userID, "deny:\(jti)"), keys.user(userID, "epoch")]
+        // A token naming no session checks a session key that is never written.
+        var scriptKeys = [keys.user(userID, "deny:\(jti)"), keys.user(userID, "epoch"), keys.user(userID, "ended:\(session ?? "-")")]
         var arguments = [ScriptTime.format(issuedAt)]
         if let limit {
             scriptKeys.append(keys.user(userID, "rl:\(limit.key)"))

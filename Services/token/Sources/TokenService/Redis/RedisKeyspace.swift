@@ -9,6 +9,7 @@
 /// | `P:{u:ID}:rt:HMAC` | string | `c` (current) or `x:<consumed at>`; kept until it would have expired, so reuse is seen | ``RedisRefreshTokenStore`` |
 /// | `P:{u:ID}:succ:HMAC` | string | the sealed successor of a just-rotated token, for the reuse grace only | ``RedisRefreshTokenStore`` |
 /// | `P:{u:ID}:families` | set | the user's family ids | ``RedisRefreshTokenStore`` |
+/// | `P:{u:ID}:ended:F` | string | a session ended early (logout, reuse, ended from a session list), until its access tokens have expired | written by ``RedisRefreshTokenStore``, read by ``RedisAccessTokenDenylist`` |
 /// | `P:{u:ID}:epoch` | string | tokens issued before this time are dead | written by ``RedisRefreshTokenStore``, read by ``RedisAccessTokenDenylist`` |
 /// | `P:{u:ID}:deny:JTI` | string | a denied access token, until its `exp` | ``RedisAccessTokenDenylist`` |
 /// | `P:{u:ID}:rl:KEY` | string | the user's own rate-limit bucket (GCRA) | ``RedisAccessTokenDenylist`` |

@@ -4,16 +4,23 @@ import Foundation
 /// ``RefreshTokenStore`` on Redis: each operation is one Lua script, one round trip, atomic
 /// across token instances (no read-then-write between processes). The keys it keeps are listed
 /// in ``RedisKeyspace``: a hash per family, a key per refresh token (by its HMAC), the user's set
-/// of families and the user's revocation epoch.
+/// of families, the user's revocation epoch and a marker per session ended early, which the
+/// access-token check reads.
 public struct RedisRefreshTokenStore: RefreshTokenStore {
     let redis: RedisStore
     let hashKey: SymmetricKey
     /// Seals the successor kept for the grace window (a copy of Redis yields no usable token).
     let successorSeal: SuccessorSeal
+    /// How long a session ended early stays marked: past it, no access token of it is current.
+    let endedMarkerSeconds: Int
 
-    /// - Parameter prefix: `REDIS_KEY_PREFIX`; tests use their own.
-    public init(redis: RedisClient, refreshSecret: String, prefix: String = "auth") {
+    /// - Parameters:
+    ///   - accessTokenLifetime: seconds an access token lives; a session ended early is
+    ///     remembered that long (plus the verifier's leeway), so the access tokens issued in it die too.
+    ///   - prefix: `REDIS_KEY_PREFIX`; tests use their own.
+    public init(redis: RedisClient, refreshSecret: String, accessTokenLifetime: Int, prefix: String = "auth") {
         self.redis = RedisStore(client: redis, keys: RedisKeyspace(prefix: prefix))
+        self.endedMarkerSeconds = accessTokenLifetime + 60
         self.hashKey = SymmetricKey(data: Data(refreshSecret.utf8))
         self.successorSeal = SuccessorSeal(refreshSecret: refreshSecret)
     }
@@ -87,6 +94,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
           end
           redis.call('DEL', KEYS[1])
           redis.call('SREM', KEYS[5], ARGV[3])
+          redis.call('SET', KEYS[7], '1', 'EX', ARGV[7])
           return {'reused', fam[1]}
         end
         redis.call('SET', KEYS[2], 'x:' .. ARGV[1], 'KEEPTTL')
@@ -116,12 +124,16 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
             self.userKey(id, "epoch"),
             self.userKey(id, "families"),
             self.userKey(id, "succ:\(presentedDigest)"),
+            self.userKey(id, "ended:\(presented.familyID)"),
         ]
         let sealed = reuseGrace > 0 ? try self.successorSeal.seal(next.value) : ""
         let reply = try await self.redis.run(
             Self.rotate,
             keys: keys,
-            arguments: [ScriptTime.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime), sealed]
+            arguments: [
+                ScriptTime.format(now), String(lifetime), presented.familyID, String(reuseGrace), String(absoluteLifetime), sealed,
+                String(self.endedMarkerSeconds),
+            ]
         )
         let fields = reply.array?.compactMap(\.string) ?? []
         func grant() -> (SessionGrant, Int)? {
@@ -152,6 +164,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
         local existed = redis.call('DEL', KEYS[1])
         redis.call('SREM', KEYS[2], ARGV[1])
+        if existed == 1 then redis.call('SET', KEYS[4], '1', 'EX', ARGV[2]) end
         return existed
         """
     )
@@ -161,8 +174,80 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
             self.userKey(token.userID, "fam:\(token.familyID)"),
             self.userKey(token.userID, "families"),
             self.userKey(token.userID, "rt:\(token.digest(key: self.hashKey))"),
+            self.userKey(token.userID, "ended:\(token.familyID)"),
         ]
-        return try await self.redis.run(Self.revoke, keys: keys, arguments: [token.familyID]).integer == 1
+        return try await self.redis.run(Self.revoke, keys: keys, arguments: [token.familyID, String(self.endedMarkerSeconds)]).integer == 1
+    }
+
+    // Reads every family in the user's set (families that ended by themselves are dropped from
+    // it): one round trip, no scan of the keyspace.
+    static let list = RedisScript(
+        """
+        local sessions = {}
+        for _, family in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          local key = ARGV[1] .. family
+          local fields = redis.call('HMGET', key, 'created', 'last_used', 'ua', 'ip')
+          if fields[1] then
+            sessions[#sessions + 1] = {family, fields[1], fields[2] or fields[1], fields[3] or '', fields[4] or '', redis.call('TTL', key)}
+          else
+            redis.call('SREM', KEYS[1], family)
+          end
+        end
+        return sessions
+        """
+    )
+
+    public func sessions(userID: Int64) async throws -> [SessionRecord] {
+        let reply = try await self.redis.run(Self.list, keys: [self.userKey(userID, "families")], arguments: [self.userKey(userID, "fam:")])
+        let sessions = (reply.array ?? []).compactMap { entry -> SessionRecord? in
+            guard let fields = entry.array, fields.count == 6, let id = fields[0].string,
+                let created = fields[1].string.flatMap(Double.init), let lastUsed = fields[2].string.flatMap(Double.init)
+            else { return nil }
+            return SessionRecord(
+                id: id,
+                createdAt: created,
+                lastUsedAt: lastUsed,
+                userAgent: fields[3].string ?? "",
+                ip: fields[4].string ?? "",
+                expiresIn: fields[5].integer.map { Int(max(0, $0)) } ?? 0
+            )
+        }
+        return sessions.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+    }
+
+    // Ends the named families (all but ARGV[3] when ARGV[4] is 'others'), marking each so its
+    // access tokens are refused until the last of them has expired.
+    static let end = RedisScript(
+        """
+        local families
+        if ARGV[4] == 'others' then families = redis.call('SMEMBERS', KEYS[1]) else families = {ARGV[3]} end
+        local ended = 0
+        for _, family in ipairs(families) do
+          if family ~= ARGV[3] or ARGV[4] ~= 'others' then
+            if redis.call('DEL', ARGV[1] .. family) == 1 then
+              ended = ended + 1
+              redis.call('SET', ARGV[2] .. family, '1', 'EX', ARGV[5])
+            end
+            redis.call('SREM', KEYS[1], family)
+          end
+        end
+        return ended
+        """
+    )
+
+    public func endSession(userID: Int64, familyID: String) async throws -> Bool {
+        guard RefreshToken.isFamilyID(familyID[...]) else { return false }
+        return try await self.end(userID: userID, family: familyID, mode: "one") == 1
+    }
+
+    public func endSessions(userID: Int64, keeping: String?) async throws -> Int {
+        try await self.end(userID: userID, family: keeping ?? "", mode: "others")
+    }
+
+    private func end(userID: Int64, family: String, mode: String) async throws -> Int {
+        let arguments = [self.userKey(userID, "fam:"), self.userKey(userID, "ended:"), family, mode, String(self.endedMarkerSeconds)]
+        let reply = try await self.redis.run(Self.end, keys: [self.userKey(userID, "families")], arguments: arguments)
+        return reply.integer.map(Int.init) ?? 0
     }
 
     /// Deletes every family of the user started before the moment and moves the epoch to it:

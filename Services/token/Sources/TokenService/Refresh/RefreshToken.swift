@@ -25,10 +25,15 @@ public struct RefreshToken: Sendable, Hashable {
         guard text.utf8.count <= 128 else { return nil }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let userID = Int64(parts[0]), userID > 0,
-            parts[1].utf8.count == 22, parts[2].utf8.count == 43,
-            Base64URL.decode(parts[1]) != nil, Base64URL.decode(parts[2]) != nil
+            Self.isFamilyID(parts[1]), parts[2].utf8.count == 43,
+            Base64URL.decode(parts[2]) != nil
         else { return nil }
         self.init(userID: userID, familyID: String(parts[1]), value: text)
+    }
+
+    /// Whether `text` has the form of a family id (a session id), so it can name a key.
+    public static func isFamilyID(_ text: Substring) -> Bool {
+        text.utf8.count == 22 && Base64URL.decode(text) != nil
     }
 
     init(userID: Int64, familyID: String, value: String) {

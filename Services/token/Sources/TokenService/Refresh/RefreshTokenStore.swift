@@ -17,8 +17,19 @@ public protocol RefreshTokenStore: Sendable {
         reuseGrace: Int
     ) async throws -> RotationOutcome
 
-    /// Revokes the family of `token`, if `token` is (or was) one of its tokens; whether there was one.
+    /// Revokes the family of `token`, if `token` is (or was) one of its tokens; whether there was
+    /// one. The access tokens issued in it are refused from then on.
     func revokeFamily(of token: RefreshToken) async throws -> Bool
+
+    /// The user's live sessions, newest first.
+    func sessions(userID: Int64) async throws -> [SessionRecord]
+
+    /// Ends one session of the user, its access tokens included; whether it was live.
+    func endSession(userID: Int64, familyID: String) async throws -> Bool
+
+    /// Ends every session of the user but `keeping` (every one when `nil`), their access tokens
+    /// included; how many ended.
+    func endSessions(userID: Int64, keeping: String?) async throws -> Int
 
     /// Revokes every family of the user started before `now` and every access token issued
     /// before it; how many families there were.

@@ -1,5 +1,5 @@
 /// Checks an access token completely: size, header, signature (``KeyRing``), issuer, audience,
-/// validity window with a small leeway, then the denylist and the user's revocation epoch.
+/// validity window with a small leeway, then the denylist, the session and the user's revocation epoch.
 public struct AccessTokenVerifier: Sendable {
     /// Larger than any token we issue; anything bigger is refused unparsed.
     public static let maximumTokenBytes = 8 * 1024
@@ -40,6 +40,7 @@ public struct AccessTokenVerifier: Sendable {
             let (allowed, decision) = try await self.denylist.check(
                 jti: claims.jti,
                 userID: userID,
+                session: claims.sid,
                 issuedAt: claims.iat,
                 limit: limit?(claims),
                 now: now
