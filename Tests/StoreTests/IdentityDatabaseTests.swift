@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import WireProtocol
 import WireTransport
+import WireTesting
 @testable import IdentityService
 
 @Suite("Identity on the real PostgreSQL")

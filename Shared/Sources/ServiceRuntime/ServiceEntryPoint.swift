@@ -28,6 +28,19 @@ public enum ServiceEntryPoint {
             throw ExitCode(78)
         }
     }
+
+    /// The same for set-up that reads files or waits (a key directory made on first start).
+    public static func loadConfiguration<Configuration>(
+        service: String,
+        _ load: () async throws -> Configuration
+    ) async throws -> Configuration {
+        do {
+            return try await load()
+        } catch let error as ConfigurationError {
+            StandardError.write("\(service): \(error)\n")
+            throw ExitCode(78)
+        }
+    }
 }
 
 extension ServiceEntryPoint {

@@ -42,6 +42,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let listSessions = WireOperation(rawValue: 207)
     public static let endSession = WireOperation(rawValue: 208)
     public static let endOtherSessions = WireOperation(rawValue: 209)
+    public static let publicKeys = WireOperation(rawValue: 210)
 
     static let names: [UInt16: String] = [
         1: "ping", 2: "ready",
@@ -51,6 +52,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
         114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin", 117: "endAllSessions",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
         205: "revokeUser", 206: "setSessionTier", 207: "listSessions", 208: "endSession", 209: "endOtherSessions",
+        210: "publicKeys",
     ]
 
     public var description: String { Self.names[self.rawValue] ?? "operation(\(self.rawValue))" }

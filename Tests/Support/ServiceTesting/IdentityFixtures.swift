@@ -4,15 +4,7 @@ import Synchronization
 public import WireProtocol
 public import WireTransport
 public import IdentityService
-
-/// A clock a test moves by hand.
-public final class ManualClock: Sendable {
-    private let seconds = Mutex<Double>(1_800_000_000)
-    public init() {}
-
-    public var now: Double { self.seconds.withLock { $0 } }
-    public func advance(_ by: Double) { self.seconds.withLock { $0 += by } }
-}
+public import WireTesting
 
 /// Identity's real operations on a test database, and the requests tests send them.
 public enum IdentityFixtures {

@@ -45,6 +45,7 @@ public func buildApplication(
     APIKeyRoutes(identity: identity, authenticator: authenticator, limits: limits).register(in: registrar)
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     SessionRoutes(token: token, authenticator: authenticator, limits: limits, audit: audit).register(in: registrar)
+    DiscoveryRoutes(token: token, publicURL: configuration.publicURL).register(in: registrar)
     if let prefix = configuration.authRouter.prefix {
         AuthKitRoutes(
             prefix: prefix,

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Logging
 public import ServiceRuntime
 public import WireProtocol
@@ -20,6 +21,8 @@ public struct TokenOperations: Sendable {
     /// Seconds a session may last from its login, however often it refreshes.
     public let absoluteLifetime: Int
     public let reuseGrace: Int
+    /// Seconds a copy of the JWKS may be kept (see ``WirePublicKeysReply/maxAgeSeconds``).
+    public let publicKeysMaxAge: Int
     public let now: @Sendable () -> Double
     /// Keys the sessions' CSRF tokens (derived from `REFRESH_SECRET`); `nil` issues none.
     let csrfKey: SymmetricKey?
@@ -38,8 +41,10 @@ public struct TokenOperations: Sendable {
         reuseGrace: Int = 0,
         rateLimiter: RateLimiter? = nil,
         csrfSecret: String? = nil,
+        publicKeysMaxAge: Int = 3600,
         now: @escaping @Sendable () -> Double = { WallClock.now() }
     ) {
+        self.publicKeysMaxAge = publicKeysMaxAge
         self.csrfKey = csrfSecret.map { secret in
             SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("csrf tokens".utf8), using: SymmetricKey(data: Array(secret.utf8))))
         }
@@ -68,6 +73,7 @@ public struct TokenOperations: Sendable {
         dispatcher.on(.setSessionTier) { (request: WireSetSessionTierRequest, context) in try await self.setSessionTier(request, context) }
         dispatcher.on(.listSessions) { (request: WireListSessionsRequest, _) in try await self.listSessions(request) }
         dispatcher.on(.endSession) { (request: WireEndSessionRequest, context) in try await self.endSession(request, context) }
+        dispatcher.on(.publicKeys) { (_: WireEmpty, _) in try self.publicKeys() }
         dispatcher.on(.endOtherSessions) { (request: WireEndOtherSessionsRequest, context) in try await self.endOtherSessions(request, context) }
     }
 
@@ -229,6 +235,18 @@ public struct TokenOperations: Sendable {
         return reply
     }
 
+    /// The JWKS and the claims outside verifiers check.
+    func publicKeys() throws -> WirePublicKeysReply {
+        let keys = self.keyRing.keySet
+        var reply = WirePublicKeysReply()
+        reply.algorithm = keys.algorithm.rawValue
+        reply.jwksJson = String(decoding: try JSONEncoder().encode(JWKSDocument(keys: keys.publicKeys)), as: UTF8.self)
+        reply.maxAgeSeconds = Int32(clamping: self.publicKeysMaxAge)
+        reply.issuer = self.issuer
+        reply.audience = self.audience
+        return reply
+    }
+
     /// The user's live sessions, newest first.
     func listSessions(_ request: WireListSessionsRequest) async throws -> WireListSessionsReply {
         guard request.userID > 0 else { throw TokenError.invalidArgument }
@@ -312,7 +330,7 @@ public struct TokenOperations: Sendable {
         wire.scope = claims.scope
         wire.jti = claims.jti
         wire.issuedAt = Int64(claims.iat)
-        wire.issuedAtMs = Int64((claims.iat * 1000).rounded(.down))
+        wire.issuedAtMs = Int64((claims.issuedAt * 1000).rounded(.down))
         wire.expiresAt = Int64(claims.exp)
         wire.tier = claims.tier ?? ""
         wire.sessionID = claims.sid ?? ""

@@ -1,5 +1,7 @@
 public import Logging
 public import ServiceLifecycle
+import ServiceRuntime
+public import ServiceConfiguration
 import WireProtocol
 public import WireTransport
 
@@ -18,8 +20,11 @@ public struct TokenServer: Sendable {
     public let configuration: TokenConfiguration
     public let redis: RedisClient
     public let wireServer: WireServer
+    /// Reads the key directory while the process runs (`nil` without `JWT_KEY_DIR`).
+    public let keyRefresher: KeyRingRefresher?
 
-    public init(configuration: TokenConfiguration, logger: Logger) async {
+    /// - Throws: when the first keys cannot be read (or, on first start, made) in `JWT_KEY_DIR`.
+    public init(configuration: TokenConfiguration, logger: Logger) async throws(ConfigurationError) {
         self.configuration = configuration
         self.redis = RedisClient(
             endpoint: configuration.redis,
@@ -29,8 +34,20 @@ public struct TokenServer: Sendable {
         )
         let readiness = TokenReadiness(redis: self.redis, instance: "token/\(getpid())")
         var dispatcher = OperationDispatcher(ready: readiness.check)
+        let keyRing = await KeyRing(try configuration.signingKeys.initialKeySet(now: WallClock.now()))
+        if case .directory(let directory) = configuration.signingKeys.source {
+            self.keyRefresher = KeyRingRefresher(
+                ring: keyRing,
+                directory: directory,
+                interval: .seconds(configuration.signingKeys.reloadSeconds),
+                logger: logger,
+                now: { WallClock.now() }
+            )
+        } else {
+            self.keyRefresher = nil
+        }
         let operations = TokenOperations(
-            keyRing: await KeyRing(hmacSecret: configuration.accessSecret),
+            keyRing: keyRing,
             store: RedisRefreshTokenStore(
                 redis: self.redis,
                 refreshSecret: configuration.refreshSecret,
@@ -45,7 +62,8 @@ public struct TokenServer: Sendable {
             absoluteLifetime: configuration.refreshAbsoluteMinutes * 60,
             reuseGrace: configuration.reuseGraceSeconds,
             rateLimiter: RateLimiter(redis: self.redis, prefix: configuration.redisKeyPrefix),
-            csrfSecret: configuration.refreshSecret
+            csrfSecret: configuration.refreshSecret,
+            publicKeysMaxAge: configuration.signingKeys.publicKeysMaxAge
         )
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(
@@ -60,5 +78,5 @@ public struct TokenServer: Sendable {
     }
 
     /// The services to run, in dependency order.
-    public var services: [any Service] { [self.redis, self.wireServer] }
+    public var services: [any Service] { [self.redis] + (self.keyRefresher.map { [$0] } ?? []) + [self.wireServer] }
 }

@@ -8,7 +8,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (configuration, logger) = try ServiceEntryPoint.bootstrap(service: "token") { try TokenConfiguration(environment: $0) }
-        let server = await TokenServer(configuration: configuration, logger: logger)
+        let server = try await ServiceEntryPoint.loadConfiguration(service: "token") {
+            try await TokenServer(configuration: configuration, logger: logger)
+        }
         try await ServiceEntryPoint.run(services: server.services, logger: logger)
     }
 }

@@ -472,6 +472,31 @@ public nonisolated struct WireEndOtherSessionsReply: Sendable {
   public init() {}
 }
 
+/// publicKeys (210): what an outside verifier needs: the verifying keys as a JWKS and the
+/// claims it should expect.
+public nonisolated struct WirePublicKeysReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// JWT_ALGORITHM: HS256, EdDSA or ES256.
+  public var algorithm: String = String()
+
+  /// RFC 7517 JSON, {"keys":[...]}: the public keys that verify now (none for HS256, whose key is secret).
+  public var jwksJson: String = String()
+
+  /// Seconds a copy may be kept: a rotated-in key is published at least this long before it signs.
+  public var maxAgeSeconds: Int32 = 0
+
+  public var issuer: String = String()
+
+  public var audience: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "auth.wire.v1"
@@ -1412,6 +1437,56 @@ nonisolated extension WireEndOtherSessionsReply: SwiftProtobuf.Message, SwiftPro
 
   public static func ==(lhs: WireEndOtherSessionsReply, rhs: WireEndOtherSessionsReply) -> Bool {
     if lhs.sessionsEnded != rhs.sessionsEnded {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WirePublicKeysReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublicKeysReply"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}algorithm\0\u{3}jwks_json\0\u{3}max_age_seconds\0\u{1}issuer\0\u{1}audience\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.algorithm) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.jwksJson) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.maxAgeSeconds) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.issuer) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.audience) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.algorithm.isEmpty {
+      try visitor.visitSingularStringField(value: self.algorithm, fieldNumber: 1)
+    }
+    if !self.jwksJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.jwksJson, fieldNumber: 2)
+    }
+    if self.maxAgeSeconds != 0 {
+      try visitor.visitSingularInt32Field(value: self.maxAgeSeconds, fieldNumber: 3)
+    }
+    if !self.issuer.isEmpty {
+      try visitor.visitSingularStringField(value: self.issuer, fieldNumber: 4)
+    }
+    if !self.audience.isEmpty {
+      try visitor.visitSingularStringField(value: self.audience, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WirePublicKeysReply, rhs: WirePublicKeysReply) -> Bool {
+    if lhs.algorithm != rhs.algorithm {return false}
+    if lhs.jwksJson != rhs.jwksJson {return false}
+    if lhs.maxAgeSeconds != rhs.maxAgeSeconds {return false}
+    if lhs.issuer != rhs.issuer {return false}
+    if lhs.audience != rhs.audience {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

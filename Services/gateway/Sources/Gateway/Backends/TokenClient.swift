@@ -80,4 +80,9 @@ public struct TokenClient: Sendable {
         )
         return Int(reply.sessionsEnded)
     }
+
+    /// The JWKS and the claims outside verifiers check.
+    public func publicKeys(requestID: String) async throws -> WirePublicKeysReply {
+        try await self.pool.request(.publicKeys, WireEmpty(), as: WirePublicKeysReply.self, requestID: requestID, idempotent: true)
+    }
 }

@@ -24,8 +24,9 @@ public struct TokenConfiguration: Sendable {
     /// Commands waiting for replies on one connection before more are refused as "overloaded"
     /// (`REDIS_MAX_PENDING`, 4096).
     public var redisMaximumPending: Int
-    /// The HS256 key of access tokens (`ACCESS_SECRET` or `ACCESS_SECRET_FILE`, at least 32 characters).
-    public var accessSecret: String
+    /// The access tokens' algorithm and keys (`JWT_ALGORITHM`; `ACCESS_SECRET` for HS256, at
+    /// least 32 characters; `JWT_KEY_DIR` or `JWT_PRIVATE_KEY_FILE` for EdDSA and ES256).
+    public var signingKeys: SigningKeyConfiguration
     /// The key of the refresh tokens' keyed hashes (`REFRESH_SECRET` or `REFRESH_SECRET_FILE`, at least 32 characters).
     public var refreshSecret: String
     /// Access-token lifetime in minutes (`ACCESS_TOKEN_EXPIRE_M`, 15).
@@ -60,7 +61,7 @@ public struct TokenConfiguration: Sendable {
         }
         self.redisConnections = try environment.integer("REDIS_POOL_SIZE", default: cores, in: 1...256)
         self.redisMaximumPending = try environment.integer("REDIS_MAX_PENDING", default: 4096, in: 1...100_000)
-        self.accessSecret = try environment.secret("ACCESS_SECRET")
+        self.signingKeys = try SigningKeyConfiguration(environment: environment)
         self.refreshSecret = try environment.secret("REFRESH_SECRET")
         try environment.requireDistinct()
         self.accessTokenMinutes = try environment.integer("ACCESS_TOKEN_EXPIRE_M", default: 15, in: 1...1440)

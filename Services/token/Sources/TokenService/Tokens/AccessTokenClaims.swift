@@ -2,9 +2,10 @@ public import JWTKit
 
 /// The claims of an access token (`typ` `at+jwt`).
 ///
-/// `iat` keeps milliseconds (RFC 7519 allows a fractional NumericDate) so that a revocation at
-/// a given moment kills the tokens issued before it and spares those issued after, even within
-/// the same second.
+/// `iat` is whole seconds, as every JWT library expects (PyJWT, for one, refuses a fractional
+/// `iat` during its first second as "not yet valid"); `iat_ms` carries the milliseconds, so that
+/// a revocation at a given moment kills the tokens issued before it and spares those issued
+/// after, even within the same second.
 public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
     public var iss: String
     public var aud: String
@@ -14,7 +15,9 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
     public var role: String
     /// Space-separated scopes.
     public var scope: String
-    public var iat: Double
+    public var iat: Int
+    /// The issue time in milliseconds (a private claim).
+    public var iatMs: Int64?
     public var nbf: Int
     public var exp: Int
     public var jti: String
@@ -43,13 +46,22 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         self.username = username
         self.role = role
         self.scope = scope
-        self.iat = iat
+        self.iat = Int(iat.rounded(.down))
+        self.iatMs = Int64((iat * 1000).rounded(.down))
         self.nbf = nbf
         self.exp = exp
         self.jti = jti
         self.tier = tier
         self.sid = sid
     }
+
+    enum CodingKeys: String, CodingKey {
+        case iss, aud, sub, username, role, scope, iat, nbf, exp, jti, tier, sid
+        case iatMs = "iat_ms"
+    }
+
+    /// When the token was issued, to the millisecond when it says so (seconds since 1970).
+    public var issuedAt: Double { self.iatMs.map { Double($0) / 1000 } ?? Double(self.iat) }
 
     /// Signature checks only; time, issuer and audience are checked by ``AccessTokenVerifier``
     /// against an injected clock.

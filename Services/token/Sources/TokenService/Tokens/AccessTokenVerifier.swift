@@ -41,7 +41,7 @@ public struct AccessTokenVerifier: Sendable {
                 jti: claims.jti,
                 userID: userID,
                 session: claims.sid,
-                issuedAt: claims.iat,
+                issuedAt: claims.issuedAt,
                 limit: limit?(claims),
                 now: now
             )

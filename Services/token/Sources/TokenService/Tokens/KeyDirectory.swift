@@ -1,0 +1,247 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The asymmetric signing keys of every token instance, in a directory they share
+/// (`JWT_KEY_DIR`): one PEM file per key (`<kid>.pem`, mode 0600) and `keys.json`, which says
+/// when each key signs and until when its tokens verify.
+///
+/// A rotation publishes the new key ahead of its activation (twice the instances' reload
+/// interval), so every instance, and every outside verifier reading the JWKS, knows it before
+/// any token carries it; at its activation time all instances switch together. The previous
+/// keys then verify until the last token they signed has expired. Changes are made under an
+/// exclusive lock on `.lock`, so two rotations never interleave, and `keys.json` is replaced
+/// atomically, so a reader never sees half of it.
+public struct KeyDirectory: Sendable {
+    /// One key's schedule.
+    public struct Entry: Codable, Sendable, Hashable {
+        public var kid: String
+        /// Seconds since 1970.
+        public var created: Double
+        /// When it starts signing (the newest activated key signs).
+        public var activates: Double
+        /// When its tokens stop verifying; `nil` while no newer key has replaced it.
+        public var verifyUntil: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case kid, created, activates
+            case verifyUntil = "verify_until"
+        }
+
+        func verifies(at now: Double) -> Bool { self.verifyUntil.map { now < $0 } ?? true }
+    }
+
+    struct Manifest: Codable {
+        var algorithm: SigningAlgorithm
+        var keys: [Entry]
+    }
+
+    public let path: String
+    public let algorithm: SigningAlgorithm
+
+    public init(path: String, algorithm: SigningAlgorithm) {
+        self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        self.algorithm = algorithm
+    }
+
+    var manifestPath: String { self.path + "/keys.json" }
+
+    /// The keys in force at `now`; on first start (no `keys.json` yet) a key is made and
+    /// activated at once.
+    public func prepare(now: Double) throws(KeyDirectoryError) -> KeySet {
+        if FileManager.default.fileExists(atPath: self.manifestPath) { return try self.keySet(now: now) }
+        try self.locked { () throws(KeyDirectoryError) in
+            guard !FileManager.default.fileExists(atPath: self.manifestPath) else { return }
+            let key = try self.newKey()
+            try self.save(Manifest(algorithm: self.algorithm, keys: [Entry(kid: key.id, created: now, activates: now, verifyUntil: nil)]))
+        }
+        return try self.keySet(now: now)
+    }
+
+    /// Every key's schedule, oldest first.
+    public func entries() throws(KeyDirectoryError) -> [Entry] {
+        try self.readManifest().keys
+    }
+
+    /// The keys in force at `now`: the newest activated key signs; every key not past its
+    /// `verify_until` verifies (keys still to activate included, so they are known in time).
+    public func keySet(now: Double) throws(KeyDirectoryError) -> KeySet {
+        let entries = try self.readManifest().keys
+        let (signing, verifying) = try Self.schedule(entries, at: now)
+        var keys: [SigningKey] = []
+        for entry in verifying { keys.append(try self.readKey(entry.kid)) }
+        guard let signingKey = keys.first(where: { $0.id == signing.kid }) else { throw .noSigningKey }
+        return KeySet(signing: signingKey, verifying: keys)
+    }
+
+    /// The ids `keySet(now:)` would hold, read from `keys.json` alone (no key file opened): what a
+    /// reload compares before it reads any key.
+    func fingerprint(now: Double) throws(KeyDirectoryError) -> [String] {
+        let (signing, verifying) = try Self.schedule(try self.readManifest().keys, at: now)
+        return [signing.kid] + verifying.map(\.kid).sorted()
+    }
+
+    static func schedule(_ entries: [Entry], at now: Double) throws(KeyDirectoryError) -> (signing: Entry, verifying: [Entry]) {
+        let verifying = entries.filter { $0.verifies(at: now) }
+        guard let signing = verifying.filter({ $0.activates <= now }).max(by: { ($0.activates, $0.created) < ($1.activates, $1.created) })
+        else { throw .noSigningKey }
+        return (signing, verifying)
+    }
+
+    /// Makes a new key that starts signing `activationDelay` seconds from `now`; every key
+    /// without an end gets one: `verificationWindow` seconds after the new key's activation (the
+    /// longest an access token lives, with leeway). Keys whose window has passed are deleted.
+    @discardableResult
+    public func rotate(now: Double, activationDelay: Double, verificationWindow: Double) throws(KeyDirectoryError) -> Entry {
+        try self.locked { () throws(KeyDirectoryError) -> Entry in
+            var manifest = try self.readManifest()
+            let key = try self.newKey()
+            let entry = Entry(kid: key.id, created: now, activates: now + activationDelay, verifyUntil: nil)
+            for index in manifest.keys.indices where manifest.keys[index].verifyUntil == nil {
+                manifest.keys[index].verifyUntil = entry.activates + verificationWindow
+            }
+            let expired = manifest.keys.filter { !$0.verifies(at: now) }
+            manifest.keys.removeAll { !$0.verifies(at: now) }
+            manifest.keys.append(entry)
+            try self.save(manifest)
+            for old in expired { unlink(self.keyPath(old.kid)) }
+            return entry
+        }
+    }
+
+    /// Ends a key's verification now (a key that may have leaked): its tokens are refused from
+    /// every instance's next reload, and it leaves the JWKS. The key that signs now cannot be
+    /// retired until a newer one has activated.
+    public func retire(kid: String, now: Double) throws(KeyDirectoryError) {
+        try self.locked { () throws(KeyDirectoryError) in
+            var manifest = try self.readManifest()
+            guard let index = manifest.keys.firstIndex(where: { $0.kid == kid && $0.verifies(at: now) }) else { throw .unknownKey(kid) }
+            var retired = manifest.keys
+            retired[index].verifyUntil = now
+            do {
+                _ = try Self.schedule(retired, at: now)
+            } catch {
+                throw .wouldLeaveNoSigningKey(kid)
+            }
+            if (try? Self.schedule(manifest.keys, at: now).signing.kid) == kid { throw .wouldLeaveNoSigningKey(kid) }
+            manifest.keys = retired
+            try self.save(manifest)
+        }
+    }
+
+    // MARK: Files
+
+    func keyPath(_ kid: String) -> String { "\(self.path)/\(kid).pem" }
+
+    private func readManifest() throws(KeyDirectoryError) -> Manifest {
+        guard let data = FileManager.default.contents(atPath: self.manifestPath) else {
+            throw .unreadable("\(self.manifestPath): cannot be read")
+        }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw .unreadable("\(self.manifestPath): not a key manifest")
+        }
+        guard manifest.algorithm == self.algorithm else { throw .algorithmMismatch(found: manifest.algorithm, configured: self.algorithm) }
+        return manifest
+    }
+
+    private func readKey(_ kid: String) throws(KeyDirectoryError) -> SigningKey {
+        guard Self.isKeyID(kid), let data = FileManager.default.contents(atPath: self.keyPath(kid)), let pem = String(data: data, encoding: .utf8)
+        else { throw .unreadable("\(self.keyPath(kid)): cannot be read") }
+        let key: SigningKey
+        do {
+            key = try SigningKey(pem: pem, algorithm: self.algorithm)
+        } catch {
+            throw .unreadable("\(self.keyPath(kid)): not a \(self.algorithm.rawValue) private key")
+        }
+        guard key.id == kid else { throw .unreadable("\(self.keyPath(kid)): holds another key than its name says") }
+        return key
+    }
+
+    /// A key id as the directory names files: base64url only, so it cannot leave the directory.
+    static func isKeyID(_ kid: String) -> Bool {
+        !kid.isEmpty && kid.utf8.count <= 64
+            && kid.utf8.allSatisfy { $0.isLetterOrDigit || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    /// Makes a key and writes its file, readable by its owner only.
+    private func newKey() throws(KeyDirectoryError) -> SigningKey {
+        let key: SigningKey
+        do {
+            key = try SigningKey.generate(self.algorithm)
+        } catch {
+            throw .unreadable("\(self.algorithm.rawValue) keys cannot be generated")
+        }
+        let path = self.keyPath(key.id)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .unwritable("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let bytes = Array((key.pemRepresentation ?? "").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(descriptor) == 0 else { throw .unwritable("\(path): \(String(cString: strerror(errno)))") }
+        return key
+    }
+
+    private func save(_ manifest: Manifest) throws(KeyDirectoryError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try encoder.encode(manifest).write(to: URL(fileURLWithPath: self.manifestPath), options: .atomic)
+        } catch {
+            throw .unwritable("\(self.manifestPath): \(error.localizedDescription)")
+        }
+    }
+
+    /// Runs `body` holding the directory's lock (made, with the directory, when missing).
+    private func locked<T>(_ body: () throws(KeyDirectoryError) -> T) throws(KeyDirectoryError) -> T {
+        if !FileManager.default.fileExists(atPath: self.path) {
+            do {
+                try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .unwritable("\(self.path): \(error.localizedDescription)")
+            }
+        }
+        let descriptor = open(self.path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .unwritable("\(self.path)/.lock: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX) == 0 else { throw .unwritable("\(self.path)/.lock: \(String(cString: strerror(errno)))") }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+}
+
+/// What went wrong with the key directory; each says which file.
+public enum KeyDirectoryError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unreadable(String)
+    case unwritable(String)
+    case algorithmMismatch(found: SigningAlgorithm, configured: SigningAlgorithm)
+    /// No key is active now (a directory edited by hand, or all retired).
+    case noSigningKey
+    case unknownKey(String)
+    case wouldLeaveNoSigningKey(String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let reason), .unwritable(let reason): reason
+        case .algorithmMismatch(let found, let configured):
+            "the key directory holds \(found.rawValue) keys, JWT_ALGORITHM is \(configured.rawValue)"
+        case .noSigningKey: "no key in the directory signs now"
+        case .unknownKey(let kid): "no key \(kid) verifies now"
+        case .wouldLeaveNoSigningKey(let kid): "\(kid) signs now: rotate first and retire it once the new key has activated"
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isLetterOrDigit: Bool {
+        (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) || (0x30...0x39).contains(self)
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import JWTKit
+import Logging
+import ServiceConfiguration
+import Testing
+import WireTesting
+@testable import TokenService
+
+/// Asymmetric keys: signing and verifying, the key directory's schedule, and what the ring refuses.
+@Suite("Signing keys")
+struct KeyRingTests {
+    typealias Access = AccessTokenTests
+
+    /// A fresh key directory under the temporary folder, removed afterwards.
+    static func withDirectory(_ algorithm: SigningAlgorithm, _ body: (KeyDirectory) async throws -> Void) async throws {
+        let directory = TemporaryDirectory(prefix: "keys")
+        defer { directory.remove() }
+        try await body(KeyDirectory(path: directory.appending("keys"), algorithm: algorithm))
+    }
+
+    @Test(arguments: [SigningAlgorithm.eddsa, .es256])
+    func asymmetricTokensVerifyWithThePublicKeyAlone(_ algorithm: SigningAlgorithm) async throws {
+        let key = try SigningKey.generate(algorithm)
+        let ring = await KeyRing(KeySet(key))
+        let token = try await ring.sign(Access.claims())
+        let header = try #require(KeyRing.header(of: token))
+        #expect(header.alg == algorithm.rawValue && header.kid == key.id && header.typ == "at+jwt")
+        _ = try await Access.verifier(ring).verify(token, now: Access.now)
+
+        // Anyone holding the published key verifies it, with jwt-kit's own JWK reading.
+        let jwk = try #require(key.publicJWK)
+        #expect(jwk.kid == key.id && jwk.use == "sig")
+        let outside = JWTKeyCollection()
+        try await outside.add(jwk: try JWK(json: String(decoding: try JSONEncoder().encode(jwk), as: UTF8.self)))
+        let claims = try await outside.verify(token, as: AccessTokenClaims.self)
+        #expect(claims.sub == "42")
+    }
+
+    @Test(arguments: [SigningAlgorithm.eddsa, .es256])
+    func aKeyReadBackFromItsPEMIsTheSameKey(_ algorithm: SigningAlgorithm) throws {
+        let key = try SigningKey.generate(algorithm)
+        let pem = try #require(key.pemRepresentation)
+        #expect(pem.hasPrefix("-----BEGIN"))
+        #expect(try SigningKey(pem: pem, algorithm: algorithm).id == key.id)
+        let other: SigningAlgorithm = algorithm == .eddsa ? .es256 : .eddsa
+        #expect(throws: SigningKeyError.self) { try SigningKey(pem: pem, algorithm: other) }
+    }
+
+    @Test func tokensOfAnotherKeyOrAlgorithmUnderOurKidAreRefused() async throws {
+        let key = try SigningKey.generate(.eddsa)
+        let ring = await KeyRing(KeySet(key))
+        // Another Ed25519 key claiming our kid.
+        let impostor = JWTKeyCollection()
+        await impostor.add(eddsa: try EdDSA.PrivateKey(curve: .ed25519), kid: JWKIdentifier(string: key.id))
+        var header = JWTHeader()
+        header.typ = "at+jwt"
+        let forged = try await impostor.sign(Access.claims(), kid: JWKIdentifier(string: key.id), header: header)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Access.verifier(ring).verify(forged, now: Access.now) }
+        // Algorithm confusion: HS256 keyed with the public key's bytes, which anyone can read.
+        let confused = JWTKeyCollection()
+        let publicX = try #require(key.publicJWK?.x)
+        await confused.add(hmac: HMACKey(from: publicX), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.id))
+        let hmacToken = try await confused.sign(Access.claims(), kid: JWKIdentifier(string: key.id), header: header)
+        await #expect(throws: TokenError.invalidAccessToken) { _ = try await Access.verifier(ring).verify(hmacToken, now: Access.now) }
+        // And HS256 rings publish nothing.
+        #expect(KeySet(SigningKey(hmacSecret: Access.secret)).publicKeys.isEmpty)
+    }
+
+    @Test func theDirectoryMakesItsFirstKeyOnceAndKeepsItPrivate() async throws {
+        try await Self.withDirectory(.eddsa) { directory in
+            let first = try directory.prepare(now: 1000)
+            let again = try directory.prepare(now: 2000)
+            #expect(first.signing.id == again.signing.id)
+            #expect(try directory.entries().count == 1)
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.keyPath(first.signing.id))
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            let es256 = KeyDirectory(path: directory.path, algorithm: .es256)
+            #expect(throws: KeyDirectoryError.algorithmMismatch(found: .eddsa, configured: .es256)) { _ = try es256.keySet(now: 2000) }
+        }
+    }
+
+    /// A rotation publishes the new key at once, signs with it from its activation, keeps the
+    /// old one verifying for the window, then drops it; retiring ends a key at once.
+    @Test func rotationPublishesFirstSwitchesTogetherAndRetiresLater() async throws {
+        try await Self.withDirectory(.es256) { directory in
+            let old = try directory.prepare(now: 1000).signing.id
+            let new = try directory.rotate(now: 1100, activationDelay: 21, verificationWindow: 990).kid
+            let published = try directory.keySet(now: 1101)
+            #expect(published.signing.id == old, "not active yet")
+            #expect(Set(published.publicKeys.map(\.kid)) == [old, new], "but already published")
+            let active = try directory.keySet(now: 1121)
+            #expect(active.signing.id == new)
+            #expect(Set(active.verifying.map(\.id)) == [old, new])
+            #expect(try directory.keySet(now: 1121 + 989).verifying.count == 2)
+            #expect(try directory.keySet(now: 1121 + 990).verifying.map(\.id) == [new], "the old key's tokens have all expired")
+
+            // Retirement: not the key that signs now; another key at once.
+            #expect(throws: KeyDirectoryError.wouldLeaveNoSigningKey(new)) { try directory.retire(kid: new, now: 1200) }
+            try directory.retire(kid: old, now: 1200)
+            #expect(try directory.keySet(now: 1200).verifying.map(\.id) == [new])
+            #expect(throws: KeyDirectoryError.unknownKey(old)) { try directory.retire(kid: old, now: 1201) }
+
+            // A later rotation deletes the files of keys whose window has passed.
+            try directory.rotate(now: 5000, activationDelay: 21, verificationWindow: 990)
+            #expect(!FileManager.default.fileExists(atPath: directory.keyPath(old)))
+            #expect(try directory.entries().map(\.kid).contains(new))
+        }
+    }
+
+    /// The refresher installs what the directory holds when it changes, and nothing otherwise.
+    @Test func theRefresherFollowsTheDirectory() async throws {
+        try await Self.withDirectory(.eddsa) { directory in
+            let clock = ManualClock(1000)
+            let ring = await KeyRing(try directory.prepare(now: 1000))
+            var logger = Logger(label: "keys")
+            logger.logLevel = .critical
+            let refresher = KeyRingRefresher(ring: ring, directory: directory, interval: .seconds(1), logger: logger, now: { clock.now })
+            let before = try await ring.sign(Access.claims())
+            #expect(await !refresher.reload())
+            let new = try directory.rotate(now: 1000, activationDelay: 3, verificationWindow: 990).kid
+            #expect(await refresher.reload(), "published")
+            #expect(ring.signingKeyID != new)
+            clock.set(1003)
+            #expect(await refresher.reload(), "activated")
+            #expect(ring.signingKeyID == new)
+            _ = try await Access.verifier(ring).verify(before, now: Access.now)
+            try directory.retire(kid: KeyRing.header(of: before)?.kid ?? "", now: 1004)
+            clock.set(1004)
+            #expect(await refresher.reload(), "retired")
+            await #expect(throws: TokenError.invalidAccessToken) { _ = try await Access.verifier(ring).verify(before, now: Access.now) }
+        }
+    }
+
+    @Test(arguments: [
+        (["JWT_ALGORITHM": "EdDSA"], "JWT_KEY_DIR"),
+        (["JWT_ALGORITHM": "RS256"], "JWT_ALGORITHM"),
+        (["JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": "/nonexistent.pem"], "JWT_PRIVATE_KEY_FILE"),
+        (["JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": "/etc/hostname"], "JWT_PRIVATE_KEY_FILE"),
+        (["JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": "/a.pem", "JWT_KEY_DIR": "/tmp/k"], "JWT_KEY_DIR"),
+        (["JWT_KEY_DIR": "/tmp/k"], "JWT_KEY_DIR"),
+        (["JWT_ALGORITHM": "EdDSA", "JWT_KEY_DIR": "/tmp/k", "JWT_KEY_RELOAD_SECONDS": "0"], "JWT_KEY_RELOAD_SECONDS"),
+    ])
+    func aWrongKeyConfigurationNamesItsVariable(_ environment: [String: String], _ variable: String) {
+        var values = environment
+        values["ACCESS_SECRET"] = Access.secret
+        #expect(throws: ConfigurationError.self) { try SigningKeyConfiguration(environment: EnvironmentReader(values)) }
+        do {
+            _ = try SigningKeyConfiguration(environment: EnvironmentReader(values))
+        } catch {
+            #expect(error.variable == variable)
+        }
+    }
+
+    @Test func aPEMFileGivesOneFixedKey() throws {
+        let key = try SigningKey.generate(.es256)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString).pem").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data((key.pemRepresentation ?? "").utf8).write(to: URL(fileURLWithPath: path))
+        let configuration = try SigningKeyConfiguration(environment: EnvironmentReader(["JWT_ALGORITHM": "ES256", "JWT_PRIVATE_KEY_FILE": path]))
+        #expect(try configuration.initialKeySet(now: 0).signing.id == key.id)
+        #expect(configuration.publicKeysMaxAge == 3600)
+    }
+}
