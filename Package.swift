@@ -41,6 +41,8 @@ let package = Package(
         // Tests only: an independent HTTP client for the end-to-end suite (already in Hummingbird's graph).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0", traits: []),
+        // The OpenAPI 3.1 document the gateway serves, as typed values (no external loading).
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
         // MARK: Shared
@@ -155,8 +157,11 @@ let package = Package(
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
             ],
             path: "Services/gateway/Sources/Gateway",
+            // Swagger UI and ReDoc, served by /docs and /redoc (Services/gateway/Viewers.md says where they come from).
+            resources: [.copy("Viewers")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

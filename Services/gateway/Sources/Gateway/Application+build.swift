@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -12,6 +13,33 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
+    let (router, _, services) = buildRouter(configuration: configuration, backends: backends, logger: logger)
+    return Application(
+        router: router,
+        server: .http1(
+            configuration: .init(
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
+                // The parser's own ceiling sits above MAX_HEADER_BYTES, which answers 431 first.
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
+            )
+        ),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            serverName: nil
+        ),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+}
+
+/// The router with every middleware and route, the table of its routes, and the services the
+/// routes need running (backend pools, the audit queue, the revocation retrier).
+func buildRouter(
+    configuration: GatewayConfiguration,
+    backends: Backends,
+    logger: Logger
+) -> (Router<GatewayRequestContext>, RouteTable, [any Service]) {
     let router = Router(context: GatewayRequestContext.self)
     let routes = RouteTable()
     // Middleware applies to the routes added after it: add it first. The first added is the
@@ -28,6 +56,17 @@ public func buildApplication(
             maximumHeaderBytes: configuration.maximumHeaderBytes
         )
     )
+    if configuration.openAPIEnabled {
+        // Inside the error middleware: a file it does not have falls through to the usual 404.
+        router.add(
+            middleware: FileMiddleware(
+                configuration.viewerAssetsDirectory,
+                urlBasePath: DocumentationRoutes.assetsPath,
+                cacheControl: CacheControl([(MediaType(type: .any), [.public, .maxAge(365 * 86400), .custom("immutable")])]),
+                logger: logger
+            )
+        )
+    }
     let registrar = RouteRegistrar(router: router, table: routes)
     HealthRoutes(backends: backends, logger: logger).register(in: registrar)
     let identity = backends.identityClient
@@ -46,6 +85,15 @@ public func buildApplication(
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     SessionRoutes(token: token, authenticator: authenticator, limits: limits, audit: audit).register(in: registrar)
     DiscoveryRoutes(token: token, publicURL: configuration.publicURL).register(in: registrar)
+    if configuration.openAPIEnabled {
+        do {
+            let document = try APIDocument.json(authRouterPrefix: configuration.authRouter.prefix)
+            DocumentationRoutes(document: ByteBuffer(bytes: document)).register(in: registrar)
+        } catch {
+            // Its values are fixed in the code: a document that does not encode is a bug, reported, not served.
+            logger.critical("the OpenAPI document does not encode: /openapi.json, /docs and /redoc are off", metadata: ["error": "\(error)"])
+        }
+    }
     if let prefix = configuration.authRouter.prefix {
         AuthKitRoutes(
             prefix: prefix,
@@ -58,21 +106,5 @@ public func buildApplication(
         )
         .register(in: registrar)
     }
-    return Application(
-        router: router,
-        server: .http1(
-            configuration: .init(
-                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
-                // The parser's own ceiling sits above MAX_HEADER_BYTES, which answers 431 first.
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
-            )
-        ),
-        configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port),
-            serverName: nil
-        ),
-        services: backends.services + [audit, changes],
-        onServerRunning: onServerRunning,
-        logger: logger
-    )
+    return (router, routes, backends.services + [audit, changes])
 }

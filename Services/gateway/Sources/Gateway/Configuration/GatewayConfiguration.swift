@@ -44,6 +44,11 @@ public struct GatewayConfiguration: Sendable {
     /// `https://auth.example.com`): the base of the discovery document's URLs. When unset they
     /// are built from the request's `Host`.
     public var publicURL: String?
+    /// `/openapi.json`, `/docs` (Swagger UI) and `/redoc` (`OPENAPI_ENABLED`, true).
+    public var openAPIEnabled: Bool
+    /// Swagger UI's and ReDoc's files (`OPENAPI_ASSETS_DIR`; by default those built beside the
+    /// executable, in `auth-service_Gateway.resources/Viewers`).
+    public var viewerAssetsDirectory: String
 
     /// `PUBLIC_URL` without its trailing slash: http or https, a host, no query or fragment.
     static func publicURL(_ text: String?) throws(ConfigurationError) -> String? {
@@ -115,6 +120,22 @@ public struct GatewayConfiguration: Sendable {
             path: path,
             maxAge: self.authRouter.refreshCookieMaxAge
         )
+        self.openAPIEnabled = try environment.boolean("OPENAPI_ENABLED", default: true)
+        self.viewerAssetsDirectory = environment.optional("OPENAPI_ASSETS_DIR") ?? Self.shippedViewerAssets
+        var isDirectory: ObjCBool = false
+        let swaggerUI = self.viewerAssetsDirectory + "/swagger-ui/swagger-ui-bundle.js"
+        if self.openAPIEnabled, !FileManager.default.fileExists(atPath: swaggerUI, isDirectory: &isDirectory) {
+            throw ConfigurationError(
+                variable: "OPENAPI_ASSETS_DIR",
+                reason: "\(self.viewerAssetsDirectory) holds no Swagger UI; point it at the gateway's Viewers folder, or set OPENAPI_ENABLED=false"
+            )
+        }
+    }
+
+    /// Where the build puts the viewers: the resource bundle beside the executable.
+    static var shippedViewerAssets: String {
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "gateway")
+        return executable.deletingLastPathComponent().appendingPathComponent("auth-service_Gateway.resources/Viewers").path
     }
 
     /// Every cookie the routers set, as configured.

@@ -2,8 +2,8 @@ public import Hummingbird
 import HTTPTypes
 
 /// Headers every response carries, errors included: no sniffing, no framing, a strict referrer
-/// policy and a content security policy for an API that serves no active content (the `/docs`
-/// page, when it comes, gets its own). Responses under `/api/` and seed 003's router are never
+/// policy and a content security policy for an API that serves no active content (the
+/// documentation pages set their own, which is kept). Responses under `/api/` and seed 003's router are never
 /// cached: they carry tokens or user data.
 public struct SecurityHeadersMiddleware: RouterMiddleware {
     public typealias Context = GatewayRequestContext
@@ -24,7 +24,9 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "strict-origin-when-cross-origin"
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+        }
         if response.headers[.cacheControl] == nil, self.uncachedPrefixes.contains(where: request.uri.path.hasPrefix) {
             response.headers[.cacheControl] = "no-store"
         }

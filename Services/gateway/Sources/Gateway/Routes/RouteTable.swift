@@ -15,6 +15,9 @@ public final class RouteTable: Sendable {
         self.storage.withLock { $0[path, default: []].append(method) }
     }
 
+    /// Every route: its path (`{parameter}` segments as registered) and its methods.
+    var entries: [String: [HTTPRequest.Method]] { self.storage.withLock { $0 } }
+
     /// The methods served at `path`, matching `{parameter}` segments against anything.
     func methods(for path: String) -> [HTTPRequest.Method]? {
         let methodsByPath = self.storage.withLock { $0 }

@@ -61,7 +61,9 @@ struct SessionRoutes {
     static func listing(userID: Int64, current: String?, token: TokenClient, context: GatewayRequestContext) async throws -> Response {
         let reply = try await BackendCall.run("token") { try await token.sessions(userID: userID, requestID: context.requestID) }
         let list = SessionList(sessions: reply.sessions.map { SessionList.Entry($0, current: $0.id == current) })
-        let body = try JSONEncoder().encode(list)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let body = try encoder.encode(list)
         return JSONBody.response(.ok, ByteBuffer(bytes: body))
     }
 
