@@ -121,3 +121,30 @@ struct SigningKeyTests {
         _ = await stack.stop()
     }
 }
+
+/// Device sessions through the real stack: a session ended through one token instance is ended
+/// for every instance at once (the state is Redis's, read by each check).
+@Suite("Device sessions through the real stack")
+struct DeviceSessionStackTests {
+    @Test func aSessionEndedThroughOneInstanceIsEndedOnAll() async throws {
+        let stack = try await Stack(tokenInstances: 2)
+        try await stack.waitUntilReady()
+        let api = APIClient(base: stack.baseURL)
+        let name = SeedFlowTests.unique("devices")
+        _ = try await api.register(name)
+        let laptop = try await api.tokens(name)
+        let phone = try await api.tokens(name)
+        let listed = try await api.json(.GET, "/api/v1/sessions", bearer: laptop.access)
+        let sessions = try #require(listed.json?["sessions"] as? [[String: Any]])
+        #expect(sessions.count == 2)
+        let phoneSession = try #require(sessions.first { $0["current"] as? Bool == false }?["id"] as? String)
+        #expect(try await api.json(.DELETE, "/api/v1/sessions/\(phoneSession)", bearer: laptop.access).status == 200)
+        // Requests spread over both instances: every one refuses the phone's tokens.
+        for _ in 0..<6 {
+            #expect(try await api.me(bearer: phone.access).status == 401)
+            #expect(try await api.me(bearer: laptop.access).status == 200)
+        }
+        #expect(try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": phone.refresh]).status == 401)
+        _ = await stack.stop()
+    }
+}
