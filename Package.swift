@@ -41,6 +41,8 @@ let package = Package(
         // Tests only: an independent HTTP client for the end-to-end suite (already in Hummingbird's graph).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0", traits: []),
+        // HTTP/2 for the gateway (already in the graph through Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.45.0"),
         // The OpenAPI 3.1 document the gateway serves, as typed values (no external loading).
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
@@ -158,6 +160,11 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Services/gateway/Sources/Gateway",
             // Swagger UI and ReDoc, served by /docs and /redoc (Services/gateway/Viewers.md says where they come from).

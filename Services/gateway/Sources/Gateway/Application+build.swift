@@ -16,13 +16,7 @@ public func buildApplication(
     let (router, _, services) = buildRouter(configuration: configuration, backends: backends, logger: logger)
     return Application(
         router: router,
-        server: .http1(
-            configuration: .init(
-                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)),
-                // The parser's own ceiling sits above MAX_HEADER_BYTES, which answers 431 first.
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 64 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200)
-            )
-        ),
+        server: GatewayServer.builder(configuration),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port),
             serverName: nil
@@ -45,7 +39,12 @@ func buildRouter(
     // Middleware applies to the routes added after it: add it first. The first added is the
     // outermost: security headers land on every answer, CORS preflights are answered before any
     // limit or route, limits are checked before anything is read.
-    router.add(middleware: SecurityHeadersMiddleware(uncachedPrefixes: ["/api/"] + (configuration.authRouter.prefix.map { [$0 + "/"] } ?? [])))
+    router.add(
+        middleware: SecurityHeadersMiddleware(
+            uncachedPrefixes: ["/api/"] + (configuration.authRouter.prefix.map { [$0 + "/"] } ?? []),
+            strictTransportSecurity: configuration.tls != nil
+        )
+    )
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))

@@ -1,6 +1,7 @@
 import Foundation
 public import ServiceConfiguration
 public import WireTransport
+public import NIOSSL
 
 /// Everything the gateway reads from its environment, parsed and checked once at start.
 ///
@@ -44,6 +45,9 @@ public struct GatewayConfiguration: Sendable {
     /// `https://auth.example.com`): the base of the discovery document's URLs. When unset they
     /// are built from the request's `Host`.
     public var publicURL: String?
+    /// HTTPS with HTTP/2 by ALPN (`TLS_CERT_FILE` and `TLS_KEY_FILE`, PEM); `nil` serves clear
+    /// text (HTTP/1.1, and HTTP/2 to clients that start with its preface).
+    public var tls: TLSConfiguration?
     /// `/openapi.json`, `/docs` (Swagger UI) and `/redoc` (`OPENAPI_ENABLED`, true).
     public var openAPIEnabled: Bool
     /// Swagger UI's and ReDoc's files (`OPENAPI_ASSETS_DIR`; by default those built beside the
@@ -120,6 +124,7 @@ public struct GatewayConfiguration: Sendable {
             path: path,
             maxAge: self.authRouter.refreshCookieMaxAge
         )
+        self.tls = try Self.tls(certificate: environment.optional("TLS_CERT_FILE"), key: environment.optional("TLS_KEY_FILE"))
         self.openAPIEnabled = try environment.boolean("OPENAPI_ENABLED", default: true)
         self.viewerAssetsDirectory = environment.optional("OPENAPI_ASSETS_DIR") ?? Self.shippedViewerAssets
         var isDirectory: ObjCBool = false
@@ -129,6 +134,45 @@ public struct GatewayConfiguration: Sendable {
                 variable: "OPENAPI_ASSETS_DIR",
                 reason: "\(self.viewerAssetsDirectory) holds no Swagger UI; point it at the gateway's Viewers folder, or set OPENAPI_ENABLED=false"
             )
+        }
+    }
+
+    /// The server's TLS from its PEM files, checked now: a certificate or key that does not load,
+    /// or a key that does not match, stops the gateway at start.
+    static func tls(certificate: String?, key: String?) throws(ConfigurationError) -> TLSConfiguration? {
+        switch (certificate, key) {
+        case (nil, nil): return nil
+        case (nil, .some): throw ConfigurationError(variable: "TLS_CERT_FILE", reason: "is required with TLS_KEY_FILE")
+        case (.some, nil): throw ConfigurationError(variable: "TLS_KEY_FILE", reason: "is required with TLS_CERT_FILE")
+        case (.some(let certificatePath), .some(let keyPath)):
+            let chain: [NIOSSLCertificate]
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificatePath)
+            } catch {
+                throw ConfigurationError(variable: "TLS_CERT_FILE", reason: "\(certificatePath) holds no PEM certificate")
+            }
+            guard !chain.isEmpty else { throw ConfigurationError(variable: "TLS_CERT_FILE", reason: "\(certificatePath) holds no PEM certificate") }
+            let privateKey: NIOSSLPrivateKey
+            do {
+                privateKey = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+            } catch {
+                throw ConfigurationError(variable: "TLS_KEY_FILE", reason: "\(keyPath) holds no PEM private key")
+            }
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(privateKey)
+            )
+            configuration.minimumTLSVersion = .tlsv12
+            configuration.applicationProtocols = ["h2", "http/1.1"]
+            do {
+                _ = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw ConfigurationError(
+                    variable: "TLS_KEY_FILE",
+                    reason: "does not match the certificate in TLS_CERT_FILE, or cannot be used: \(error)"
+                )
+            }
+            return configuration
         }
     }
 

@@ -10,9 +10,12 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
 
     /// Paths starting with one of these answer `Cache-Control: no-store` unless a route said otherwise.
     let uncachedPrefixes: [String]
+    /// Served over TLS: browsers are told to use nothing else (`Strict-Transport-Security`).
+    let strictTransportSecurity: Bool
 
-    public init(uncachedPrefixes: [String] = ["/api/"]) {
+    public init(uncachedPrefixes: [String] = ["/api/"], strictTransportSecurity: Bool = false) {
         self.uncachedPrefixes = uncachedPrefixes
+        self.strictTransportSecurity = strictTransportSecurity
     }
 
     public func handle(
@@ -24,6 +27,7 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
         response.headers[.referrerPolicy] = "strict-origin-when-cross-origin"
+        if self.strictTransportSecurity { response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains" }
         if response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
         }
@@ -38,4 +42,5 @@ extension HTTPField.Name {
     static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let strictTransportSecurity = HTTPField.Name("Strict-Transport-Security")!
 }
