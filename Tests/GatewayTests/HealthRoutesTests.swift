@@ -97,16 +97,25 @@ struct HealthRoutesTests {
                     }
                     #expect(body.contains("redis down"), "\(body)")
                     let probes = calls.load(ordering: .relaxed)
-                    for _ in 0..<20 {
-                        try await client.execute(uri: "/health/ready", method: .get) { response in
-                            let body = String(buffer: response.body)
-                            #expect(response.status == .serviceUnavailable)
-                            for secret in ["10.1.2.3", "connection refused", "token/4242", "identity/7", "unix:", directory.path] {
-                                #expect(!body.contains(secret), "the public answer shows \(secret): \(body)")
+                    let started = ContinuousClock.now
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<20 {
+                            group.addTask {
+                                try await client.execute(uri: "/health/ready", method: .get) { response in
+                                    let body = String(buffer: response.body)
+                                    #expect(response.status == .serviceUnavailable)
+                                    for secret in ["10.1.2.3", "connection refused", "token/4242", "identity/7", "unix:", directory.path] {
+                                        #expect(!body.contains(secret), "the public answer shows \(secret): \(body)")
+                                    }
+                                }
                             }
                         }
+                        try await group.waitForAll()
                     }
-                    #expect(calls.load(ordering: .relaxed) - probes <= 1, "twenty asks at once, at most one more probe")
+                    // One probe serves a second: twenty asks at once cause at most one more, plus
+                    // one per second they took on a machine too loaded to answer them at once.
+                    let seconds = Int((ContinuousClock.now - started).components.seconds)
+                    #expect(calls.load(ordering: .relaxed) - probes <= 1 + seconds, "twenty asks at once, at most one more probe a second")
                 }
             }
         }
