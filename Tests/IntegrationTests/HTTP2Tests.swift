@@ -48,7 +48,7 @@ struct HTTP2Tests {
             "-n", "500", "-c", "2", "-m", "32", "-H", "Authorization: Bearer \(session.access)", stack.baseURL + "/api/v1/users/me",
         ])
         #expect(authenticated.contains("500 succeeded, 0 failed, 0 errored"), "\(authenticated)")
-        // HTTP/1.1 still works after all that, and a silent connection is not kept for ever.
+        // HTTP/1.1 still works after all that.
         #expect(try await api.me(bearer: session.access).status == 200)
         _ = await stack.stop()
     }

@@ -37,25 +37,29 @@ struct AdminRoutes {
     func endUserSession(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         _ = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
         let userID = try Self.userID(context)
-        let sessionID = try SessionRoutes.sessionID(context)
-        let ended = try await BackendCall.run("token") {
-            try await self.sessions.token.endSession(userID: userID, sessionID: sessionID, requestID: context.requestID)
-        }
-        guard ended else { throw APIError(.notFound, "Session not found") }
-        self.sessions.audit.report("session_ended", userID: userID, client: self.limits.client(request, context), requestID: context.requestID)
-        return JSONBody.response(.ok, #"{"detail":"Session ended"}"#)
+        return try await SessionRoutes.endOne(
+            userID: userID,
+            request,
+            context,
+            token: self.sessions.token,
+            limits: self.limits,
+            audit: self.sessions.audit
+        )
     }
 
     /// Ends every session of the user (their API keys stay).
     func endUserSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         _ = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
         let userID = try Self.userID(context)
-        let ended = try await BackendCall.run("token") {
-            try await self.sessions.token.endSessions(userID: userID, keeping: nil, requestID: context.requestID)
-        }
-        if ended > 0 {
-            self.sessions.audit.report("session_ended", userID: userID, client: self.limits.client(request, context), requestID: context.requestID)
-        }
+        let ended = try await SessionRoutes.endAll(
+            userID: userID,
+            keeping: nil,
+            request,
+            context,
+            token: self.sessions.token,
+            limits: self.limits,
+            audit: self.sessions.audit
+        )
         return JSONBody.response(.ok, #"{"detail":"Sessions ended","sessions_ended":\#(ended)}"#)
     }
 

@@ -28,13 +28,46 @@ struct SessionRoutes {
     /// next use. Another user's session, or one already ended, is 404.
     func end(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        return try await Self.endOne(userID: caller.userID, request, context, token: self.token, limits: self.limits, audit: self.audit)
+    }
+
+    /// Ends the `{session_id}` of the path if it is a live session of `userID` (404 otherwise),
+    /// and reports it to the audit trail: for the user and for an administrator alike.
+    static func endOne(
+        userID: Int64,
+        _ request: Request,
+        _ context: GatewayRequestContext,
+        token: TokenClient,
+        limits: RateLimits,
+        audit: AuditReporter
+    ) async throws -> Response {
         let sessionID = try Self.sessionID(context)
         let ended = try await BackendCall.run("token") {
-            try await self.token.endSession(userID: caller.userID, sessionID: sessionID, requestID: context.requestID)
+            try await token.endSession(userID: userID, sessionID: sessionID, requestID: context.requestID)
         }
         guard ended else { throw APIError(.notFound, "Session not found") }
-        self.audit.report("session_ended", userID: caller.userID, client: self.limits.client(request, context), requestID: context.requestID)
+        audit.report("session_ended", userID: userID, client: limits.client(request, context), requestID: context.requestID)
         return JSONBody.response(.ok, #"{"detail":"Session ended"}"#)
+    }
+
+    /// Ends every session of `userID` but `keeping`, reported to the audit trail when any ended;
+    /// how many ended.
+    static func endAll(
+        userID: Int64,
+        keeping: String?,
+        _ request: Request,
+        _ context: GatewayRequestContext,
+        token: TokenClient,
+        limits: RateLimits,
+        audit: AuditReporter
+    ) async throws -> Int {
+        let ended = try await BackendCall.run("token") {
+            try await token.endSessions(userID: userID, keeping: keeping, requestID: context.requestID)
+        }
+        if ended > 0 {
+            audit.report("session_ended", userID: userID, client: limits.client(request, context), requestID: context.requestID)
+        }
+        return ended
     }
 
     /// Log out everywhere: every session of the caller ends, the current one too unless
@@ -48,12 +81,15 @@ struct SessionRoutes {
             keepCurrent = keepCurrent || flag
         }
         let keeping = keepCurrent ? caller.sessionID : nil
-        let ended = try await BackendCall.run("token") {
-            try await self.token.endSessions(userID: caller.userID, keeping: keeping, requestID: context.requestID)
-        }
-        if ended > 0 {
-            self.audit.report("session_ended", userID: caller.userID, client: self.limits.client(request, context), requestID: context.requestID)
-        }
+        let ended = try await Self.endAll(
+            userID: caller.userID,
+            keeping: keeping,
+            request,
+            context,
+            token: self.token,
+            limits: self.limits,
+            audit: self.audit
+        )
         return JSONBody.response(.ok, #"{"detail":"Sessions ended","sessions_ended":\#(ended),"current_kept":\#(keeping != nil)}"#)
     }
 
