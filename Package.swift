@@ -15,6 +15,7 @@ let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 let package = Package(
     name: "auth-service",
@@ -45,6 +46,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.45.0"),
         // The OpenAPI 3.1 document the gateway serves, as typed values (no external loading).
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
+        // Metrics: the swift-metrics API (already in Hummingbird's graph) with a Prometheus registry.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Shared
@@ -69,8 +73,9 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "ServiceConfiguration", nioCore, logging, lifecycle, argumentParser,
+                "ServiceConfiguration", nioCore, logging, lifecycle, argumentParser, metrics,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Shared/Sources/ServiceRuntime",
             swiftSettings: swiftSettings
@@ -78,7 +83,7 @@ let package = Package(
         .target(
             name: "WireTransport",
             dependencies: [
-                "WireProtocol", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
+                "WireProtocol", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle, metrics,
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -115,8 +120,7 @@ let package = Package(
             name: "IdentityService",
             dependencies: [
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium", nioCore,
-                nioPosix, logging,
-                lifecycle,
+                nioPosix, logging, lifecycle, metrics,
             ],
             path: "Services/identity/Sources/IdentityService",
             swiftSettings: swiftSettings
@@ -137,7 +141,7 @@ let package = Package(
         .target(
             name: "TokenService",
             dependencies: [
-                "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CHiredis", nioCore, nioPosix, logging, lifecycle,
+                "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CHiredis", nioCore, nioPosix, logging, lifecycle, metrics,
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
@@ -157,6 +161,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
+                metrics,
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),

@@ -1,4 +1,5 @@
 public import Logging
+import Metrics
 public import ServiceLifecycle
 import Synchronization
 
@@ -26,6 +27,8 @@ public final class BoundedWorkQueue<Element: Sendable>: Service, Sendable {
     private let wakeUps: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
     private let droppedCount = Atomic<Int>(0)
+    /// `work_queue_dropped_total{queue}`: what ``dropped`` counts, for metrics.
+    private let droppedCounter: Counter
 
     /// - Parameters:
     ///   - capacity: items waiting before new ones are dropped.
@@ -47,6 +50,7 @@ public final class BoundedWorkQueue<Element: Sendable>: Service, Sendable {
         self.gatherDelay = gatherDelay
         self.logger = logger
         self.handler = handler
+        self.droppedCounter = Counter(label: "work_queue_dropped_total", dimensions: [("queue", name)])
         (self.wakeUps, self.wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -102,6 +106,7 @@ public final class BoundedWorkQueue<Element: Sendable>: Service, Sendable {
 
     private func drop(_ count: Int, _ reason: String) {
         let before = self.droppedCount.wrappingAdd(count, ordering: .relaxed).oldValue
+        self.droppedCounter.increment(by: count)
         let total = before + count
         // A line each time the total passes a power of two.
         if before == 0 || (before.leadingZeroBitCount != total.leadingZeroBitCount) {

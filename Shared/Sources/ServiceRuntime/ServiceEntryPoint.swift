@@ -61,7 +61,8 @@ extension ServiceEntryPoint {
 
 extension ServiceEntryPoint {
     /// What every subcommand that needs configuration does first: read the environment once,
-    /// parse the configuration and `LOG_LEVEL` (exiting 78 naming a wrong variable), and set up logging.
+    /// parse the configuration and `LOG_LEVEL` (exiting 78 naming a wrong variable), and set up logging
+    /// and metrics.
     public static func bootstrap<Configuration>(
         service: String,
         _ parse: (EnvironmentReader) throws -> Configuration
@@ -71,6 +72,8 @@ extension ServiceEntryPoint {
             (try parse(environment), try LoggingBootstrap.level(from: environment))
         }
         LoggingBootstrap.bootstrap(service: service, level: level)
+        // Before any component makes its instruments: those made earlier would record nowhere.
+        ProcessMetrics.bootstrap()
         return (configuration, Logger(label: service))
     }
 }

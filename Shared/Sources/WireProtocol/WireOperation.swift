@@ -10,6 +10,8 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let ping = WireOperation(rawValue: 1)
     /// Readiness: the service checks its own dependencies and answers a `WireReadyReply`.
     public static let ready = WireOperation(rawValue: 2)
+    /// Metrics: the process's metrics in the Prometheus text format (`WireMetricsReply`).
+    public static let metrics = WireOperation(rawValue: 3)
 
     // Identity operations: 100...199.
     public static let register = WireOperation(rawValue: 100)
@@ -45,7 +47,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let publicKeys = WireOperation(rawValue: 210)
 
     static let names: [UInt16: String] = [
-        1: "ping", 2: "ready",
+        1: "ping", 2: "ready", 3: "metrics",
         100: "register", 101: "verifyCredentials", 102: "getUser", 103: "changePassword", 104: "updateProfile",
         105: "deactivateAccount", 106: "listUsers", 107: "changeRole", 108: "dashboard", 109: "createAPIKey",
         110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit", 113: "setTier",

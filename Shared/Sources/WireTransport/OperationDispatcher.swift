@@ -1,13 +1,18 @@
 public import Logging
+import Metrics
 public import NIOCore
+import ServiceRuntime
 public import SwiftProtobuf
 public import WireProtocol
 
 /// Routes each request to the handler registered for its operation and turns every outcome,
 /// including errors, into the answering frame.
 ///
-/// `ping` is built in (it touches nothing); `ready` is built from the closure the service passes.
-/// An unknown operation gets a ``WireStatus/unknownOperation`` answer and the connection stays.
+/// `ping` is built in (it touches nothing), and so is `metrics` (the process's Prometheus text);
+/// `ready` is built from the closure the service passes. An unknown operation gets a
+/// ``WireStatus/unknownOperation`` answer and the connection stays. Every answer is counted by
+/// operation and status (`wire_server_requests_total`) and timed by operation
+/// (`wire_server_request_duration_seconds`).
 ///
 /// ```swift
 /// var dispatcher = OperationDispatcher(ready: { _ in await store.readiness() })
@@ -18,11 +23,27 @@ public struct OperationDispatcher: Sendable {
     public typealias Handler = @Sendable (WireRequest) async throws -> ByteBuffer
 
     private var handlers: [WireOperation: Handler] = [:]
+    private let answers = InstrumentCache { (key: AnswerKey) in
+        Counter(label: "wire_server_requests_total", dimensions: [("operation", "\(key.operation)"), ("status", key.status)])
+    }
+    private let durations = InstrumentCache { (operation: WireOperation) in
+        Metrics.Timer(label: "wire_server_request_duration_seconds", dimensions: [("operation", "\(operation)")])
+    }
+
+    private struct AnswerKey: Hashable, Sendable {
+        var operation: WireOperation
+        var status: String
+    }
 
     /// - Parameter ready: checks the service's own dependencies.
     public init(ready: @escaping @Sendable (WireRequest) async -> WireReadyReply) {
         self.handlers[.ping] = { _ in ByteBuffer() }
         self.handlers[.ready] = { request in WirePayload.encode(await ready(request)) }
+        self.handlers[.metrics] = { _ in
+            var reply = WireMetricsReply()
+            reply.text = ProcessMetrics.exposition()
+            return WirePayload.encode(reply)
+        }
     }
 
     /// Registers a handler that takes and returns protobuf messages.
@@ -44,6 +65,15 @@ public struct OperationDispatcher: Sendable {
     /// Runs the handler for `request`; `nil` when the answer is to be dropped because the
     /// caller's deadline has passed (nobody is waiting for it).
     public func dispatch(_ request: WireRequest) async -> Frame? {
+        let started = ContinuousClock.now
+        let answer = await self.answer(request)
+        let status = answer.map { "\(WireStatus(rawValue: $0.header.code))" } ?? "dropped"
+        self.answers(AnswerKey(operation: request.operation, status: status)).increment()
+        self.durations(request.operation).recordElapsed(since: started)
+        return answer
+    }
+
+    private func answer(_ request: WireRequest) async -> Frame? {
         guard NIODeadline.now() < request.deadline else {
             request.debug("dropped: deadline passed before work started")
             return nil

@@ -44,4 +44,9 @@ public final class InProcessBackend: BackendTransport {
             return [BackendPool.InstanceReadiness(address: .unix(path: "in-process"), error: "\(error)")]
         }
     }
+
+    public func metrics(requestID: String) async -> [(instance: String, text: String?)] {
+        let payload = try? await self.request(.metrics, payload: WirePayload.encode(WireEmpty()), requestID: requestID, idempotent: true)
+        return [(instance: "in-process", text: payload.flatMap { try? WirePayload.decode(WireMetricsReply.self, from: $0).text })]
+    }
 }

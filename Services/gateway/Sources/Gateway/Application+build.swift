@@ -13,7 +13,24 @@ public func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let (router, _, services) = buildRouter(configuration: configuration, backends: backends, logger: logger)
+    var (router, _, services) = buildRouter(configuration: configuration, backends: backends, logger: logger)
+    if let metricsPort = configuration.metricsPort {
+        // A listener of its own, so Prometheus reaches it and the internet does not.
+        let metricsRouter = Router(context: GatewayRequestContext.self)
+        MetricsRoutes(backends: backends).register(in: metricsRouter)
+        // Its own "listening on" line would read like the public server's: it says "metrics on".
+        var quietLogger = logger
+        quietLogger.logLevel = max(logger.logLevel, .warning)
+        let metricsServer = Application(
+            router: metricsRouter,
+            configuration: .init(address: .hostname(configuration.metricsHost, port: metricsPort), serverName: nil),
+            onServerRunning: { channel in
+                logger.info("metrics on \(channel.localAddress.map { "\($0)" } ?? "?")")
+            },
+            logger: quietLogger
+        )
+        services.append(metricsServer)
+    }
     return Application(
         router: router,
         server: GatewayServer.builder(configuration),
@@ -45,6 +62,8 @@ func buildRouter(
             strictTransportSecurity: configuration.tls != nil
         )
     )
+    // Requests by route, method and status, with their latency: every answer, preflights included.
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
@@ -84,6 +103,9 @@ func buildRouter(
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     SessionRoutes(token: token, authenticator: authenticator, limits: limits, audit: audit).register(in: registrar)
     DiscoveryRoutes(token: token, publicURL: configuration.publicURL).register(in: registrar)
+    if configuration.metricsPublic {
+        MetricsRoutes(backends: backends).register(in: registrar)
+    }
     if configuration.openAPIEnabled {
         do {
             let document = try APIDocument.json(authRouterPrefix: configuration.authRouter.prefix)

@@ -29,11 +29,12 @@ public struct IdentityServer: Sendable {
     public init(configuration: IdentityConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.hashingPool = BlockingPool(
+            name: "password_hashing",
             threads: configuration.hashingThreads,
             maximumPending: configuration.hashingQueueLimit,
             completionGroup: configuration.hashingCompletionGroup
         )
-        self.blockingPool = BlockingPool(threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
+        self.blockingPool = BlockingPool(name: "postgres", threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
         self.postgres = PostgresPool(
             url: configuration.databaseURL,
             size: configuration.databasePoolSize,

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Metrics
 public import ServiceRuntime
 public import WireProtocol
 public import WireTransport
@@ -28,6 +29,10 @@ public struct TokenOperations: Sendable {
     let csrfKey: SymmetricKey?
     /// One warning per interval while Redis is down, not one per request.
     let uncheckedWarnings = LogThrottle(intervalSeconds: 10)
+    /// Refresh tokens presented, by outcome (`reused` is a detected theft).
+    static let rotations = InstrumentCache { (outcome: String) in
+        Counter(label: "refresh_rotations_total", dimensions: [("outcome", outcome)])
+    }
 
     public init(
         keyRing: KeyRing,
@@ -111,6 +116,7 @@ public struct TokenOperations: Sendable {
             absoluteLifetime: self.absoluteLifetime,
             reuseGrace: self.reuseGrace
         )
+        Self.rotations(outcome.metricsLabel).increment()
         switch outcome {
         case .rotated(let grant, let lifetime):
             return try await self.pair(for: grant, refresh: next, refreshLifetime: lifetime, now: now)

@@ -1,7 +1,9 @@
 public import Logging
+import Metrics
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 public import SwiftProtobuf
 public import WireProtocol
@@ -14,6 +16,9 @@ public import WireTransport
 /// instance that cannot be reached is ejected for a growing while; a request that was never sent
 /// (connection refused, instance draining) is retried on another instance at once. As a
 /// `Service`, the pool pings ejected instances and takes them back when they answer.
+///
+/// Metrics: every request's round trip by operation and outcome (`backend_requests_total`,
+/// `backend_request_duration_seconds`) and the instances up and ejected (`backend_instances`).
 ///
 /// ```swift
 /// let tokens = BackendPool(service: "token", addresses: [.unix(path: "/run/auth/token-1.sock")], logger: logger)
@@ -81,6 +86,15 @@ public final class BackendPool: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let state: Mutex<State>
+    private let outcomes: InstrumentCache<OutcomeKey, Counter>
+    private let durations: InstrumentCache<WireOperation, Metrics.Timer>
+    private let instancesUp: Gauge
+    private let instancesEjected: Gauge
+
+    private struct OutcomeKey: Hashable, Sendable {
+        var operation: WireOperation
+        var outcome: String
+    }
 
     public init(
         service: String,
@@ -94,6 +108,18 @@ public final class BackendPool: Service, Sendable {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = Mutex(State(machine: StateMachine(addresses: configuration.discover?() ?? addresses)))
+        self.outcomes = InstrumentCache { key in
+            Counter(
+                label: "backend_requests_total",
+                dimensions: [("service", service), ("operation", "\(key.operation)"), ("outcome", key.outcome)]
+            )
+        }
+        self.durations = InstrumentCache { operation in
+            Metrics.Timer(label: "backend_request_duration_seconds", dimensions: [("service", service), ("operation", "\(operation)")])
+        }
+        self.instancesUp = Gauge(label: "backend_instances", dimensions: [("service", service), ("state", "up")])
+        self.instancesEjected = Gauge(label: "backend_instances", dimensions: [("service", service), ("state", "ejected")])
+        self.recordInstances()
     }
 
     /// The instances currently known.
@@ -121,6 +147,40 @@ public final class BackendPool: Service, Sendable {
         requestID: String = "",
         timeout: TimeAmount? = nil,
         idempotent: Bool = false
+    ) async throws -> ByteBuffer {
+        let started = ContinuousClock.now
+        do {
+            let answer = try await self.send(operation, payload: payload, requestID: requestID, timeout: timeout, idempotent: idempotent)
+            self.outcomes(OutcomeKey(operation: operation, outcome: "ok")).increment()
+            self.durations(operation).recordElapsed(since: started)
+            return answer
+        } catch {
+            self.outcomes(OutcomeKey(operation: operation, outcome: Self.outcome(of: error))).increment()
+            self.durations(operation).recordElapsed(since: started)
+            throw error
+        }
+    }
+
+    /// A failed request's `outcome` label: the backend's status, or what went wrong on the way.
+    static func outcome(of error: any Error) -> String {
+        switch error as? WireError {
+        case .remote(let status, _, _): "\(status)"
+        case .deadlineExceeded: "deadlineExceeded"
+        case .connectionFailed: "connectionFailed"
+        case .connectionClosed, .truncatedFrame: "connectionClosed"
+        case .tooManyInFlight: "tooManyInFlight"
+        case .noHealthyEndpoint: "noHealthyEndpoint"
+        case .some: "protocolError"
+        case .none: error is CancellationError ? "cancelled" : "error"
+        }
+    }
+
+    private func send(
+        _ operation: WireOperation,
+        payload: ByteBuffer,
+        requestID: String,
+        timeout: TimeAmount?,
+        idempotent: Bool
     ) async throws -> ByteBuffer {
         let deadline = NIODeadline.now() + (timeout ?? self.configuration.requestTimeout)
         var tried: Set<WireEndpointAddress> = []
@@ -174,40 +234,56 @@ public final class BackendPool: Service, Sendable {
 
     /// Asks every instance whether it is ready, all at once.
     public func readiness(requestID: String = "", timeout: TimeAmount = .seconds(1)) async -> [InstanceReadiness] {
+        await self.askEach(.ready, as: WireReadyReply.self, requestID: requestID, timeout: timeout).map { address, result in
+            switch result {
+            case .success(let reply):
+                return InstanceReadiness(address: address, reply: reply)
+            case .failure(let error):
+                // The public readiness body says what kind of failure, not paths or errno.
+                let summary: String
+                switch error as? WireError {
+                case .connectionFailed: summary = "unreachable"
+                case .deadlineExceeded: summary = "timed out"
+                case .remote(let status, _, _): summary = "\(status)"
+                default: summary = "connection error"
+                }
+                self.logger.debug("instance not ready", metadata: ["address": "\(address)", "error": "\(error)"])
+                return InstanceReadiness(address: address, error: summary)
+            }
+        }
+    }
+
+    /// Sends `operation` (with an empty request) to every instance at once and returns each
+    /// instance's answer, in the order of ``addresses``.
+    public func askEach<Reply: SwiftProtobuf.Message>(
+        _ operation: WireOperation,
+        as: Reply.Type,
+        requestID: String = "",
+        timeout: TimeAmount = .seconds(1)
+    ) async -> [(address: WireEndpointAddress, result: Result<Reply, any Error>)] {
         let addresses = self.addresses
-        return await withTaskGroup(of: (Int, InstanceReadiness).self) { group in
+        return await withTaskGroup(of: (Int, Result<Reply, any Error>).self) { group in
             for (index, address) in addresses.enumerated() {
                 group.addTask {
                     do {
                         let connection = try await self.connection(to: address)
                         let payload = try await connection.request(
-                            .ready,
+                            operation,
                             payload: WirePayload.encode(WireEmpty()),
                             requestID: requestID,
                             timeout: timeout
                         )
                         self.record(address, .success)
-                        let reply = try WirePayload.decode(WireReadyReply.self, from: payload)
-                        return (index, InstanceReadiness(address: address, reply: reply))
+                        return (index, .success(try WirePayload.decode(Reply.self, from: payload)))
                     } catch {
-                        // The public readiness body says what kind of failure, not paths or errno.
-                        let summary: String
-                        switch error as? WireError {
-                        case .connectionFailed:
-                            self.record(address, .failure)
-                            summary = "unreachable"
-                        case .deadlineExceeded: summary = "timed out"
-                        case .remote(let status, _, _): summary = "\(status)"
-                        default: summary = "connection error"
-                        }
-                        self.logger.debug("instance not ready", metadata: ["address": "\(address)", "error": "\(error)"])
-                        return (index, InstanceReadiness(address: address, error: summary))
+                        if case .connectionFailed = error as? WireError { self.record(address, .failure) }
+                        return (index, .failure(error))
                     }
                 }
             }
-            var results = [InstanceReadiness?](repeating: nil, count: addresses.count)
-            for await (index, readiness) in group { results[index] = readiness }
-            return results.compactMap { $0 }
+            var results = [Result<Reply, any Error>?](repeating: nil, count: addresses.count)
+            for await (index, result) in group { results[index] = result }
+            return zip(addresses, results).compactMap { address, result in result.map { (address, $0) } }
         }
     }
 
@@ -222,6 +298,7 @@ public final class BackendPool: Service, Sendable {
                 }
             }
             try? await Task.sleep(for: .nanoseconds(self.configuration.probeInterval.nanoseconds))
+            self.recordInstances()
             let due = self.state.withLock { $0.machine.probeCandidates(now: .now()) }
             for address in due {
                 do {
@@ -241,6 +318,16 @@ public final class BackendPool: Service, Sendable {
         for case .connected(let connection) in slots {
             await connection.close()
         }
+    }
+
+    /// Sets the instance gauges (every probe interval, not on each request).
+    private func recordInstances() {
+        let (up, ejected) = self.state.withLock { state in
+            let ejected = state.machine.order.filter { state.machine.isEjected($0) }.count
+            return (state.machine.order.count - ejected, ejected)
+        }
+        self.instancesUp.record(up)
+        self.instancesEjected.record(ejected)
     }
 
     private func finish(_ address: WireEndpointAddress, _ outcome: StateMachine.Outcome) {

@@ -19,6 +19,10 @@ public protocol BackendTransport: Sendable {
 
     /// Each instance's answer to `ready`, for the gateway's readiness report.
     func readiness(requestID: String) async -> [BackendPool.InstanceReadiness]
+
+    /// Each instance's metrics (Prometheus text), named by its address; `nil` text for an
+    /// instance that did not answer.
+    func metrics(requestID: String) async -> [(instance: String, text: String?)]
 }
 
 extension BackendTransport {
@@ -42,5 +46,11 @@ extension BackendPool: BackendTransport {
 
     public func readiness(requestID: String) async -> [InstanceReadiness] {
         await self.readiness(requestID: requestID, timeout: .seconds(1))
+    }
+
+    public func metrics(requestID: String) async -> [(instance: String, text: String?)] {
+        await self.askEach(.metrics, as: WireMetricsReply.self, requestID: requestID).map { address, result in
+            (instance: "\(address)", text: try? result.get().text)
+        }
     }
 }

@@ -50,6 +50,13 @@ public struct GatewayConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// `/openapi.json`, `/docs` (Swagger UI) and `/redoc` (`OPENAPI_ENABLED`, true).
     public var openAPIEnabled: Bool
+    /// `GET /metrics` (Prometheus) on a listener of its own (`METRICS_PORT`, unset: none; 0 picks
+    /// a free one) bound to `METRICS_HOST` (default: `HOST`).
+    public var metricsPort: Int?
+    public var metricsHost: String
+    /// Also serve `/metrics` on the public port (`METRICS_PUBLIC`, false): only where nothing
+    /// outside reaches it.
+    public var metricsPublic: Bool
     /// Swagger UI's and ReDoc's files (`OPENAPI_ASSETS_DIR`; by default those built beside the
     /// executable, in `auth-service_Gateway.resources/Viewers`).
     public var viewerAssetsDirectory: String
@@ -126,6 +133,17 @@ public struct GatewayConfiguration: Sendable {
         )
         self.tls = try Self.tls(certificate: environment.optional("TLS_CERT_FILE"), key: environment.optional("TLS_KEY_FILE"))
         self.openAPIEnabled = try environment.boolean("OPENAPI_ENABLED", default: true)
+        self.metricsPort = try environment.optional("METRICS_PORT").map { _ throws(ConfigurationError) in
+            try environment.integer("METRICS_PORT", default: 0, in: 0...65535)
+        }
+        self.metricsHost = environment.optional("METRICS_HOST") ?? self.host
+        self.metricsPublic = try environment.boolean("METRICS_PUBLIC", default: false)
+        if let metricsPort = self.metricsPort, metricsPort != 0, metricsPort == self.port, self.metricsHost == self.host {
+            throw ConfigurationError(
+                variable: "METRICS_PORT",
+                reason: "must differ from PORT (set METRICS_PUBLIC=true to serve /metrics on the public port)"
+            )
+        }
         self.viewerAssetsDirectory = environment.optional("OPENAPI_ASSETS_DIR") ?? Self.shippedViewerAssets
         var isDirectory: ObjCBool = false
         let swaggerUI = self.viewerAssetsDirectory + "/swagger-ui/swagger-ui-bundle.js"

@@ -1,4 +1,5 @@
 public import Logging
+import Metrics
 import NIOCore
 public import ServiceLifecycle
 import ServiceRuntime
@@ -14,10 +15,15 @@ public protocol AuditStore: Sendable {
 /// 100 ms in one statement; when the queue is full, or the store refuses, events are dropped and
 /// counted (as are the queued ones if the process dies before writing them).
 ///
-/// Run it as a service; on shutdown it writes what is queued, then stops.
+/// Run it as a service; on shutdown it writes what is queued, then stops. Metrics: events by
+/// kind (`audit_events_total`: logins, failures, lockouts, reuse detections, ...) and drops
+/// (`work_queue_dropped_total{queue="audit"}`).
 public struct AuditLog: Service {
     private let logger: Logger
     private let queue: BoundedWorkQueue<AuditEvent>
+    private let events = InstrumentCache { (kind: AuditEvent.Kind) in
+        Counter(label: "audit_events_total", dimensions: [("kind", kind.rawValue)])
+    }
 
     /// - Parameter capacity: events waiting to be written before new ones are dropped.
     public init(store: any AuditStore, capacity: Int = 4096, logger: Logger) {
@@ -25,7 +31,7 @@ public struct AuditLog: Service {
         // Events gather for 100 ms: under login load a 20 ms window wrote a batch of two every
         // 20 ms, and each batch wakes half a dozen threads here and a PostgreSQL backend
         // (README, Benchmarks). Every event is logged at once; the row follows within 100 ms.
-        self.queue = BoundedWorkQueue(name: "audit log", capacity: capacity, gatherDelay: .milliseconds(100), logger: logger) {
+        self.queue = BoundedWorkQueue(name: "audit", capacity: capacity, gatherDelay: .milliseconds(100), logger: logger) {
             try await store.insert($0)
         }
     }
@@ -40,6 +46,7 @@ public struct AuditLog: Service {
         if !event.requestID.isEmpty { metadata["request_id"] = "\(event.requestID)" }
         for (key, value) in event.detail { metadata["detail.\(key)"] = "\(value)" }
         self.logger.info("audit", metadata: metadata)
+        self.events(event.kind).increment()
         self.queue.submit(event)
     }
 

@@ -1,4 +1,6 @@
+import Metrics
 public import NIOCore
+import ServiceRuntime
 import Synchronization
 import WireTransport
 
@@ -19,8 +21,12 @@ public protocol BlockingConnection: AnyObject, Sendable {
 /// first use, and one that broke (the server restarted) is dropped so the next borrower connects
 /// afresh: the service recovers by itself when its dependency is back.
 ///
+/// Metrics, labelled with the pool's `name`: connections lent out (`connection_pool_in_use`),
+/// the wait for one (`connection_pool_wait_seconds`), each unit of work's time
+/// (`connection_pool_work_seconds`) and failures (`connection_pool_errors_total`).
+///
 /// ```swift
-/// let pool = BlockingConnectionPool(size: 8, blockingPool: threads) { try LibPQConnection(url: url) }
+/// let pool = BlockingConnectionPool(name: "postgres", size: 8, blockingPool: threads) { try LibPQConnection(url: url) }
 /// let rows = try await pool.withConnection { try $0.query(statement) }
 /// ```
 public final class BlockingConnectionPool<Connection: BlockingConnection>: Sendable {
@@ -37,9 +43,16 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
     private let blockingPool: BlockingPool
     private let connect: @Sendable () throws -> Connection
     private let state: Mutex<State>
+    private let inUse: Gauge
+    private let waits: Metrics.Timer
+    private let work: Metrics.Timer
+    private let errors: Counter
 
-    /// - Parameter connect: makes a new connection; runs on a pool thread.
+    /// - Parameters:
+    ///   - name: the pool's name in metrics.
+    ///   - connect: makes a new connection; runs on a pool thread.
     public init(
+        name: String = "connections",
         size: Int,
         blockingPool: BlockingPool,
         maximumWait: TimeAmount = .seconds(30),
@@ -50,6 +63,10 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
         self.blockingPool = blockingPool
         self.connect = connect
         self.state = Mutex(State(available: max(1, size)))
+        self.inUse = Gauge(label: "connection_pool_in_use", dimensions: [("pool", name)])
+        self.waits = Metrics.Timer(label: "connection_pool_wait_seconds", dimensions: [("pool", name)])
+        self.work = Metrics.Timer(label: "connection_pool_work_seconds", dimensions: [("pool", name)])
+        self.errors = Counter(label: "connection_pool_errors_total", dimensions: [("pool", name)])
     }
 
     /// Runs `work` with a connection on a pool thread.
@@ -60,18 +77,29 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
     public func withConnection<Result: Sendable>(
         _ work: @escaping @Sendable (Connection) throws -> Result
     ) async throws -> Result {
-        let borrowed = try await self.borrow(until: WorkDeadline.current ?? .now() + self.maximumWait)
+        let waitStarted = ContinuousClock.now
+        let borrowed: Connection?
+        do {
+            borrowed = try await self.borrow(until: WorkDeadline.current ?? .now() + self.maximumWait)
+        } catch {
+            self.errors.increment()
+            throw error
+        }
+        self.waits.recordElapsed(since: waitStarted)
         let connect = self.connect
         let holder = ConnectionHolder(borrowed)
+        let workStarted = ContinuousClock.now
         do {
             let result = try await self.blockingPool.run {
                 let connection = try holder.connection ?? connect()
                 holder.connection = connection
                 return try work(connection)
             }
+            self.work.recordElapsed(since: workStarted)
             self.giveBack(holder.connection)
             return result
         } catch {
+            self.errors.increment()
             // A broken connection is dropped by giveBack; a statement error keeps a good one.
             self.giveBack(holder.connection)
             throw error
@@ -85,7 +113,10 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             state.available -= 1
             return .some(state.idle.popLast())
         }
-        if let immediate { return immediate }
+        if let immediate {
+            self.recordInUse()
+            return immediate
+        }
         // Wait in line, racing the deadline; whichever loses is undone (a slot handed over after
         // the deadline fired goes back to the pool).
         return try await withThrowingTaskGroup(of: Connection??.self) { group in
@@ -127,7 +158,10 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
                     state.available -= 1
                     return .some(state.idle.popLast())
                 }
-                if let connection { continuation.resume(returning: connection) }
+                if let connection {
+                    self.recordInUse()
+                    continuation.resume(returning: connection)
+                }
             }
         } onCancel: {
             let waiter = self.state.withLock { state in
@@ -135,6 +169,10 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             }
             waiter?.resume(throwing: CancellationError())
         }
+    }
+
+    private func recordInUse() {
+        self.inUse.record(self.size - self.state.withLock { $0.available })
     }
 
     /// Returns a borrowed slot, with its connection when it is still good.
@@ -146,6 +184,7 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             state.available += 1
             return nil
         }
+        self.recordInUse()
         waiter?.resume(returning: usable)
     }
 }

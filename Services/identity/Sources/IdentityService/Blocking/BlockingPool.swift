@@ -1,5 +1,7 @@
+import Metrics
 import NIOPosix
 public import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// A bounded pool of threads for blocking C calls (Argon2, libpq).
@@ -11,7 +13,10 @@ import Synchronization
 /// `Service`: run it in the process's `ServiceGroup` and it shuts its threads down last.
 ///
 /// With a `completionGroup` above 1, work that finishes while more is waiting in the queue is
-/// handed back in groups of up to that many: see ``init(threads:maximumPending:completionGroup:)``.
+/// handed back in groups of up to that many: see ``init(name:threads:maximumPending:completionGroup:)``.
+///
+/// Metrics, labelled with the pool's `name`: work admitted (`blocking_pool_pending`), the wait
+/// for a thread (`blocking_pool_wait_seconds`) and refusals (`blocking_pool_rejections_total`).
 ///
 /// ```swift
 /// let pool = BlockingPool(threads: 2, maximumPending: 64)
@@ -34,8 +39,12 @@ public final class BlockingPool: Service, Sendable {
 
     private let pool: NIOThreadPool
     private let state = Mutex(State())
+    private let pendingGauge: Gauge
+    private let waits: Metrics.Timer
+    private let rejections: Counter
 
     /// - Parameters:
+    ///   - name: the pool's name in metrics ("password_hashing", "postgres").
     ///   - threads: threads doing work.
     ///   - maximumPending: runs admitted at once, running or waiting.
     ///   - completionGroup: the most finished runs handed back together. A run that finishes
@@ -47,11 +56,14 @@ public final class BlockingPool: Service, Sendable {
     ///     groups it wakes once per group and finds its caches warm for the rest. Only a
     ///     saturated pool holds work, whose callers have already waited in the queue, and a
     ///     short queue makes a small group, so a lightly loaded service adds no delay.
-    public init(threads: Int, maximumPending: Int, completionGroup: Int = 1) {
+    public init(name: String = "blocking", threads: Int, maximumPending: Int, completionGroup: Int = 1) {
         self.threads = max(1, threads)
         self.maximumPending = max(self.threads, maximumPending)
         self.completionGroup = max(1, completionGroup)
         self.pool = NIOThreadPool(numberOfThreads: self.threads)
+        self.pendingGauge = Gauge(label: "blocking_pool_pending", dimensions: [("pool", name)])
+        self.waits = Metrics.Timer(label: "blocking_pool_wait_seconds", dimensions: [("pool", name)])
+        self.rejections = Counter(label: "blocking_pool_rejections_total", dimensions: [("pool", name)])
         self.pool.start()
     }
 
@@ -65,12 +77,18 @@ public final class BlockingPool: Service, Sendable {
     ///
     /// - Throws: ``BlockingPoolError/overloaded`` at once when the pool is full, or what `work` throws.
     public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
-        let admitted = self.state.withLock { state in
-            guard state.admitted < self.maximumPending else { return false }
+        let admitted: Int? = self.state.withLock { state in
+            guard state.admitted < self.maximumPending else { return nil }
             state.admitted += 1
-            return true
+            return state.admitted
         }
-        guard admitted else { throw BlockingPoolError.overloaded }
+        guard let admitted else {
+            self.rejections.increment()
+            throw BlockingPoolError.overloaded
+        }
+        self.pendingGauge.record(admitted)
+        let submitted = ContinuousClock.now
+        let waits = self.waits
         let cancelled = CancellationFlag()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
@@ -80,6 +98,7 @@ public final class BlockingPool: Service, Sendable {
                     case .active where cancelled.isSet:
                         result = .failure(CancellationError())
                     case .active:
+                        waits.recordElapsed(since: submitted)
                         result = Swift.Result(catching: work)
                     case .cancelled:
                         result = .failure(NIOThreadPoolError.ThreadPoolInactive())
@@ -98,16 +117,18 @@ public final class BlockingPool: Service, Sendable {
     /// `threads + 2` other runs are admitted, and each of those passes through here later, so
     /// one of them always hands the group back.
     private func finish(_ handBack: @escaping @Sendable () -> Void) {
-        let group: [@Sendable () -> Void] = self.state.withLock { state in
+        let (group, admitted): ([@Sendable () -> Void], Int) = self.state.withLock { state in
             state.admitted -= 1
+            let admitted = state.admitted
             let waiting = state.admitted - self.threads
             if state.held.count + 1 < min(self.completionGroup, waiting) {
                 state.held.append(handBack)
-                return []
+                return ([], admitted)
             }
             defer { state.held.removeAll(keepingCapacity: true) }
-            return state.held + [handBack]
+            return (state.held + [handBack], admitted)
         }
+        self.pendingGauge.record(admitted)
         for handBack in group { handBack() }
     }
 

@@ -9,7 +9,7 @@ public final class PostgresPool: Sendable {
     public init(url: String, size: Int, blockingPool: BlockingPool, logger: Logger) {
         self.url = url
         self.logger = logger
-        self.connections = BlockingConnectionPool(size: size, blockingPool: blockingPool) {
+        self.connections = BlockingConnectionPool(name: "postgres", size: size, blockingPool: blockingPool) {
             try LibPQConnection(url: url)
         }
     }

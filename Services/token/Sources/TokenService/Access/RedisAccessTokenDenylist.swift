@@ -46,6 +46,8 @@ public struct RedisAccessTokenDenylist: AccessTokenDenylist {
         let values = reply.array ?? []
         guard values.first?.integer == 1 else { return (false, nil) }
         guard let limit, values.count == 5 else { return (true, nil) }
-        return (true, GCRA.decision(.array(Array(values.dropFirst())), limit: limit.limit))
+        let decision = GCRA.decision(.array(Array(values.dropFirst())), limit: limit.limit)
+        RateLimitMetrics.record(decision, key: limit.key)
+        return (true, decision)
     }
 }

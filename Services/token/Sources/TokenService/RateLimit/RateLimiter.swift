@@ -24,7 +24,9 @@ public struct RateLimiter: Sendable {
                 keys: [self.redis.keys.bucket(rule.key)],
                 arguments: [ScriptTime.format(now), String(rule.limit), String(rule.periodSeconds)]
             )
-            decisions.append(GCRA.decision(reply, limit: rule.limit))
+            let decision = GCRA.decision(reply, limit: rule.limit)
+            RateLimitMetrics.record(decision, key: rule.key)
+            decisions.append(decision)
         }
         return decisions
     }

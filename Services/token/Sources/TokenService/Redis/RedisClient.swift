@@ -1,7 +1,9 @@
 public import Logging
+import Metrics
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
+import ServiceRuntime
 import Synchronization
 
 /// Redis for the token service: pipelined connections driven by the event loops themselves.
@@ -17,6 +19,10 @@ import Synchronization
 ///
 /// As a service it closes its connections at shutdown; listed before the services that use it,
 /// it stops after them.
+///
+/// Metrics: commands by outcome (`redis_commands_total`: ok, error reply, unreachable), their
+/// round trips (`redis_command_duration_seconds`) and those waiting for a reply
+/// (`redis_commands_in_flight`).
 public final class RedisClient: Service, Sendable {
     private enum Slot {
         case idle
@@ -41,6 +47,12 @@ public final class RedisClient: Service, Sendable {
     private let timeout: TimeAmount
     private let maximumPending: Int
     private let logger: Logger
+    private let inFlight = Atomic<Int>(0)
+    private let inFlightGauge = Gauge(label: "redis_commands_in_flight")
+    private let durations = Metrics.Timer(label: "redis_command_duration_seconds")
+    private let outcomes = InstrumentCache { (outcome: String) in
+        Counter(label: "redis_commands_total", dimensions: [("outcome", outcome)])
+    }
 
     /// - Parameters:
     ///   - connections: how many connections, spread over the group's event loops (at least one
@@ -72,6 +84,12 @@ public final class RedisClient: Service, Sendable {
 
     /// Sends one command of binary arguments; an error reply is thrown as ``RedisError/server(_:)``.
     public func command(_ arguments: [[UInt8]]) async throws -> RedisValue {
+        let started = ContinuousClock.now
+        self.inFlightGauge.record(self.inFlight.wrappingAdd(1, ordering: .relaxed).newValue)
+        defer {
+            self.inFlightGauge.record(self.inFlight.wrappingSubtract(1, ordering: .relaxed).newValue)
+            self.durations.recordElapsed(since: started)
+        }
         let reply: RedisValue
         do {
             let connection: RedisConnection
@@ -81,10 +99,15 @@ public final class RedisClient: Service, Sendable {
             }
             reply = try await connection.send(arguments).get()
         } catch let error as RedisError {
+            self.outcomes("unreachable").increment()
             self.logger.warning("redis unreachable", metadata: ["error": "\(error)"])
             throw error
         }
-        if case .error(let message) = reply { throw RedisError.server(message) }
+        if case .error(let message) = reply {
+            self.outcomes("error").increment()
+            throw RedisError.server(message)
+        }
+        self.outcomes("ok").increment()
         return reply
     }
 

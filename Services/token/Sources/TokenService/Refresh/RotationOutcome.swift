@@ -11,3 +11,15 @@ public enum RotationOutcome: Sendable, Hashable {
     /// Already consumed: the family is revoked now.
     case reused(userID: Int64)
 }
+
+extension RotationOutcome {
+    /// The outcome's name in metrics.
+    var metricsLabel: String {
+        switch self {
+        case .rotated: "rotated"
+        case .replayed: "replayed"
+        case .invalid: "invalid"
+        case .reused: "reused"
+        }
+    }
+}
