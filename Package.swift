@@ -16,6 +16,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let tracing = Target.Dependency.product(name: "Tracing", package: "swift-distributed-tracing")
 
 let package = Package(
     name: "auth-service",
@@ -49,6 +50,10 @@ let package = Package(
         // Metrics: the swift-metrics API (already in Hummingbird's graph) with a Prometheus registry.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // Spans around backend calls for a tracer a deployment plugs in (already in Hummingbird's
+        // graph), and the W3C traceparent the gateway accepts, creates and returns.
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: Shared
@@ -83,7 +88,7 @@ let package = Package(
         .target(
             name: "WireTransport",
             dependencies: [
-                "WireProtocol", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle, metrics,
+                "WireProtocol", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle, metrics, tracing,
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -161,7 +166,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
-                metrics,
+                metrics, tracing, .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),

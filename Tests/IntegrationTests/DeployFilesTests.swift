@@ -23,11 +23,16 @@ struct DeployFilesTests {
             for match in assignment.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 if let range = Range(match.range(at: 1), in: text) { names.append(String(text[range])) }
             }
-            // The Dockerfile's ENV block: NAME=value pairs after ENV.
+            // The Dockerfile's ENV block: NAME=value pairs after ENV (its build arguments are its own).
             if file.hasSuffix("Dockerfile") {
+                let argument = try NSRegularExpression(pattern: #"^ARG ([A-Z][A-Z0-9_]+)"#, options: [.anchorsMatchLines])
+                var own: Set<String> = ["DEBIAN_FRONTEND"]
+                for match in argument.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    if let range = Range(match.range(at: 1), in: text) { own.insert(String(text[range])) }
+                }
                 let env = try NSRegularExpression(pattern: #"\b([A-Z][A-Z0-9_]+)="#)
                 for match in env.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                    if let range = Range(match.range(at: 1), in: text), !["DEBIAN_FRONTEND"].contains(String(text[range])) {
+                    if let range = Range(match.range(at: 1), in: text), !own.contains(String(text[range])) {
                         names.append(String(text[range]))
                     }
                 }

@@ -30,6 +30,7 @@ struct MultiplexingClientHandlerTests {
             operation: .ping,
             payload: ByteBuffer(),
             requestID: "",
+            traceContext: "",
             timeout: .seconds(1),
             promise: answer,
             taken: RequestTaken()

@@ -13,16 +13,24 @@ public enum FrameKind: UInt8, Sendable, Hashable {
 ///
 /// ```
 /// u8 version | u8 kind | u16 code | u32 correlation id | u32 deadline ms | u8 n | n bytes request id
+/// version 2 only:                                                          | u8 m | m bytes trace context
 /// ```
 ///
 /// `code` is a ``WireOperation`` in a request and a ``WireStatus`` in a response or an error.
+/// A header with a trace context (a W3C `traceparent`) is written as version 2, any other as
+/// version 1; readers take both, so backends are upgraded before the gateways that send them
+/// version 2.
 public struct FrameHeader: Sendable, Hashable {
-    /// The only protocol version this build speaks.
+    /// The version of a header without a trace context.
     public static let currentVersion: UInt8 = 1
+    /// The version of a header with a trace context.
+    public static let traceContextVersion: UInt8 = 2
     /// Bytes of the header before the request id.
     public static let fixedSize = 13
     /// The longest request id a header carries; longer ids are cut by the sender.
     public static let maximumRequestIDLength = 64
+    /// The longest trace context a header carries (a `traceparent` is 55); longer ones are dropped by the sender.
+    public static let maximumTraceContextLength = 128
 
     public var version: UInt8
     public var kind: FrameKind
@@ -32,6 +40,8 @@ public struct FrameHeader: Sendable, Hashable {
     public var deadlineMilliseconds: UInt32
     /// The request id for logs, printable ASCII, at most ``maximumRequestIDLength`` bytes.
     public var requestID: String
+    /// The caller's W3C trace context (`traceparent`), printable ASCII; empty for none.
+    public var traceContext: String
 
     public init(
         version: UInt8 = FrameHeader.currentVersion,
@@ -39,7 +49,8 @@ public struct FrameHeader: Sendable, Hashable {
         code: UInt16,
         correlationID: UInt32,
         deadlineMilliseconds: UInt32 = 0,
-        requestID: String = ""
+        requestID: String = "",
+        traceContext: String = ""
     ) {
         self.version = version
         self.kind = kind
@@ -47,16 +58,29 @@ public struct FrameHeader: Sendable, Hashable {
         self.correlationID = correlationID
         self.deadlineMilliseconds = deadlineMilliseconds
         self.requestID = requestID
+        self.traceContext = traceContext
+    }
+
+    /// The trace context as it is sent: printable ASCII within the limit, else none.
+    private var sentTraceContext: String {
+        let bytes = self.traceContext.utf8
+        guard bytes.count <= Self.maximumTraceContextLength, bytes.allSatisfy(Self.isPrintableASCII) else { return "" }
+        return self.traceContext
     }
 
     /// The number of bytes ``write(to:)`` produces.
-    public var encodedSize: Int { Self.fixedSize + Self.sanitized(self.requestID).utf8.count }
+    public var encodedSize: Int {
+        let trace = self.sentTraceContext.utf8.count
+        return Self.fixedSize + Self.sanitized(self.requestID).utf8.count + (trace > 0 ? 1 + trace : 0)
+    }
 
-    /// Writes the header; a request id that is too long or not printable ASCII is cleaned first.
+    /// Writes the header; a request id that is too long or not printable ASCII is cleaned first,
+    /// and such a trace context is left out.
     public func write(to buffer: inout ByteBuffer) {
         let id = Self.sanitized(self.requestID)
+        let trace = self.sentTraceContext
         buffer.writeMultipleIntegers(
-            self.version,
+            trace.isEmpty ? self.version : max(self.version, Self.traceContextVersion),
             self.kind.rawValue,
             self.code,
             self.correlationID,
@@ -64,6 +88,10 @@ public struct FrameHeader: Sendable, Hashable {
             UInt8(id.utf8.count)
         )
         buffer.writeString(id)
+        if !trace.isEmpty {
+            buffer.writeInteger(UInt8(trace.utf8.count))
+            buffer.writeString(trace)
+        }
     }
 
     /// Reads a header from the front of a frame body.
@@ -77,20 +105,29 @@ public struct FrameHeader: Sendable, Hashable {
         else {
             throw .malformedHeader("header shorter than \(Self.fixedSize) bytes")
         }
-        guard version == Self.currentVersion else { throw .unsupportedVersion(version) }
+        guard version == Self.currentVersion || version == Self.traceContextVersion else { throw .unsupportedVersion(version) }
         guard let kind = FrameKind(rawValue: kindByte) else { throw .malformedHeader("unknown kind \(kindByte)") }
         guard Int(idLength) <= Self.maximumRequestIDLength else { throw .malformedHeader("request id too long") }
         guard let idBytes = buffer.readBytes(length: Int(idLength)) else {
             throw .malformedHeader("request id cut short")
         }
         guard idBytes.allSatisfy(Self.isPrintableASCII) else { throw .malformedHeader("request id not printable ASCII") }
+        var traceContext = ""
+        if version == Self.traceContextVersion {
+            guard let traceLength = buffer.readInteger(as: UInt8.self) else { throw .malformedHeader("trace context length missing") }
+            guard Int(traceLength) <= Self.maximumTraceContextLength else { throw .malformedHeader("trace context too long") }
+            guard let traceBytes = buffer.readBytes(length: Int(traceLength)) else { throw .malformedHeader("trace context cut short") }
+            guard traceBytes.allSatisfy(Self.isPrintableASCII) else { throw .malformedHeader("trace context not printable ASCII") }
+            traceContext = String(decoding: traceBytes, as: UTF8.self)
+        }
         return FrameHeader(
             version: version,
             kind: kind,
             code: code,
             correlationID: correlationID,
             deadlineMilliseconds: deadline,
-            requestID: String(decoding: idBytes, as: UTF8.self)
+            requestID: String(decoding: idBytes, as: UTF8.self),
+            traceContext: traceContext
         )
     }
 

@@ -7,6 +7,8 @@ struct WireClientRequest {
     var operation: WireOperation
     var payload: ByteBuffer
     var requestID: String
+    /// The W3C `traceparent` of the caller's span; empty for none.
+    var traceContext: String
     var timeout: TimeAmount
     var promise: EventLoopPromise<Frame>
     /// Set by the handler when it takes the request, so that a write failing before the handler
@@ -85,7 +87,8 @@ final class MultiplexingClientHandler: ChannelDuplexHandler {
             code: request.operation.rawValue,
             correlationID: id,
             deadlineMilliseconds: UInt32(milliseconds),
-            requestID: request.requestID
+            requestID: request.requestID,
+            traceContext: request.traceContext
         )
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenFailure { error in

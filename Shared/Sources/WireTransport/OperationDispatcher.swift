@@ -3,6 +3,7 @@ import Metrics
 public import NIOCore
 import ServiceRuntime
 public import SwiftProtobuf
+import Tracing
 public import WireProtocol
 
 /// Routes each request to the handler registered for its operation and turns every outcome,
@@ -12,7 +13,8 @@ public import WireProtocol
 /// `ready` is built from the closure the service passes. An unknown operation gets a
 /// ``WireStatus/unknownOperation`` answer and the connection stays. Every answer is counted by
 /// operation and status (`wire_server_requests_total`) and timed by operation
-/// (`wire_server_request_duration_seconds`).
+/// (`wire_server_request_duration_seconds`). Each runs in a server span whose context is the
+/// frame's trace context (see ``TraceParent``).
 ///
 /// ```swift
 /// var dispatcher = OperationDispatcher(ready: { _ in await store.readiness() })
@@ -66,7 +68,12 @@ public struct OperationDispatcher: Sendable {
     /// caller's deadline has passed (nobody is waiting for it).
     public func dispatch(_ request: WireRequest) async -> Frame? {
         let started = ContinuousClock.now
-        let answer = await self.answer(request)
+        // The caller's trace context, current while the handler runs, under a span of ours.
+        var context = ServiceContext.topLevel
+        TraceParent.incoming(request.header.traceContext, into: &context)
+        let answer = await withSpan("\(request.operation)", context: context, ofKind: .server) { _ in
+            await self.answer(request)
+        }
         let status = answer.map { "\(WireStatus(rawValue: $0.header.code))" } ?? "dropped"
         self.answers(AnswerKey(operation: request.operation, status: status)).increment()
         self.durations(request.operation).recordElapsed(since: started)

@@ -109,6 +109,7 @@ public final class WireConnection: Sendable {
         _ operation: WireOperation,
         payload: ByteBuffer,
         requestID: String = "",
+        traceContext: String = "",
         timeout: TimeAmount
     ) async throws -> ByteBuffer {
         let promise = self.channel.eventLoop.makePromise(of: Frame.self)
@@ -117,6 +118,7 @@ public final class WireConnection: Sendable {
             operation: operation,
             payload: payload,
             requestID: requestID,
+            traceContext: traceContext,
             timeout: timeout,
             promise: promise,
             taken: taken

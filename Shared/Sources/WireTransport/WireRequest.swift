@@ -15,13 +15,16 @@ public struct WireRequest: Sendable {
     /// The server's logger, without the request's metadata.
     public var baseLogger: Logger
 
-    /// A logger carrying `request_id` and `operation`, made when asked for: most requests log
+    /// A logger carrying `request_id`, `trace_id` and `operation`, made when asked for: most requests log
     /// nothing, and metadata costs an allocation.
     public var logger: Logger {
         var logger = self.baseLogger
         logger[metadataKey: "operation"] = "\(self.operation)"
         if !self.header.requestID.isEmpty {
             logger[metadataKey: "request_id"] = "\(self.header.requestID)"
+        }
+        if let traceID = TraceParent.traceID(of: self.header.traceContext) {
+            logger[metadataKey: "trace_id"] = "\(traceID)"
         }
         return logger
     }

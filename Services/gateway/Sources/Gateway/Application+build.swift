@@ -66,6 +66,9 @@ func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: TraceContextMiddleware())
+    // At debug level, a line per request with its request and trace ids (no headers: they hold tokens).
+    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     router.add(

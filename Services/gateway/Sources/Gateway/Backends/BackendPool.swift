@@ -5,6 +5,7 @@ public import NIOPosix
 public import ServiceLifecycle
 import ServiceRuntime
 import Synchronization
+import Tracing
 public import SwiftProtobuf
 public import WireProtocol
 public import WireTransport
@@ -17,6 +18,7 @@ public import WireTransport
 /// (connection refused, instance draining) is retried on another instance at once. As a
 /// `Service`, the pool pings ejected instances and takes them back when they answer.
 ///
+/// Each request runs in a client span, and its frame carries the trace context (``TraceParent``).
 /// Metrics: every request's round trip by operation and outcome (`backend_requests_total`,
 /// `backend_request_duration_seconds`) and the instances up and ejected (`backend_instances`).
 ///
@@ -148,16 +150,28 @@ public final class BackendPool: Service, Sendable {
         timeout: TimeAmount? = nil,
         idempotent: Bool = false
     ) async throws -> ByteBuffer {
-        let started = ContinuousClock.now
-        do {
-            let answer = try await self.send(operation, payload: payload, requestID: requestID, timeout: timeout, idempotent: idempotent)
-            self.outcomes(OutcomeKey(operation: operation, outcome: "ok")).increment()
-            self.durations(operation).recordElapsed(since: started)
-            return answer
-        } catch {
-            self.outcomes(OutcomeKey(operation: operation, outcome: Self.outcome(of: error))).increment()
-            self.durations(operation).recordElapsed(since: started)
-            throw error
+        // A client span (for a tracer a deployment bootstraps); the frame carries its trace context.
+        try await withSpan("\(self.service).\(operation)", ofKind: .client) { span in
+            let started = ContinuousClock.now
+            do {
+                let answer = try await self.send(
+                    operation,
+                    payload: payload,
+                    requestID: requestID,
+                    traceContext: TraceParent.outgoing(from: span.context),
+                    timeout: timeout,
+                    idempotent: idempotent
+                )
+                self.outcomes(OutcomeKey(operation: operation, outcome: "ok")).increment()
+                self.durations(operation).recordElapsed(since: started)
+                return answer
+            } catch {
+                let outcome = Self.outcome(of: error)
+                self.outcomes(OutcomeKey(operation: operation, outcome: outcome)).increment()
+                self.durations(operation).recordElapsed(since: started)
+                span.attributes["auth.backend.outcome"] = outcome
+                throw error
+            }
         }
     }
 
@@ -179,6 +193,7 @@ public final class BackendPool: Service, Sendable {
         _ operation: WireOperation,
         payload: ByteBuffer,
         requestID: String,
+        traceContext: String,
         timeout: TimeAmount?,
         idempotent: Bool
     ) async throws -> ByteBuffer {
@@ -198,6 +213,7 @@ public final class BackendPool: Service, Sendable {
                     operation,
                     payload: payload,
                     requestID: requestID,
+                    traceContext: traceContext,
                     timeout: deadline - NIODeadline.now()
                 )
                 self.finish(address, .success)

@@ -1,0 +1,48 @@
+public import Tracing
+
+/// The W3C `traceparent` of the work in progress, kept in its `ServiceContext`, so that every
+/// frame sent on its behalf carries it and every process logs its trace id.
+///
+/// The gateway sets it for each HTTP request (the client's trace, or a new one); a backend sets
+/// it from the frame it serves. A tracer a deployment bootstraps (an OpenTelemetry exporter) sees
+/// the same context through `InstrumentationSystem`, and its own `traceparent` then wins.
+public enum TraceParent {
+    private enum Key: ServiceContextKey {
+        typealias Value = String
+        static var nameOverride: String? { "traceparent" }
+    }
+
+    /// The `traceparent` to send from `context`: the bootstrapped instrument's when it writes
+    /// one, else the one the request came with; empty for none.
+    public static func outgoing(from context: ServiceContext) -> String {
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.instrument.inject(context, into: &carrier, using: HeaderInjector())
+        return carrier["traceparent"] ?? context[Key.self] ?? ""
+    }
+
+    /// `context` with `traceparent` (and what the bootstrapped instrument reads from it).
+    public static func incoming(_ traceparent: String, into context: inout ServiceContext) {
+        guard !traceparent.isEmpty else { return }
+        context[Key.self] = traceparent
+        InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: HeaderExtractor())
+    }
+
+    /// The trace id of a `traceparent` (its second field), for logs; `nil` when malformed.
+    public static func traceID(of traceparent: String) -> Substring? {
+        let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count == 4, fields[1].utf8.count == 32 else { return nil }
+        return fields[1]
+    }
+
+    private struct HeaderInjector: Injector {
+        func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+            carrier[key] = value
+        }
+    }
+
+    private struct HeaderExtractor: Extractor {
+        func extract(key: String, from carrier: [String: String]) -> String? {
+            carrier[key]
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Gateway
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// The W3C trace context the gateway accepts, creates and returns.
+@Suite("Trace context")
+struct TraceContextTests {
+    static let traceparent = HTTPField.Name("traceparent")!
+
+    /// `version-traceid-spanid-flags`, each field of the right length and lowercase hex.
+    static func fields(_ value: String?) -> [Substring]? {
+        guard let value else { return nil }
+        let fields = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard fields.count == 4, fields.map(\.count) == [2, 32, 16, 2],
+            fields.allSatisfy({ $0.allSatisfy { $0.isHexDigit && !$0.isUppercase } })
+        else { return nil }
+        return fields
+    }
+
+    @Test func theClientsTraceContinuesWithASpanOfTheGateways() async throws {
+        let offered = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        try await RouteTests.withGateway { client in
+            let response = try await client.execute(uri: "/health/live", method: .get, headers: [Self.traceparent: offered])
+            let fields = try #require(Self.fields(response.headers[Self.traceparent]))
+            #expect(fields[1] == "4bf92f3577b34da6a3ce929d0e0e4736")
+            #expect(fields[2] != "00f067aa0ba902b7")
+            #expect(fields[3] == "01")
+        }
+    }
+
+    @Test func withoutOneOrWithAnInvalidOneANewTraceStarts() async throws {
+        try await RouteTests.withGateway { client in
+            var traces: Set<Substring> = []
+            for offered in [
+                nil, "garbage", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            ] {
+                var headers = HTTPFields()
+                if let offered { headers[Self.traceparent] = offered }
+                let response = try await client.execute(uri: "/api/v1/users/me", method: .get, headers: headers)
+                #expect(response.status == .unauthorized)
+                let fields = try #require(Self.fields(response.headers[Self.traceparent]), "\(offered ?? "none")")
+                #expect(fields[1] != "4bf92f3577b34da6a3ce929d0e0e4736")
+                #expect(fields[1] != "00000000000000000000000000000000")
+                traces.insert(fields[1])
+            }
+            #expect(traces.count == 4)
+        }
+    }
+}
