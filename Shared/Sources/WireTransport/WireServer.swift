@@ -84,6 +84,7 @@ public final class WireServer: Service, Sendable {
 
     public func run() async throws {
         let quiesce = ServerQuiescingHelper(group: self.eventLoopGroup)
+        let draining = ServerDraining()
         let maximumFrameLength = self.configuration.maximumFrameLength
         let logger = self.logger
         let bootstrap = ServerBootstrap(group: self.eventLoopGroup)
@@ -139,7 +140,7 @@ public final class WireServer: Service, Sendable {
                 )
                 try operations.addHandler(FrameEncoder(maximumFrameLength: maximumFrameLength))
                 try operations.addHandler(WireProtocolErrorHandler(logger: logger))
-                try operations.addHandler(ConnectionDrainHandler())
+                try operations.addHandler(ConnectionDrainHandler(server: draining))
                 // Closed, not a crash, when dropped unserved: a connection accepted while the
                 // accept loop is being cancelled never reaches `serve`, and NIO's non-deprecated
                 // initializer traps when such a channel goes away ("Deinited NIOAsyncWriter
@@ -187,6 +188,8 @@ public final class WireServer: Service, Sendable {
             }
         } onGracefulShutdown: {
             logger.info("draining connections")
+            // First the flag, then the events: a connection set up in between reads the flag.
+            draining.start()
             quiesce.initiateShutdown(promise: nil)
         }
 
