@@ -33,6 +33,12 @@ struct MetricsExpositionTests {
         #expect(lines[(type + 1)...].prefix(8).allSatisfy { $0.hasPrefix("redis_command_duration_seconds_") })
     }
 
+    @Test func aLabelTheSampleHasIsNotAddedTwice() {
+        var exposition = MetricsExposition()
+        exposition.add("a{service=\"x\",state=\"up\"} 1\nb{state=\"up\",service=\"y\"} 2\n", labels: [("service", "gateway"), ("instance", "i")])
+        #expect(exposition.text == "a{instance=\"i\",service=\"x\",state=\"up\"} 1\nb{instance=\"i\",state=\"up\",service=\"y\"} 2\n")
+    }
+
     @Test func labelValuesAreEscaped() {
         var exposition = MetricsExposition()
         exposition.add("up 1\n", labels: [("instance", "a\"b\\c\nd")])

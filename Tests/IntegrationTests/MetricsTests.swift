@@ -34,10 +34,18 @@ struct MetricsTests {
                 Issue.record("not a sample line: \(line)")
                 continue
             }
-            samples[String(line[..<space])] = value
+            let key = String(line[..<space])
+            let names = Self.labelName.matches(in: key, range: NSRange(key.startIndex..., in: key)).compactMap {
+                Range($0.range(at: 1), in: key).map { String(key[$0]) }
+            }
+            #expect(Set(names).count == names.count, "a label appears twice: \(key)")
+            samples[key] = value
         }
         return samples
     }
+
+    /// A label's name in a sample, before its quoted value.
+    static let labelName = try! NSRegularExpression(pattern: #"[{,]([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*""#)
 
     /// Parses `text` with prometheus_client's parser (the reference implementation's own), which
     /// refuses malformed lines, and checks that no family is announced twice.
@@ -102,10 +110,10 @@ struct MetricsTests {
         )
         #expect(Self.total(before, "http_server_request_duration_bucket", ["http_route": "/api/v1/users/me", "le": "+Inf"]) >= 1)
         // Frame round trips by operation and outcome, and the instances.
-        #expect(Self.total(before, "backend_requests_total", ["service": "identity", "operation": "verifyCredentials", "outcome": "ok"]) >= 1)
-        #expect(Self.total(before, "backend_requests_total", ["service": "token", "operation": "refreshTokens", "outcome": "ok"]) >= 1)
-        #expect(Self.total(before, "backend_request_duration_seconds_count", ["service": "token"]) >= 3)
-        #expect(Self.total(before, "backend_instances", ["service": "token", "state": "up"]) == 2)
+        #expect(Self.total(before, "backend_requests_total", ["backend": "identity", "operation": "verifyCredentials", "outcome": "ok"]) >= 1)
+        #expect(Self.total(before, "backend_requests_total", ["backend": "token", "operation": "refreshTokens", "outcome": "ok"]) >= 1)
+        #expect(Self.total(before, "backend_request_duration_seconds_count", ["backend": "token"]) >= 3)
+        #expect(Self.total(before, "backend_instances", ["backend": "token", "state": "up"]) == 2)
         #expect(Self.total(before, "auth_metrics_scrape_up", ["service": "token"]) == 2)
         #expect(Self.total(before, "auth_metrics_scrape_up", ["service": "identity"]) == 1)
         // The backends' own metrics, each sample naming its instance.
@@ -131,7 +139,7 @@ struct MetricsTests {
         let after = try await Self.scrape(metricsURL)
         let route = ["http_route": "/api/v1/users/me", "http_response_status_code": "200"]
         #expect(Self.total(after, "hb_requests", route) == Self.total(before, "hb_requests", route) + 1)
-        let verify = ["service": "token", "operation": "verifyAccessToken", "outcome": "ok"]
+        let verify = ["backend": "token", "operation": "verifyAccessToken", "outcome": "ok"]
         #expect(Self.total(after, "backend_requests_total", verify) == Self.total(before, "backend_requests_total", verify) + 1)
 
         // Not on the public port unless METRICS_PUBLIC says so.

@@ -113,14 +113,14 @@ public final class BackendPool: Service, Sendable {
         self.outcomes = InstrumentCache { key in
             Counter(
                 label: "backend_requests_total",
-                dimensions: [("service", service), ("operation", "\(key.operation)"), ("outcome", key.outcome)]
+                dimensions: [("backend", service), ("operation", "\(key.operation)"), ("outcome", key.outcome)]
             )
         }
         self.durations = InstrumentCache { operation in
-            Metrics.Timer(label: "backend_request_duration_seconds", dimensions: [("service", service), ("operation", "\(operation)")])
+            Metrics.Timer(label: "backend_request_duration_seconds", dimensions: [("backend", service), ("operation", "\(operation)")])
         }
-        self.instancesUp = Gauge(label: "backend_instances", dimensions: [("service", service), ("state", "up")])
-        self.instancesEjected = Gauge(label: "backend_instances", dimensions: [("service", service), ("state", "ejected")])
+        self.instancesUp = Gauge(label: "backend_instances", dimensions: [("backend", service), ("state", "up")])
+        self.instancesEjected = Gauge(label: "backend_instances", dimensions: [("backend", service), ("state", "ejected")])
         self.recordInstances()
     }
 

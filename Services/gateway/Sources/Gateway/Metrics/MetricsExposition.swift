@@ -21,9 +21,9 @@ struct MetricsExposition: Sendable {
     private var families: [Substring: Family] = [:]
     private var order: [Substring] = []
 
-    /// Adds one process's exposition, with `labels` added to each of its samples.
+    /// Adds one process's exposition, with `labels` added to each of its samples (except a label
+    /// a sample already has: a name may appear only once in a sample).
     mutating func add(_ text: String, labels: [(String, String)]) {
-        let injected = labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",")
         var current: Substring?
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
@@ -46,6 +46,8 @@ struct MetricsExposition: Sendable {
             let family = current.flatMap { sampleName.hasPrefix($0) ? $0 : nil } ?? sampleName
             self.touch(family)
             let rest = line[nameEnd...]
+            let injected = labels.filter { !rest.hasPrefix("{\($0.0)=\"") && !rest.contains(",\($0.0)=\"") }
+                .map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",")
             let sample: String
             if injected.isEmpty {
                 sample = String(line)
