@@ -65,7 +65,8 @@ struct DeployFilesTests {
         let dockerfile = try Self.read("deploy/Dockerfile")
         for line in dockerfile.split(separator: "\n") where line.hasPrefix("COPY ") && !line.contains("--from=") {
             let parts = line.split(separator: " ").dropFirst().dropLast()
-            for source in parts {
+            // The prebuilt stage's binaries are made by scripts/test-compose just before it builds.
+            for source in parts where source != ".run/image/" || !((try? Self.read("scripts/test-compose")) ?? "").contains("mkdir -p .run/image") {
                 #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(String(source)).path), "COPY \(source)")
             }
         }
