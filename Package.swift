@@ -89,6 +89,7 @@ let package = Package(
             name: "WireTransport",
             dependencies: [
                 "WireProtocol", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle, metrics, tracing,
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

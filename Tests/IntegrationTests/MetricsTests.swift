@@ -8,20 +8,6 @@ import WireTesting
 /// and by counters that move with what the test does.
 @Suite("Prometheus metrics through the real stack")
 struct MetricsTests {
-    /// The port the gateway's metrics listener reports in its log (`METRICS_PORT=0`).
-    static func metricsPort(of gateway: ChildProcess) async throws -> Int {
-        for _ in 0..<200 {
-            for line in gateway.log.split(separator: "\n") where line.contains("metrics on") {
-                if let colon = line.lastIndex(of: ":") {
-                    let digits = line[line.index(after: colon)...].prefix { $0.isNumber }
-                    if let port = Int(digits), port > 0 { return port }
-                }
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw TestFailure("the gateway did not report its metrics port:\n\(gateway.log)")
-    }
-
     /// One scrape: every sample as `name{labels}` → value, after Prometheus's parser accepted it.
     static func scrape(_ url: String) async throws -> [String: Double] {
         let reply = try await HTTP.get(url)
@@ -84,7 +70,7 @@ struct MetricsTests {
             overrides: ["METRICS_PORT": "0", "RATE_LIMIT_ENABLED": "true", "RATE_LIMIT_LOGIN": "100/minute", "MAX_LOGIN_ATTEMPTS": "3"]
         )
         try await stack.waitUntilReady()
-        let metricsURL = "http://127.0.0.1:\(try await Self.metricsPort(of: stack.gateway))/metrics"
+        let metricsURL = "http://127.0.0.1:\(try await Stack.boundPort(of: stack.gateway, marker: "metrics on"))/metrics"
         let api = APIClient(base: stack.baseURL)
 
         // What the counters below should show: a login, a refresh, a reused refresh token (theft

@@ -77,10 +77,11 @@ final class Stack: @unchecked Sendable {
         self.port = try await Self.boundPort(of: self.gateway)
     }
 
-    /// The port a gateway started with `PORT=0` reports in its log.
-    static func boundPort(of gateway: ChildProcess) async throws -> Int {
+    /// The port a gateway started with `PORT=0` reports in its log (`marker` names the line:
+    /// "metrics on" for the metrics listener started with `METRICS_PORT=0`).
+    static func boundPort(of gateway: ChildProcess, marker: String = "listening on") async throws -> Int {
         for _ in 0..<400 {
-            for line in gateway.log.split(separator: "\n") where line.contains("listening on") {
+            for line in gateway.log.split(separator: "\n") where line.contains(marker) {
                 if let colon = line.lastIndex(of: ":") {
                     let digits = line[line.index(after: colon)...].prefix { $0.isNumber }
                     if let port = Int(digits), port > 0 { return port }
@@ -89,7 +90,7 @@ final class Stack: @unchecked Sendable {
             if !gateway.process.isRunning { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw StackError.notReady("the gateway did not report its port:\n\(gateway.log)")
+        throw StackError.notReady("the gateway did not report its port (\(marker)):\n\(gateway.log)")
     }
 
     /// Starts identity instance `index`, or starts it again after a stop (each start logs to its own file).

@@ -26,15 +26,19 @@ public struct OperationDispatcher: Sendable {
 
     private var handlers: [WireOperation: Handler] = [:]
     private let answers = InstrumentCache { (key: AnswerKey) in
-        Counter(label: "wire_server_requests_total", dimensions: [("operation", "\(key.operation)"), ("status", key.status)])
+        Counter(
+            label: "wire_server_requests_total",
+            dimensions: [("operation", "\(key.operation)"), ("status", key.status.map { "\($0)" } ?? "dropped")]
+        )
     }
     private let durations = InstrumentCache { (operation: WireOperation) in
         Metrics.Timer(label: "wire_server_request_duration_seconds", dimensions: [("operation", "\(operation)")])
     }
 
+    /// The operation and the answer's status (`nil`: dropped, the caller's deadline had passed).
     private struct AnswerKey: Hashable, Sendable {
         var operation: WireOperation
-        var status: String
+        var status: WireStatus?
     }
 
     /// - Parameter ready: checks the service's own dependencies.
@@ -74,8 +78,7 @@ public struct OperationDispatcher: Sendable {
         let answer = await withSpan("\(request.operation)", context: context, ofKind: .server) { _ in
             await self.answer(request)
         }
-        let status = answer.map { "\(WireStatus(rawValue: $0.header.code))" } ?? "dropped"
-        self.answers(AnswerKey(operation: request.operation, status: status)).increment()
+        self.answers(AnswerKey(operation: request.operation, status: answer.map { WireStatus(rawValue: $0.header.code) })).increment()
         self.durations(request.operation).recordElapsed(since: started)
         return answer
     }

@@ -1,4 +1,5 @@
 public import Tracing
+import W3CTraceContext
 
 /// The W3C `traceparent` of the work in progress, kept in its `ServiceContext`, so that every
 /// frame sent on its behalf carries it and every process logs its trace id.
@@ -27,11 +28,10 @@ public enum TraceParent {
         InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: HeaderExtractor())
     }
 
-    /// The trace id of a `traceparent` (its second field), for logs; `nil` when malformed.
-    public static func traceID(of traceparent: String) -> Substring? {
-        let fields = traceparent.split(separator: "-", omittingEmptySubsequences: false)
-        guard fields.count == 4, fields[1].utf8.count == 32 else { return nil }
-        return fields[1]
+    /// The trace id of a `traceparent`, for logs; `nil` when it is not valid W3C trace context.
+    public static func traceID(of traceparent: String) -> String? {
+        guard !traceparent.isEmpty, let context = try? TraceContext(traceParentHeaderValue: traceparent) else { return nil }
+        return "\(context.traceID)"
     }
 
     private struct HeaderInjector: Injector {

@@ -17,7 +17,7 @@ public func buildApplication(
     if let metricsPort = configuration.metricsPort {
         // A listener of its own, so Prometheus reaches it and the internet does not.
         let metricsRouter = Router(context: GatewayRequestContext.self)
-        MetricsRoutes(backends: backends).register(in: metricsRouter)
+        MetricsRoutes(backends: backends).register(in: RouteRegistrar(router: metricsRouter, table: RouteTable()))
         // Its own "listening on" line would read like the public server's: it says "metrics on".
         var quietLogger = logger
         quietLogger.logLevel = max(logger.logLevel, .warning)

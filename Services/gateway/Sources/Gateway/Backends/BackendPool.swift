@@ -153,6 +153,7 @@ public final class BackendPool: Service, Sendable {
         // A client span (for a tracer a deployment bootstraps); the frame carries its trace context.
         try await withSpan("\(self.service).\(operation)", ofKind: .client) { span in
             let started = ContinuousClock.now
+            defer { self.durations(operation).recordElapsed(since: started) }
             do {
                 let answer = try await self.send(
                     operation,
@@ -163,12 +164,10 @@ public final class BackendPool: Service, Sendable {
                     idempotent: idempotent
                 )
                 self.outcomes(OutcomeKey(operation: operation, outcome: "ok")).increment()
-                self.durations(operation).recordElapsed(since: started)
                 return answer
             } catch {
                 let outcome = Self.outcome(of: error)
                 self.outcomes(OutcomeKey(operation: operation, outcome: outcome)).increment()
-                self.durations(operation).recordElapsed(since: started)
                 span.attributes["auth.backend.outcome"] = outcome
                 throw error
             }

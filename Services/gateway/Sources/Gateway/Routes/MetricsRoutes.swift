@@ -22,13 +22,6 @@ struct MetricsRoutes: Sendable {
         }
     }
 
-    /// For the separate listener, whose router has no route table.
-    func register(in router: Router<GatewayRequestContext>) {
-        router.get("/metrics") { _, context in
-            await self.response(requestID: context.requestID)
-        }
-    }
-
     func response(requestID: String) async -> Response {
         let text = await self.exposition(requestID: requestID)
         var headers = HTTPFields()

@@ -21,9 +21,10 @@ public protocol AuditStore: Sendable {
 public struct AuditLog: Service {
     private let logger: Logger
     private let queue: BoundedWorkQueue<AuditEvent>
-    private let events = InstrumentCache { (kind: AuditEvent.Kind) in
-        Counter(label: "audit_events_total", dimensions: [("kind", kind.rawValue)])
-    }
+    /// One counter per kind, made at start (the kinds are a closed set): no lookup under a lock.
+    private let events = Dictionary(
+        uniqueKeysWithValues: AuditEvent.Kind.allCases.map { ($0, Counter(label: "audit_events_total", dimensions: [("kind", $0.rawValue)])) }
+    )
 
     /// - Parameter capacity: events waiting to be written before new ones are dropped.
     public init(store: any AuditStore, capacity: Int = 4096, logger: Logger) {
@@ -46,7 +47,7 @@ public struct AuditLog: Service {
         if !event.requestID.isEmpty { metadata["request_id"] = "\(event.requestID)" }
         for (key, value) in event.detail { metadata["detail.\(key)"] = "\(value)" }
         self.logger.info("audit", metadata: metadata)
-        self.events(event.kind).increment()
+        self.events[event.kind]?.increment()
         self.queue.submit(event)
     }
 

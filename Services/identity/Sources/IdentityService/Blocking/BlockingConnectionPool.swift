@@ -44,6 +44,8 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
     private let connect: @Sendable () throws -> Connection
     private let state: Mutex<State>
     private let inUse: Gauge
+    /// Slots lent to callers of ``withConnection(_:)``, for the gauge (kept apart from the lock).
+    private let lent = Atomic<Int>(0)
     private let waits: Metrics.Timer
     private let work: Metrics.Timer
     private let errors: Counter
@@ -86,6 +88,8 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             throw error
         }
         self.waits.recordElapsed(since: waitStarted)
+        self.inUse.record(self.lent.wrappingAdd(1, ordering: .relaxed).newValue)
+        defer { self.inUse.record(self.lent.wrappingSubtract(1, ordering: .relaxed).newValue) }
         let connect = self.connect
         let holder = ConnectionHolder(borrowed)
         let workStarted = ContinuousClock.now
@@ -113,10 +117,7 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             state.available -= 1
             return .some(state.idle.popLast())
         }
-        if let immediate {
-            self.recordInUse()
-            return immediate
-        }
+        if let immediate { return immediate }
         // Wait in line, racing the deadline; whichever loses is undone (a slot handed over after
         // the deadline fired goes back to the pool).
         return try await withThrowingTaskGroup(of: Connection??.self) { group in
@@ -158,10 +159,7 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
                     state.available -= 1
                     return .some(state.idle.popLast())
                 }
-                if let connection {
-                    self.recordInUse()
-                    continuation.resume(returning: connection)
-                }
+                if let connection { continuation.resume(returning: connection) }
             }
         } onCancel: {
             let waiter = self.state.withLock { state in
@@ -169,10 +167,6 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             }
             waiter?.resume(throwing: CancellationError())
         }
-    }
-
-    private func recordInUse() {
-        self.inUse.record(self.size - self.state.withLock { $0.available })
     }
 
     /// Returns a borrowed slot, with its connection when it is still good.
@@ -184,7 +178,6 @@ public final class BlockingConnectionPool<Connection: BlockingConnection>: Senda
             state.available += 1
             return nil
         }
-        self.recordInUse()
         waiter?.resume(returning: usable)
     }
 }

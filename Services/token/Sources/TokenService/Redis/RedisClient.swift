@@ -50,9 +50,9 @@ public final class RedisClient: Service, Sendable {
     private let inFlight = Atomic<Int>(0)
     private let inFlightGauge = Gauge(label: "redis_commands_in_flight")
     private let durations = Metrics.Timer(label: "redis_command_duration_seconds")
-    private let outcomes = InstrumentCache { (outcome: String) in
-        Counter(label: "redis_commands_total", dimensions: [("outcome", outcome)])
-    }
+    private let answered = Counter(label: "redis_commands_total", dimensions: [("outcome", "ok")])
+    private let refused = Counter(label: "redis_commands_total", dimensions: [("outcome", "error")])
+    private let unreachable = Counter(label: "redis_commands_total", dimensions: [("outcome", "unreachable")])
 
     /// - Parameters:
     ///   - connections: how many connections, spread over the group's event loops (at least one
@@ -99,15 +99,15 @@ public final class RedisClient: Service, Sendable {
             }
             reply = try await connection.send(arguments).get()
         } catch let error as RedisError {
-            self.outcomes("unreachable").increment()
+            self.unreachable.increment()
             self.logger.warning("redis unreachable", metadata: ["error": "\(error)"])
             throw error
         }
         if case .error(let message) = reply {
-            self.outcomes("error").increment()
+            self.refused.increment()
             throw RedisError.server(message)
         }
-        self.outcomes("ok").increment()
+        self.answered.increment()
         return reply
     }
 
