@@ -1,4 +1,4 @@
-import Gateway
+@testable import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -46,6 +46,18 @@ struct ErrorMappingTests {
     @Test func tokenErrorsCarryTheRFC6750Error() {
         let error = APIError.from(backendError: WireError.remote(status: .invalidToken, message: "Invalid token"), service: "token")
         #expect(error.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
+    }
+
+    @Test func aLimitRefusedInsideAnOperationAnswersWithItsHeaders() {
+        let metadata = ["limit": "3", "remaining": "0", "reset_seconds": "41.5", "retry_after_seconds": "19.2"]
+        let error = APIError.from(backendError: WireError.remote(status: .rateLimited, message: "Rate limit exceeded, retry later", metadata: metadata), service: "token")
+        #expect(error.status == .tooManyRequests)
+        #expect(error.headers[.retryAfter] == "20")
+        #expect(error.headers[.rateLimitLimit] == "3")
+        #expect(error.headers[.rateLimitRemaining] == "0")
+        #expect(error.headers[.rateLimitReset] == "42")
+        let bare = APIError.from(backendError: WireError.remote(status: .rateLimited, message: "busy"), service: "token")
+        #expect(bare.status == .tooManyRequests && bare.headers[.retryAfter] == "60", "without a decision: the plain 429")
     }
 
     @Test func transportFailuresAreUnavailableOrTimeouts() {

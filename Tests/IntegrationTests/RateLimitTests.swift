@@ -138,6 +138,52 @@ struct RateLimitTests {
         _ = await stack.stop()
     }
 
+    /// Refresh and logout carry the per-address limit inside their own token operation: a
+    /// refused request spends nothing (the token stays current) and answers the usual 429.
+    @Test func refreshAndLogoutCountAgainstTheAddressLimitAndARefusalSpendsNothing() async throws {
+        var overrides = Self.limited
+        overrides["RATE_LIMIT_DEFAULT"] = "3/minute"
+        let stack = try await Stack(tokenInstances: 1, overrides: overrides)
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("addr")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.40").status == 201)
+        let client = CookieClient(base: stack.baseURL)
+        let login = try await client.send(
+            .POST,
+            "/api/v1/login",
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Forwarded-For", "198.51.100.41")],
+            body: "username=\(name)&password=StrongPass123"
+        )
+        #expect(login.status == 200)
+        let limited = "203.0.113.\(Int.random(in: 10...250))"
+        for remaining in [2, 1, 0] {
+            let reply = try await client.send(.POST, "/api/v1/refresh", headers: [("X-Forwarded-For", limited)])
+            #expect(reply.status == 200)
+            #expect(reply.headers.first(name: "ratelimit-limit") == "3")
+            #expect(reply.headers.first(name: "ratelimit-remaining") == String(remaining))
+        }
+        let current = try #require(client.refreshCookie)
+        let refused = try await client.send(.POST, "/api/v1/refresh", headers: [("X-Forwarded-For", limited)])
+        #expect(refused.status == 429, "\(refused.body)")
+        #expect(Int(refused.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
+        #expect(refused.headers.first(name: "ratelimit-remaining") == "0")
+        #expect(refused.json?["detail"] as? String == "Rate limit exceeded, retry later")
+        #expect(refused.headers[canonicalForm: "set-cookie"].isEmpty, "a refusal leaves the cookie alone")
+        #expect(client.refreshCookie == current)
+        let loggedOut = try await client.send(.POST, "/api/v1/logout", headers: [("X-Forwarded-For", limited)])
+        #expect(loggedOut.status == 429, "logout counts against the same limit: \(loggedOut.body)")
+
+        // From another address the same token is still current: the refused requests spent nothing.
+        let other = try await client.send(.POST, "/api/v1/refresh", headers: [("X-Forwarded-For", "192.0.2.77")])
+        #expect(other.status == 200, "\(other.body)")
+        #expect(other.headers.first(name: "ratelimit-remaining") == "2")
+        let spent = try #require(client.refreshCookie)
+        #expect(try await client.send(.POST, "/api/v1/logout", headers: [("X-Forwarded-For", "192.0.2.77")]).status == 200)
+        let after = try await HTTP.send(.POST, stack.baseURL + "/api/v1/refresh", headers: [("Cookie", "refresh_token=\(spent)"), ("X-Forwarded-For", "192.0.2.78")])
+        #expect(after.status == 401, "the logout ended the session")
+        _ = await stack.stop()
+    }
+
     @Test func withRedisDownLoginIsRefusedAndAuthenticatedReadsAreServed() async throws {
         let redis = try await PrivateRedis()
         var overrides = Self.limited

@@ -105,6 +105,13 @@ public struct TokenOperations: Sendable {
     }
 
     func refresh(_ request: WireRefreshTokensRequest, _ context: WireRequest) async throws -> WireTokenPair {
+        let decision = try await self.admit(request.hasLimit ? request.limit : nil)
+        var pair = try await self.rotate(request, context)
+        if let decision { pair.rateLimit = decision }
+        return pair
+    }
+
+    private func rotate(_ request: WireRefreshTokensRequest, _ context: WireRequest) async throws -> WireTokenPair {
         guard let presented = RefreshToken(parsing: request.refreshToken) else { throw TokenError.invalidRefreshToken }
         let next = RefreshToken.make(userID: presented.userID, familyID: presented.familyID)
         let now = self.now()
@@ -152,15 +159,28 @@ public struct TokenOperations: Sendable {
 
     func checkRateLimit(_ request: WireRateLimitRequest) async throws -> WireRateLimitReply {
         guard let limiter = self.rateLimiter else { return WireRateLimitReply() }
-        // A malformed rule is refused, never skipped: a skipped rule would be a limit not enforced.
-        var rules: [RateLimitRule] = []
-        for rule in request.rules {
-            guard rule.limit > 0, rule.periodSeconds > 0, rule.periodSeconds.isFinite, !rule.key.isEmpty else { throw TokenError.invalidArgument }
-            rules.append(RateLimitRule(key: Self.bucketName(rule.key), limit: Int(rule.limit), periodSeconds: rule.periodSeconds))
-        }
+        let rules = try request.rules.map(Self.rule)
         var reply = WireRateLimitReply()
         reply.decisions = try await limiter.check(rules, now: self.now()).map(Self.wire)
         return reply
+    }
+
+    /// Counts an operation against the limit its request carries (refresh, logout), before the
+    /// operation does anything: the gateway's check and the work in one round trip.
+    /// - Returns: the decision, for the `RateLimit-*` headers; `nil` when there was no limit.
+    /// - Throws: ``TokenError/rateLimited(_:)`` when the limit refuses.
+    func admit(_ limit: WireRateLimitRule?) async throws -> WireRateLimitDecision? {
+        guard let limit, let limiter = self.rateLimiter else { return nil }
+        guard let decision = try await limiter.check([Self.rule(limit)], now: self.now()).first else { return nil }
+        guard decision.allowed else { throw TokenError.rateLimited(decision) }
+        return Self.wire(decision)
+    }
+
+    /// A rule as the gateway sent it, checked: a malformed rule is refused, never skipped (a
+    /// skipped rule would be a limit not enforced).
+    static func rule(_ rule: WireRateLimitRule) throws -> RateLimitRule {
+        guard rule.limit > 0, rule.periodSeconds > 0, rule.periodSeconds.isFinite, !rule.key.isEmpty else { throw TokenError.invalidArgument }
+        return RateLimitRule(key: Self.bucketName(rule.key), limit: Int(rule.limit), periodSeconds: rule.periodSeconds)
     }
 
     /// A rule's key as its bucket is named: long keys (a long login typed by a client) by their
@@ -192,7 +212,15 @@ public struct TokenOperations: Sendable {
     }
 
     func revoke(_ request: WireRevokeSessionRequest, _ context: WireRequest) async throws -> WireRevokeSessionReply {
+        let decision = try await self.admit(request.hasLimit ? request.limit : nil)
+        var reply = try await self.revokeSession(request, context)
+        if let decision { reply.rateLimit = decision }
+        return reply
+    }
+
+    private func revokeSession(_ request: WireRevokeSessionRequest, _ context: WireRequest) async throws -> WireRevokeSessionReply {
         var reply = WireRevokeSessionReply()
+        if request.refreshToken.isEmpty && request.accessToken.isEmpty { return reply }  // a logout with nothing to end
         let token = RefreshToken(parsing: request.refreshToken)
         // Seed 001's logout names the caller: then nothing happens unless the refresh token is a
         // live one of theirs (the access token is not denied either).

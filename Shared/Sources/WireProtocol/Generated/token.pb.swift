@@ -83,9 +83,21 @@ public nonisolated struct WireTokenPair: Sendable {
   /// when its access token travels in a cookie.
   public var csrfToken: String = String()
 
+  /// The decision of the request's rate limit, when the request carried one (refresh).
+  public var rateLimit: WireRateLimitDecision {
+    get {_rateLimit ?? WireRateLimitDecision()}
+    set {_rateLimit = newValue}
+  }
+  /// Returns true if `rateLimit` has been explicitly set.
+  public var hasRateLimit: Bool {self._rateLimit != nil}
+  /// Clears the value of `rateLimit`. Subsequent reads from it will return its default value.
+  public mutating func clearRateLimit() {self._rateLimit = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _rateLimit: WireRateLimitDecision? = nil
 }
 
 /// refreshTokens (201): rotate a refresh token (one-time use).
@@ -105,11 +117,23 @@ public nonisolated struct WireRefreshTokensRequest: Sendable {
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
 
+  /// The caller's per-address limit, checked before the token is spent (a refused request
+  /// rotates nothing): one round trip for both.
+  public var limit: WireRateLimitRule {
+    get {_limit ?? WireRateLimitRule()}
+    set {_limit = newValue}
+  }
+  /// Returns true if `limit` has been explicitly set.
+  public var hasLimit: Bool {self._limit != nil}
+  /// Clears the value of `limit`. Subsequent reads from it will return its default value.
+  public mutating func clearLimit() {self._limit = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _client: WireClientInfo? = nil
+  fileprivate var _limit: WireRateLimitRule? = nil
 }
 
 /// verifyAccessToken (202). With `limit` set, the user's rate limit is checked in the same
@@ -285,9 +309,21 @@ public nonisolated struct WireRevokeSessionRequest: Sendable {
   /// nothing is revoked and the reply says so.
   public var userID: Int64 = 0
 
+  /// The caller's per-address limit, checked before anything is revoked.
+  public var limit: WireRateLimitRule {
+    get {_limit ?? WireRateLimitRule()}
+    set {_limit = newValue}
+  }
+  /// Returns true if `limit` has been explicitly set.
+  public var hasLimit: Bool {self._limit != nil}
+  /// Clears the value of `limit`. Subsequent reads from it will return its default value.
+  public mutating func clearLimit() {self._limit = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _limit: WireRateLimitRule? = nil
 }
 
 public nonisolated struct WireRevokeSessionReply: Sendable {
@@ -302,9 +338,21 @@ public nonisolated struct WireRevokeSessionReply: Sendable {
   /// Whose session it was (0 when neither token was valid).
   public var userID: Int64 = 0
 
+  /// The decision of `limit`, when the request carried one.
+  public var rateLimit: WireRateLimitDecision {
+    get {_rateLimit ?? WireRateLimitDecision()}
+    set {_rateLimit = newValue}
+  }
+  /// Returns true if `rateLimit` has been explicitly set.
+  public var hasRateLimit: Bool {self._rateLimit != nil}
+  /// Clears the value of `rateLimit`. Subsequent reads from it will return its default value.
+  public mutating func clearRateLimit() {self._rateLimit = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _rateLimit: WireRateLimitDecision? = nil
 }
 
 /// revokeUser (205): every session and every access token of the user issued before
@@ -562,7 +610,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenPair"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0\u{3}csrf_token\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0\u{3}csrf_token\0\u{3}rate_limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -578,12 +626,17 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.sessionStartedMs) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.csrfToken) }()
+      case 9: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.accessToken.isEmpty {
       try visitor.visitSingularStringField(value: self.accessToken, fieldNumber: 1)
     }
@@ -608,6 +661,9 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if !self.csrfToken.isEmpty {
       try visitor.visitSingularStringField(value: self.csrfToken, fieldNumber: 8)
     }
+    try { if let v = self._rateLimit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -620,6 +676,7 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.userID != rhs.userID {return false}
     if lhs.sessionStartedMs != rhs.sessionStartedMs {return false}
     if lhs.csrfToken != rhs.csrfToken {return false}
+    if lhs._rateLimit != rhs._rateLimit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -627,7 +684,7 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireRefreshTokensRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RefreshTokensRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}refresh_token\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}refresh_token\0\u{1}client\0\u{1}limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -637,6 +694,7 @@ nonisolated extension WireRefreshTokensRequest: SwiftProtobuf.Message, SwiftProt
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.refreshToken) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._limit) }()
       default: break
       }
     }
@@ -653,12 +711,16 @@ nonisolated extension WireRefreshTokensRequest: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    try { if let v = self._limit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireRefreshTokensRequest, rhs: WireRefreshTokensRequest) -> Bool {
     if lhs.refreshToken != rhs.refreshToken {return false}
     if lhs._client != rhs._client {return false}
+    if lhs._limit != rhs._limit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -989,7 +1051,7 @@ nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RevokeSessionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}refresh_token\0\u{3}access_token\0\u{3}user_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}refresh_token\0\u{3}access_token\0\u{3}user_id\0\u{1}limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1000,12 +1062,17 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
       case 1: try { try decoder.decodeSingularStringField(value: &self.refreshToken) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.accessToken) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._limit) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.refreshToken.isEmpty {
       try visitor.visitSingularStringField(value: self.refreshToken, fieldNumber: 1)
     }
@@ -1015,6 +1082,9 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
     if self.userID != 0 {
       try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 3)
     }
+    try { if let v = self._limit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1022,6 +1092,7 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.refreshToken != rhs.refreshToken {return false}
     if lhs.accessToken != rhs.accessToken {return false}
     if lhs.userID != rhs.userID {return false}
+    if lhs._limit != rhs._limit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1029,7 +1100,7 @@ nonisolated extension WireRevokeSessionRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RevokeSessionReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}family_revoked\0\u{3}access_token_denied\0\u{3}user_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}family_revoked\0\u{3}access_token_denied\0\u{3}user_id\0\u{3}rate_limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1040,12 +1111,17 @@ nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularBoolField(value: &self.familyRevoked) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.accessTokenDenied) }()
       case 3: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.familyRevoked != false {
       try visitor.visitSingularBoolField(value: self.familyRevoked, fieldNumber: 1)
     }
@@ -1055,6 +1131,9 @@ nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtob
     if self.userID != 0 {
       try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 3)
     }
+    try { if let v = self._rateLimit {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1062,6 +1141,7 @@ nonisolated extension WireRevokeSessionReply: SwiftProtobuf.Message, SwiftProtob
     if lhs.familyRevoked != rhs.familyRevoked {return false}
     if lhs.accessTokenDenied != rhs.accessTokenDenied {return false}
     if lhs.userID != rhs.userID {return false}
+    if lhs._rateLimit != rhs._rateLimit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

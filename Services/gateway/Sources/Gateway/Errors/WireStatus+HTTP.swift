@@ -10,6 +10,9 @@ extension APIError {
             return APIError(.badGateway, "Bad Gateway")
         }
         switch wireError {
+        case .remote(.rateLimited, _, let metadata) where RateLimits.refusal(metadata) != nil:
+            // A limit the operation checked itself (refresh, logout): the usual 429 with its headers.
+            return RateLimits.tooMany(RateLimits.refusal(metadata) ?? WireRateLimitDecision())
         case .remote(let status, let message, _):
             return Self.from(status: status, message: message, service: service)
         case .deadlineExceeded:

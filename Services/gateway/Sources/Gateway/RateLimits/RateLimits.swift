@@ -28,10 +28,18 @@ struct RateLimits: Sendable {
         return limit
     }
 
-    /// The standard per-address limit of routes that name no user (refresh, logout, revoke);
-    /// open when the token service cannot be asked.
+    /// The standard per-address limit of routes that name no user (refresh, logout, revoke),
+    /// sent inside their token operation, which checks it first; `nil` when limits are off.
+    func addressRule(_ address: String) -> WireRateLimitRule? {
+        guard self.configuration.enabled else { return nil }
+        return self.rule("default:ip:\(address)", self.configuration.standard)
+    }
+
+    /// The per-address limit checked on its own (a logout with no token to end); open when the
+    /// token service cannot be asked.
     func checkAddress(_ address: String, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
-        try await self.check([self.rule("default:ip:\(address)", self.configuration.standard)], failClosed: false, context: context)
+        guard let rule = self.addressRule(address) else { return nil }
+        return try await self.check([rule], failClosed: false, context: context)
     }
 
     /// Counts the request against `rules`; throws 429 when any refuses.
@@ -57,6 +65,20 @@ struct RateLimits: Sendable {
             throw Self.tooMany(refused)
         }
         return reply.decisions.min { $0.remaining < $1.remaining }
+    }
+
+    /// The decision a token operation refused with (its error's metadata), if it carries one.
+    static func refusal(_ metadata: [String: String]) -> WireRateLimitDecision? {
+        guard let limit = metadata["limit"].flatMap(Int32.init), let remaining = metadata["remaining"].flatMap(Int32.init),
+            let reset = metadata["reset_seconds"].flatMap(Double.init), let retryAfter = metadata["retry_after_seconds"].flatMap(Double.init)
+        else { return nil }
+        var decision = WireRateLimitDecision()
+        decision.allowed = false
+        decision.limit = limit
+        decision.remaining = remaining
+        decision.resetSeconds = reset
+        decision.retryAfterSeconds = retryAfter
+        return decision
     }
 
     static func tooMany(_ decision: WireRateLimitDecision) -> APIError {

@@ -130,18 +130,15 @@ struct AuthKitRoutes {
         let refreshToken =
             Credentials.cookie(self.cookies.refresh.name, in: request).flatMap { $0.isEmpty ? nil : $0 } ?? (bearerIsRefresh ? bearer : nil)
         let accessToken = (bearerIsRefresh ? nil : bearer) ?? Credentials.cookie(self.cookies.locations.accessCookieName, in: request)
-        _ = try await self.limits.checkAddress(context.clientAddress, context: context)
         let tokens = [refreshToken, accessToken].map { token in
             token.flatMap { $0.utf8.count <= Credentials.maximumAuthorizationBytes ? $0 : nil } ?? ""
         }
-        if tokens.contains(where: { !$0.isEmpty }) {
-            _ = try await self.sessions.end(
-                refreshToken: tokens[0],
-                accessToken: tokens[1],
-                client: self.limits.client(request, context),
-                context: context
-            )
-        }
+        _ = try await self.sessions.end(
+            refreshToken: tokens[0],
+            accessToken: tokens[1],
+            client: self.limits.client(request, context),
+            context: context
+        )
         var headers = HTTPFields()
         self.cookies.clear(self.cookieSelection, in: &headers)
         headers[.cacheControl] = "no-store"

@@ -84,15 +84,12 @@ struct AuthRoutes {
         } catch {
             revoke.accessToken = ""  // no access token: logout still revokes the refresh session
         }
-        _ = try await self.limits.checkAddress(context.clientAddress, context: context)
-        if !revoke.refreshToken.isEmpty || !revoke.accessToken.isEmpty {
-            _ = try await self.sessions.end(
-                refreshToken: revoke.refreshToken,
-                accessToken: revoke.accessToken,
-                client: self.limits.client(request, context),
-                context: context
-            )
-        }
+        _ = try await self.sessions.end(
+            refreshToken: revoke.refreshToken,
+            accessToken: revoke.accessToken,
+            client: self.limits.client(request, context),
+            context: context
+        )
         var headers = HTTPFields()
         self.cookies.clear(self.browserCookies, in: &headers)
         headers[.cacheControl] = "no-store"

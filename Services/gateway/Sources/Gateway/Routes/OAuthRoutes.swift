@@ -89,6 +89,7 @@ struct OAuthRoutes {
             refreshToken: refreshToken,
             accessToken: accessToken,
             ownerID: claims.userID,
+            countingAddress: false,  // the caller's own limit was counted by authentication
             client: self.limits.client(request, context),
             context: context
         )
@@ -103,7 +104,6 @@ struct OAuthRoutes {
     func revoke(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let body = try await RequestBody.formOrJSON(RevocationBody.self, request, context: context)
         let token = try Field.required(body.token, "token")
-        _ = try await self.limits.checkAddress(context.clientAddress, context: context)
         // The hint only orders the guesses (RFC 7009 §2.1); the shape of our tokens decides.
         let isRefresh = PresentedRefreshToken.isRefreshTokenShaped(token)
         _ = try await self.sessions.end(

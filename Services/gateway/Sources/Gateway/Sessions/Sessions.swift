@@ -80,7 +80,7 @@ struct Sessions: Sendable {
         var rotation = WireRefreshTokensRequest()
         rotation.refreshToken = refreshToken
         rotation.client = client
-        let decision = try await self.limits.checkAddress(client.ip, context: context)
+        if let limit = self.limits.addressRule(client.ip) { rotation.limit = limit }
         async let account = self.account(ofRefreshToken: refreshToken, context: context)
         let pair: WireTokenPair
         do {
@@ -100,7 +100,7 @@ struct Sessions: Sendable {
         }
         if valid {
             self.audit.report("token_refresh", userID: pair.userID, client: client, requestID: context.requestID)
-            return (pair, decision)
+            return (pair, pair.hasRateLimit ? pair.rateLimit : nil)
         } else {
             var revoke = WireRevokeSessionRequest()
             revoke.refreshToken = pair.refreshToken
@@ -133,13 +133,27 @@ struct Sessions: Sendable {
 
     /// Logout: revokes the session of `refreshToken` and denies `accessToken` until it expires.
     /// With `ownerID`, nothing happens unless `refreshToken` is a live token of that user.
-    func end(refreshToken: String, accessToken: String, ownerID: Int64 = 0, client: WireClientInfo, context: GatewayRequestContext) async throws
-        -> WireRevokeSessionReply
-    {
+    ///
+    /// With `countingAddress`, the per-address limit is checked first: by the token service in
+    /// the same operation, or on its own (open when the token service cannot be asked) when
+    /// there is no token to end.
+    func end(
+        refreshToken: String,
+        accessToken: String,
+        ownerID: Int64 = 0,
+        countingAddress: Bool = true,
+        client: WireClientInfo,
+        context: GatewayRequestContext
+    ) async throws -> WireRevokeSessionReply {
+        guard !refreshToken.isEmpty || !accessToken.isEmpty else {
+            if countingAddress { _ = try await self.limits.checkAddress(client.ip, context: context) }
+            return WireRevokeSessionReply()
+        }
         var revoke = WireRevokeSessionRequest()
         revoke.refreshToken = refreshToken
         revoke.accessToken = accessToken
         revoke.userID = ownerID
+        if countingAddress, let limit = self.limits.addressRule(client.ip) { revoke.limit = limit }
         let reply = try await BackendCall.run("token") { try await self.token.revoke(revoke, requestID: context.requestID) }
         if reply.userID > 0 {
             self.audit.report("logout", userID: reply.userID, client: client, requestID: context.requestID)

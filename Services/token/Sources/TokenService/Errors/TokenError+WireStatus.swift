@@ -8,6 +8,7 @@ extension TokenError: WireErrorConvertible {
         case .refreshReused: .tokenReused
         case .storeUnavailable: .dependencyUnavailable
         case .invalidArgument: .invalidArgument
+        case .rateLimited: .rateLimited
         }
     }
 
@@ -18,12 +19,25 @@ extension TokenError: WireErrorConvertible {
         case .refreshReused: "Refresh token reuse detected; the session has been revoked"
         case .storeUnavailable: "Token store unavailable"
         case .invalidArgument: "Invalid request"
+        case .rateLimited: "Rate limit exceeded, retry later"
         }
     }
 
-    /// A reused refresh token names its user, so the gateway can audit the theft.
+    /// A reused refresh token names its user, so the gateway can audit the theft; a refusal
+    /// carries its decision, so the gateway can answer with the `RateLimit-*` headers.
     public var wireMetadata: [String: String] {
-        if case .refreshReused(let userID) = self { return ["user_id": String(userID)] }
-        return [:]
+        switch self {
+        case .refreshReused(let userID):
+            return ["user_id": String(userID)]
+        case .rateLimited(let decision):
+            return [
+                "limit": String(decision.limit),
+                "remaining": String(decision.remaining),
+                "reset_seconds": String(decision.resetSeconds),
+                "retry_after_seconds": String(decision.retryAfterSeconds),
+            ]
+        default:
+            return [:]
+        }
     }
 }

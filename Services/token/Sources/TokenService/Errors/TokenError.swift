@@ -13,4 +13,6 @@ public enum TokenError: Error, Sendable, Hashable {
     case tokenTooLarge
     /// Redis is not answering.
     case storeUnavailable
+    /// The request's rate limit refused it; nothing was done.
+    case rateLimited(RateLimitDecision)
 }
