@@ -1,6 +1,7 @@
 import Dispatch
 import Synchronization
 import IdentityService
+import Foundation
 import Testing
 import WireTesting
 import WireTransport
@@ -126,10 +127,38 @@ struct BlockingPoolTests {
             tasks.addTask { try await pool.run { turnstile.pass() } }
             try await waitUntil("the pool's state", interval: .milliseconds(2)) { pool.pending == 1 }
             await #expect(throws: BlockingPoolError.overloaded) { try await pool.run {} }
+            #expect(throws: BlockingPoolError.overloaded) { try pool.checkRoom() }
             turnstile.letOneThrough()
             try await tasks.waitForAll()
         }
         #expect(try await pool.run { "free again" } == "free again")
+        try pool.checkRoom()
+    }
+
+    @Test func refusesAWaitLongerThanItsBoundPredictedFromRecentRuns() async throws {
+        let pool = BlockingPool(threads: 1, maximumPending: 100, maximumWait: .milliseconds(50))
+        try await pool.run { usleep(100_000) }  // runs take about 100 ms here
+        let turnstile = Turnstile()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await pool.run { turnstile.pass() } }
+            try await waitUntil("the pool's state", interval: .milliseconds(2)) { pool.pending == 1 }
+            // One run ahead on the only thread: about 100 ms to wait, over the 50 ms bound.
+            #expect(throws: BlockingPoolError.overloaded) { try pool.checkRoom() }
+            await #expect(throws: BlockingPoolError.overloaded) { try await pool.run {} }
+            turnstile.letOneThrough()
+            try await tasks.waitForAll()
+        }
+        try pool.checkRoom()  // a free thread: no wait
+        let unbounded = BlockingPool(threads: 1, maximumPending: 3)
+        try await unbounded.run { usleep(100_000) }
+        let second = Turnstile()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await unbounded.run { second.pass() } }
+            try await waitUntil("the pool's state", interval: .milliseconds(2)) { unbounded.pending == 1 }
+            try unbounded.checkRoom()  // without a bound only the count refuses
+            second.letOneThrough()
+            try await tasks.waitForAll()
+        }
     }
 
     @Test func aCancelledCallerSkipsWorkNotStartedYet() async throws {

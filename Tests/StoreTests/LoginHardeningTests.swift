@@ -5,13 +5,17 @@ import ServiceRuntime
 import Synchronization
 import Testing
 import WireProtocol
+import WireTesting
 @testable import IdentityService
 
 /// A store whose login reads return the row as it was before other logins changed it: what a
 /// login sees when guesses run at the same time and one of them locks the account meanwhile.
+/// Counts its login reads.
 struct StaleReadStore: UserStore {
     let base: PostgresUserStore
+    let loginReads = Counter()
     func find(login: String) async throws -> UserRecord? {
+        self.loginReads.increment()
         guard var record = try await self.base.find(login: login) else { return nil }
         record.lockedUntil = nil
         record.failedLoginAttempts = 0
@@ -87,6 +91,38 @@ struct LoginHardeningTests {
         // Once it runs out, the same password is admitted.
         try await database.execute("UPDATE users SET locked_until = now() - interval '1 second' WHERE username = 'racer'")
         _ = try await operations.verifyCredentials(IdentityFixtures.login("racer", "StrongPass123"), IdentityFixtures.context)
+    }
+
+    @Test func aLoginIsRefusedBeforeItsDatabaseReadWhenNoHashCanRunNow() async throws {
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let base = try IdentityFixtures.operations(database)
+        _ = try await base.register(IdentityFixtures.registration("crowd"), IdentityFixtures.context)
+        let store = StaleReadStore(base: PostgresUserStore(pool: database.pool))
+        let pool = BlockingPool(name: "full", threads: 1, maximumPending: 1)
+        let operations = try IdentityOperations(
+            users: store,
+            apiKeys: base.apiKeys,
+            apiKeySecret: "an-api-key-secret-of-at-least-32-characters",
+            hasher: base.hasher,
+            hashingPool: pool,
+            rules: base.rules,
+            lockout: base.lockout
+        )
+        let release = Mutex(false)
+        let busy = Task { try await pool.run { while !release.withLock({ $0 }) { usleep(1000) } } }
+        try await waitUntil("the pool is full", interval: .milliseconds(2)) { pool.pending == 1 }
+        var resolve = WireResolveLoginRequest()
+        resolve.login = "crowd"
+        await #expect(throws: IdentityError.overloaded) { _ = try await operations.resolveLogin(resolve) }
+        await #expect(throws: IdentityError.overloaded) {
+            _ = try await operations.verifyCredentials(IdentityFixtures.login("crowd", "StrongPass123"), IdentityFixtures.context)
+        }
+        #expect(store.loginReads.value == 0, "refused before the user was read")
+        release.withLock { $0 = true }
+        try await busy.value
+        _ = try await operations.verifyCredentials(IdentityFixtures.login("crowd", "StrongPass123"), IdentityFixtures.context)
+        #expect(store.loginReads.value == 1)
     }
 
     @Test func aLoginThatMatchesNoUserIsAuditedOnlyAsADigest() async throws {

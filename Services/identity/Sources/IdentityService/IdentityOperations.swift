@@ -70,6 +70,16 @@ public struct IdentityOperations: Sendable {
     /// Milliseconds since 1970: the moment from which a user's new tokens are valid.
     func revocationMoment() -> Int64 { Int64((self.now() * 1000).rounded(.up)) }
 
+    /// Refuses ("overloaded") at once when the hashing pool is full: a login that could not be
+    /// hashed now is not looked up either, and its refusal costs next to nothing.
+    func checkHashingRoom() throws(IdentityError) {
+        do {
+            try self.hashingPool.checkRoom()
+        } catch {
+            throw .overloaded
+        }
+    }
+
     /// Runs Argon2 on the hashing pool; a full pool is "overloaded" at once.
     func hashing<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         do {

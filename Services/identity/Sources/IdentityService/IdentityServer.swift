@@ -32,7 +32,8 @@ public struct IdentityServer: Sendable {
             name: "password_hashing",
             threads: configuration.hashingThreads,
             maximumPending: configuration.hashingQueueLimit,
-            completionGroup: configuration.hashingCompletionGroup
+            completionGroup: configuration.hashingCompletionGroup,
+            maximumWait: configuration.hashingQueueWaitMilliseconds > 0 ? .milliseconds(configuration.hashingQueueWaitMilliseconds) : nil
         )
         self.blockingPool = BlockingPool(name: "postgres", threads: configuration.blockingThreads, maximumPending: configuration.blockingQueueLimit)
         self.postgres = PostgresPool(

@@ -29,12 +29,17 @@ public final class BlockingPool: Service, Sendable {
     public let maximumPending: Int
     /// The most finished runs handed back together while the queue is backed up (1: each at once).
     public let completionGroup: Int
+    /// The longest a new run may be expected to wait for a thread, in seconds; beyond it
+    /// ``run(_:)`` refuses even below `maximumPending`. `nil`: no bound but the count.
+    public let maximumWaitSeconds: Double?
 
     private struct State {
         /// Runs admitted and not finished yet (a held run has finished).
         var admitted = 0
         /// Finished runs held back, in the order they finished.
         var held: [@Sendable () -> Void] = []
+        /// How long a run takes, a moving average of the recent ones (0 before the first).
+        var meanRunSeconds = 0.0
     }
 
     private let pool: NIOThreadPool
@@ -47,6 +52,10 @@ public final class BlockingPool: Service, Sendable {
     ///   - name: the pool's name in metrics ("password_hashing", "postgres").
     ///   - threads: threads doing work.
     ///   - maximumPending: runs admitted at once, running or waiting.
+    ///   - maximumWait: the longest wait for a thread a new run is admitted to, predicted from
+    ///     the runs ahead of it and how long recent runs took. Why: a count alone admits a wait
+    ///     that grows as the machine slows (or as other processes take its cores); a bound in
+    ///     time keeps the answer to every admitted caller prompt and refuses the rest at once.
     ///   - completionGroup: the most finished runs handed back together. A run that finishes
     ///     while others wait in the queue is held until as many more have finished as were
     ///     waiting behind it, up to this group size, then the whole group is handed back; with
@@ -56,10 +65,11 @@ public final class BlockingPool: Service, Sendable {
     ///     groups it wakes once per group and finds its caches warm for the rest. Only a
     ///     saturated pool holds work, whose callers have already waited in the queue, and a
     ///     short queue makes a small group, so a lightly loaded service adds no delay.
-    public init(name: String = "blocking", threads: Int, maximumPending: Int, completionGroup: Int = 1) {
+    public init(name: String = "blocking", threads: Int, maximumPending: Int, completionGroup: Int = 1, maximumWait: Duration? = nil) {
         self.threads = max(1, threads)
         self.maximumPending = max(self.threads, maximumPending)
         self.completionGroup = max(1, completionGroup)
+        self.maximumWaitSeconds = maximumWait.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
         self.pool = NIOThreadPool(numberOfThreads: self.threads)
         self.pendingGauge = Gauge(label: "blocking_pool_pending", dimensions: [("pool", name)])
         self.waits = Metrics.Timer(label: "blocking_pool_wait_seconds", dimensions: [("pool", name)])
@@ -70,6 +80,16 @@ public final class BlockingPool: Service, Sendable {
     /// Work admitted and not finished yet.
     public var pending: Int { self.state.withLock { $0.admitted } }
 
+    /// Throws ``BlockingPoolError/overloaded`` (counted as a refusal) when a run now would be
+    /// refused, so that a caller refuses before the work that leads up to its run (a login's
+    /// database read before its hash), not after.
+    public func checkRoom() throws(BlockingPoolError) {
+        guard self.state.withLock({ self.admits($0) }) else {
+            self.rejections.increment()
+            throw .overloaded
+        }
+    }
+
     /// Runs `work` on a pool thread and returns its result.
     ///
     /// When the calling task is cancelled before a thread takes `work`, `work` does not run and
@@ -78,7 +98,7 @@ public final class BlockingPool: Service, Sendable {
     /// - Throws: ``BlockingPoolError/overloaded`` at once when the pool is full, or what `work` throws.
     public func run<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {
         let admitted: Int? = self.state.withLock { state in
-            guard state.admitted < self.maximumPending else { return nil }
+            guard self.admits(state) else { return nil }
             state.admitted += 1
             return state.admitted
         }
@@ -94,16 +114,19 @@ public final class BlockingPool: Service, Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
                 self.pool.submit { itemState in
                     let result: Swift.Result<Result, any Error>
+                    var ran: Duration?
                     switch itemState {
                     case .active where cancelled.isSet:
                         result = .failure(CancellationError())
                     case .active:
                         waits.recordElapsed(since: submitted)
+                        let started = ContinuousClock.now
                         result = Swift.Result(catching: work)
+                        ran = ContinuousClock.now - started
                     case .cancelled:
                         result = .failure(NIOThreadPoolError.ThreadPoolInactive())
                     }
-                    self.finish { continuation.resume(with: result) }
+                    self.finish(ran: ran) { continuation.resume(with: result) }
                 }
             }
         } onCancel: {
@@ -116,8 +139,12 @@ public final class BlockingPool: Service, Sendable {
     /// The count and the decision change under one lock: a run is held only when at least
     /// `threads + 2` other runs are admitted, and each of those passes through here later, so
     /// one of them always hands the group back.
-    private func finish(_ handBack: @escaping @Sendable () -> Void) {
+    private func finish(ran: Duration?, _ handBack: @escaping @Sendable () -> Void) {
         let (group, admitted): ([@Sendable () -> Void], Int) = self.state.withLock { state in
+            if let ran {
+                let seconds = Double(ran.components.seconds) + Double(ran.components.attoseconds) / 1e18
+                state.meanRunSeconds = state.meanRunSeconds == 0 ? seconds : state.meanRunSeconds * 0.9 + seconds * 0.1
+            }
             state.admitted -= 1
             let admitted = state.admitted
             let waiting = state.admitted - self.threads
@@ -130,6 +157,15 @@ public final class BlockingPool: Service, Sendable {
         }
         self.pendingGauge.record(admitted)
         for handBack in group { handBack() }
+    }
+
+    /// Whether a new run fits: under the count, and, with a wait bound, expected to get a thread
+    /// in time (the runs waiting ahead of it, shared by the threads, times a run's mean time).
+    private func admits(_ state: State) -> Bool {
+        guard state.admitted < self.maximumPending else { return false }
+        guard let maximumWait = self.maximumWaitSeconds else { return true }
+        let ahead = Double(max(0, state.admitted + 1 - self.threads)) / Double(self.threads)
+        return ahead * state.meanRunSeconds <= maximumWait
     }
 
     public func run() async throws {

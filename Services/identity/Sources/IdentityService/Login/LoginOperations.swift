@@ -28,6 +28,7 @@ extension IdentityOperations {
         let login = request.login.trimmingCharacters(in: " \t\r\n")
         guard !login.isEmpty, login.utf8.count <= Self.maximumLoginBytes else { throw IdentityError.invalidCredentials }
         try self.rules.checkPasswordLength(request.password)
+        try self.checkHashingRoom()
         let user = try await self.users.find(login: login)
         let password = request.password
         // Always one Argon2 verify, whoever the user is (timing).
@@ -86,6 +87,9 @@ extension IdentityOperations {
         guard !login.isEmpty, login.utf8.count <= Self.maximumLoginBytes else {
             throw IdentityError.invalidField(field: "username", reason: "must be 1 to \(Self.maximumLoginBytes) characters")
         }
+        // The first step of every login: when its hash could not run now, the login is refused
+        // here, before a database read and the gateway's rate-limit check.
+        try self.checkHashingRoom()
         var reply = WireResolvedLogin()
         if let user = try await self.users.find(login: login) {
             reply.account = "u:\(user.id)"
