@@ -50,7 +50,10 @@ struct ErrorMappingTests {
 
     @Test func aLimitRefusedInsideAnOperationAnswersWithItsHeaders() {
         let metadata = ["limit": "3", "remaining": "0", "reset_seconds": "41.5", "retry_after_seconds": "19.2"]
-        let error = APIError.from(backendError: WireError.remote(status: .rateLimited, message: "Rate limit exceeded, retry later", metadata: metadata), service: "token")
+        let error = APIError.from(
+            backendError: WireError.remote(status: .rateLimited, message: "Rate limit exceeded, retry later", metadata: metadata),
+            service: "token"
+        )
         #expect(error.status == .tooManyRequests)
         #expect(error.headers[.retryAfter] == "20")
         #expect(error.headers[.rateLimitLimit] == "3")

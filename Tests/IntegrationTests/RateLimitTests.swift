@@ -179,7 +179,11 @@ struct RateLimitTests {
         #expect(other.headers.first(name: "ratelimit-remaining") == "2")
         let spent = try #require(client.refreshCookie)
         #expect(try await client.send(.POST, "/api/v1/logout", headers: [("X-Forwarded-For", "192.0.2.77")]).status == 200)
-        let after = try await HTTP.send(.POST, stack.baseURL + "/api/v1/refresh", headers: [("Cookie", "refresh_token=\(spent)"), ("X-Forwarded-For", "192.0.2.78")])
+        let after = try await HTTP.send(
+            .POST,
+            stack.baseURL + "/api/v1/refresh",
+            headers: [("Cookie", "refresh_token=\(spent)"), ("X-Forwarded-For", "192.0.2.78")]
+        )
         #expect(after.status == 401, "the logout ended the session")
         _ = await stack.stop()
     }
