@@ -142,9 +142,14 @@ struct BlockingPoolTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await pool.run { turnstile.pass() } }
             try await waitUntil("the pool's state", interval: .milliseconds(2)) { pool.pending == 1 }
-            // One run ahead on the only thread: about 100 ms to wait, over the 50 ms bound.
+            // One run on the only thread and none waiting: no queue yet, admitted however slow.
+            try pool.checkRoom()
+            tasks.addTask { try await pool.run { turnstile.pass() } }
+            try await waitUntil("the pool's state", interval: .milliseconds(2)) { pool.pending == 2 }
+            // Two runs ahead on the only thread: about 200 ms to wait, over the 50 ms bound.
             #expect(throws: BlockingPoolError.overloaded) { try pool.checkRoom() }
             await #expect(throws: BlockingPoolError.overloaded) { try await pool.run {} }
+            turnstile.letOneThrough()
             turnstile.letOneThrough()
             try await tasks.waitForAll()
         }

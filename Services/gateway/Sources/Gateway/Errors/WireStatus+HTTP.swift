@@ -10,10 +10,9 @@ extension APIError {
             return APIError(.badGateway, "Bad Gateway")
         }
         switch wireError {
-        case .remote(.rateLimited, _, let metadata) where RateLimits.refusal(metadata) != nil:
+        case .remote(let status, let message, let metadata):
             // A limit the operation checked itself (refresh, logout): the usual 429 with its headers.
-            return RateLimits.tooMany(RateLimits.refusal(metadata) ?? WireRateLimitDecision())
-        case .remote(let status, let message, _):
+            if status == .rateLimited, let decision = WireRateLimitDecision(metadata: metadata) { return RateLimits.tooMany(decision) }
             return Self.from(status: status, message: message, service: service)
         case .deadlineExceeded:
             return APIError(.gatewayTimeout, "\(service) service timed out")

@@ -67,20 +67,6 @@ struct RateLimits: Sendable {
         return reply.decisions.min { $0.remaining < $1.remaining }
     }
 
-    /// The decision a token operation refused with (its error's metadata), if it carries one.
-    static func refusal(_ metadata: [String: String]) -> WireRateLimitDecision? {
-        guard let limit = metadata["limit"].flatMap(Int32.init), let remaining = metadata["remaining"].flatMap(Int32.init),
-            let reset = metadata["reset_seconds"].flatMap(Double.init), let retryAfter = metadata["retry_after_seconds"].flatMap(Double.init)
-        else { return nil }
-        var decision = WireRateLimitDecision()
-        decision.allowed = false
-        decision.limit = limit
-        decision.remaining = remaining
-        decision.resetSeconds = reset
-        decision.retryAfterSeconds = retryAfter
-        return decision
-    }
-
     static func tooMany(_ decision: WireRateLimitDecision) -> APIError {
         var headers = HTTPFields()
         Self.apply(decision, to: &headers)

@@ -29,17 +29,17 @@ public final class BlockingPool: Service, Sendable {
     public let maximumPending: Int
     /// The most finished runs handed back together while the queue is backed up (1: each at once).
     public let completionGroup: Int
-    /// The longest a new run may be expected to wait for a thread, in seconds; beyond it
-    /// ``run(_:)`` refuses even below `maximumPending`. `nil`: no bound but the count.
-    public let maximumWaitSeconds: Double?
+    /// The longest a new run may be expected to wait for a thread; beyond it ``run(_:)``
+    /// refuses even below `maximumPending`. `nil`: no bound but the count.
+    public let maximumWait: Duration?
 
     private struct State {
         /// Runs admitted and not finished yet (a held run has finished).
         var admitted = 0
         /// Finished runs held back, in the order they finished.
         var held: [@Sendable () -> Void] = []
-        /// How long a run takes, a moving average of the recent ones (0 before the first).
-        var meanRunSeconds = 0.0
+        /// How long a run takes, a moving average of the recent ones (zero before the first).
+        var meanRun = Duration.zero
     }
 
     private let pool: NIOThreadPool
@@ -69,7 +69,7 @@ public final class BlockingPool: Service, Sendable {
         self.threads = max(1, threads)
         self.maximumPending = max(self.threads, maximumPending)
         self.completionGroup = max(1, completionGroup)
-        self.maximumWaitSeconds = maximumWait.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        self.maximumWait = maximumWait
         self.pool = NIOThreadPool(numberOfThreads: self.threads)
         self.pendingGauge = Gauge(label: "blocking_pool_pending", dimensions: [("pool", name)])
         self.waits = Metrics.Timer(label: "blocking_pool_wait_seconds", dimensions: [("pool", name)])
@@ -141,10 +141,7 @@ public final class BlockingPool: Service, Sendable {
     /// one of them always hands the group back.
     private func finish(ran: Duration?, _ handBack: @escaping @Sendable () -> Void) {
         let (group, admitted): ([@Sendable () -> Void], Int) = self.state.withLock { state in
-            if let ran {
-                let seconds = Double(ran.components.seconds) + Double(ran.components.attoseconds) / 1e18
-                state.meanRunSeconds = state.meanRunSeconds == 0 ? seconds : state.meanRunSeconds * 0.9 + seconds * 0.1
-            }
+            if let ran { state.meanRun = state.meanRun == .zero ? ran : state.meanRun * 0.9 + ran * 0.1 }
             state.admitted -= 1
             let admitted = state.admitted
             let waiting = state.admitted - self.threads
@@ -161,11 +158,14 @@ public final class BlockingPool: Service, Sendable {
 
     /// Whether a new run fits: under the count, and, with a wait bound, expected to get a thread
     /// in time (the runs waiting ahead of it, shared by the threads, times a run's mean time).
+    /// The bound applies to a real queue only: while fewer runs wait than there are threads, a
+    /// new one waits for at most about one run and is admitted however slow runs are (a slow
+    /// machine serving a few callers is slow, not overloaded).
     private func admits(_ state: State) -> Bool {
         guard state.admitted < self.maximumPending else { return false }
-        guard let maximumWait = self.maximumWaitSeconds else { return true }
+        guard let maximumWait = self.maximumWait, state.admitted >= 2 * self.threads else { return true }
         let ahead = Double(max(0, state.admitted + 1 - self.threads)) / Double(self.threads)
-        return ahead * state.meanRunSeconds <= maximumWait
+        return state.meanRun * ahead <= maximumWait
     }
 
     public func run() async throws {

@@ -25,7 +25,7 @@ public struct IdentityConfiguration: Sendable {
     /// Hashes admitted at once, running or waiting (`HASHING_QUEUE_LIMIT`); beyond it login and
     /// register answer "overloaded" at once.
     public var hashingQueueLimit: Int
-    /// The longest a hash may be expected to wait for a thread, in milliseconds
+    /// Once hashes queue, the longest a new one may be expected to wait for a thread, in milliseconds
     /// (`HASHING_QUEUE_WAIT_MS`, 500; 0: no bound but the count); beyond it login and register
     /// answer "overloaded" at once. The expectation follows the machine: recent hash times.
     public var hashingQueueWaitMilliseconds: Int

@@ -30,12 +30,7 @@ extension TokenError: WireErrorConvertible {
         case .refreshReused(let userID):
             return ["user_id": String(userID)]
         case .rateLimited(let decision):
-            return [
-                "limit": String(decision.limit),
-                "remaining": String(decision.remaining),
-                "reset_seconds": String(decision.resetSeconds),
-                "retry_after_seconds": String(decision.retryAfterSeconds),
-            ]
+            return TokenOperations.wire(decision).metadata
         default:
             return [:]
         }
