@@ -71,6 +71,9 @@ struct KeyRingTests {
             let first = try directory.prepare(now: 1000)
             let again = try directory.prepare(now: 2000)
             #expect(first.signing.id == again.signing.id)
+            // An instance started at the same moment whose clock read came a moment before the
+            // key was stamped: the directory's only key signs for it too.
+            #expect(try directory.prepare(now: 999.5).signing.id == first.signing.id)
             #expect(try directory.entries().count == 1)
             let attributes = try FileManager.default.attributesOfItem(atPath: directory.keyPath(first.signing.id))
             #expect((attributes[.posixPermissions] as? Int) == 0o600)

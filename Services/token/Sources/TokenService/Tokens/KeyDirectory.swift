@@ -54,14 +54,21 @@ public struct KeyDirectory: Sendable {
 
     /// The keys in force at `now`; on first start (no `keys.json` yet) a key is made and
     /// activated at once.
+    ///
+    /// Instances started together on an empty directory race to make that first key, and the
+    /// winner stamps it with its own clock, which may be a moment after the others read theirs:
+    /// a directory's only key signs from its creation for everyone (nothing else could sign, so
+    /// there is no switch for the activation delay to protect).
     public func prepare(now: Double) throws(KeyDirectoryError) -> KeySet {
-        if FileManager.default.fileExists(atPath: self.manifestPath) { return try self.keySet(now: now) }
-        try self.locked { () throws(KeyDirectoryError) in
-            guard !FileManager.default.fileExists(atPath: self.manifestPath) else { return }
-            let key = try self.newKey()
-            try self.save(Manifest(algorithm: self.algorithm, keys: [Entry(kid: key.id, created: now, activates: now, verifyUntil: nil)]))
+        if !FileManager.default.fileExists(atPath: self.manifestPath) {
+            try self.locked { () throws(KeyDirectoryError) in
+                guard !FileManager.default.fileExists(atPath: self.manifestPath) else { return }
+                let key = try self.newKey()
+                try self.save(Manifest(algorithm: self.algorithm, keys: [Entry(kid: key.id, created: now, activates: now, verifyUntil: nil)]))
+            }
         }
-        return try self.keySet(now: now)
+        let entries = try self.entries()
+        return try self.keySet(now: entries.count == 1 ? max(now, entries[0].activates) : now)
     }
 
     /// Every key's schedule, oldest first.
