@@ -110,13 +110,9 @@ func buildRouter(
         MetricsRoutes(backends: backends).register(in: registrar)
     }
     if configuration.openAPIEnabled {
-        do {
-            let document = try APIDocument.json(authRouterPrefix: configuration.authRouter.prefix)
-            DocumentationRoutes(document: ByteBuffer(bytes: document)).register(in: registrar)
-        } catch {
-            // Its values are fixed in the code: a document that does not encode is a bug, reported, not served.
-            logger.critical("the OpenAPI document does not encode: /openapi.json, /docs and /redoc are off", metadata: ["error": "\(error)"])
-        }
+        let prefix = configuration.authRouter.prefix
+        let document = EncodedDocument(logger: logger) { try APIDocument.json(authRouterPrefix: prefix) }
+        DocumentationRoutes(document: document).register(in: registrar)
     }
     if let prefix = configuration.authRouter.prefix {
         AuthKitRoutes(

@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import ServiceConfiguration
 import ServiceRuntime
 import TokenService
@@ -20,7 +24,7 @@ func configuredKeyDirectory() throws -> (KeyDirectory, SigningKeyConfiguration) 
 
 /// Prints `error` and fails (exit 1): the key directory said no.
 func refuse(_ error: KeyDirectoryError) -> ExitCode {
-    FileHandle.standardError.write(Data("token: \(error.description)\n".utf8))
+    StandardError.write("token: \(error.description)\n")
     return .failure
 }
 

@@ -7,8 +7,8 @@ import NIOCore
 /// ``DocumentationRoutes/assetsPath`` with a year's caching (the path names their version), so
 /// the pages work with no internet; each page's content security policy allows only them.
 struct DocumentationRoutes {
-    /// The document, encoded once.
-    let document: ByteBuffer
+    /// The document, encoded on its first request.
+    let document: EncodedDocument
 
     /// Where the viewers' files are served; the version is the distribution's
     /// (`scripts/fetch-viewers`), so a new one never meets an old cached copy.
@@ -24,7 +24,10 @@ struct DocumentationRoutes {
 
     func register(in routes: RouteRegistrar) {
         routes.on(.get, "/openapi.json") { _, _ in
-            JSONBody.response(.ok, self.document, headers: [.cacheControl: "public, max-age=60"])
+            guard let document = self.document.bytes else {
+                throw APIError(.serviceUnavailable, "the API description is unavailable")
+            }
+            return JSONBody.response(.ok, document, headers: [.cacheControl: "public, max-age=60"])
         }
         routes.on(.get, "/docs") { _, _ in Self.page(Self.swaggerPage) }
         routes.on(.get, "/redoc") { _, _ in Self.page(Self.redocPage) }

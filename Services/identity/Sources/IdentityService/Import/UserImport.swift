@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A user exported from the FastAPI service's `users` table, to be loaded without touching
 /// its password hash (users keep their passwords; the hash is upgraded at their next login).
@@ -60,21 +64,38 @@ public enum UserImport {
     }
 
     static func jsonRecords(_ text: String) throws -> [[String: String]] {
-        guard let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
+        let objects: [[String: JSONField]]
+        do {
+            objects = try JSONDecoder().decode([[String: JSONField]].self, from: Data(text.utf8))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw RowError(row: 0, reason: "the JSON export is not valid JSON")
+        } catch {
             throw RowError(row: 0, reason: "the JSON export must be an array of objects")
         }
-        return array.map { object in
-            var record: [String: String] = [:]
-            for (key, value) in object {
-                switch value {
-                case let text as String: record[key] = text
-                // An id comes as a number; a JSON true may bridge to 1, which reads as active too.
-                case let number as Int: record[key] = String(number)
-                case let flag as Bool: record[key] = flag ? "true" : "false"
-                default: break
-                }
+        return objects.map { object in object.compactMapValues(\.text) }
+    }
+
+    /// A field of a JSON export as a CSV cell would hold it: strings as they are, an integer
+    /// (an id) and a boolean (is_active) as text; other values (null, objects) are left out.
+    enum JSONField: Decodable {
+        case text(String)
+        case other
+
+        var text: String? {
+            if case .text(let text) = self { text } else { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let text = try? value.decode(String.self) {
+                self = .text(text)
+            } else if let flag = try? value.decode(Bool.self) {
+                self = .text(flag ? "true" : "false")
+            } else if let number = try? value.decode(Int64.self) {
+                self = .text(String(number))
+            } else {
+                self = .other
             }
-            return record
         }
     }
 

@@ -1,6 +1,10 @@
 import ServiceRuntime
 import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A Lua script run by its SHA1 (`EVALSHA`), sent in full only when Redis does not have it yet
 /// (`NOSCRIPT`, e.g. after a restart): one round trip in the common case.

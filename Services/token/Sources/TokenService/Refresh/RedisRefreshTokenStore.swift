@@ -1,5 +1,9 @@
 import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// ``RefreshTokenStore`` on Redis: each operation is one Lua script, one round trip, atomic
 /// across token instances (no read-then-write between processes). The keys it keeps are listed

@@ -1,6 +1,10 @@
 import ServiceRuntime
 public import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// An opaque refresh token: `<user id>.<family id>.<secret>`.
 ///

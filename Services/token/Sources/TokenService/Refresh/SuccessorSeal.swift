@@ -1,5 +1,9 @@
 import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Seals the successor of a just-rotated refresh token while the reuse grace lasts, so that a
 /// replay inside the window can be answered with the same successor, and a copy of Redis still

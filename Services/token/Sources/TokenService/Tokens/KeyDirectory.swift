@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -203,7 +207,7 @@ public struct KeyDirectory: Sendable {
         do {
             try encoder.encode(manifest).write(to: URL(fileURLWithPath: self.manifestPath), options: .atomic)
         } catch {
-            throw .unwritable("\(self.manifestPath): \(error.localizedDescription)")
+            throw .unwritable("\(self.manifestPath): \(error)")
         }
     }
 
@@ -213,7 +217,7 @@ public struct KeyDirectory: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw .unwritable("\(self.path): \(error.localizedDescription)")
+                throw .unwritable("\(self.path): \(error)")
             }
         }
         let descriptor = open(self.path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

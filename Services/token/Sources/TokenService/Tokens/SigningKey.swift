@@ -1,6 +1,10 @@
 import Crypto
 import ServiceRuntime
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 public import JWTKit
 
 /// One key of the ``KeyRing``: its id (`kid`) and its secret part.
