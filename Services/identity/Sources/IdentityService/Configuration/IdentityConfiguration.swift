@@ -26,7 +26,7 @@ public struct IdentityConfiguration: Sendable {
     /// register answer "overloaded" at once.
     public var hashingQueueLimit: Int
     /// Once hashes queue, the longest a new one may be expected to wait for a thread, in milliseconds
-    /// (`HASHING_QUEUE_WAIT_MS`, 500; 0: no bound but the count); beyond it login and register
+    /// (`HASHING_QUEUE_WAIT_MS`, 300; 0: no bound but the count); beyond it login and register
     /// answer "overloaded" at once. The expectation follows the machine: recent hash times.
     public var hashingQueueWaitMilliseconds: Int
     /// While hashes wait for a thread, the most finished ones handed back together
@@ -99,7 +99,7 @@ public struct IdentityConfiguration: Sendable {
         self.hashingThreads = try environment.integer("HASHING_THREADS", default: max(1, cores), in: 1...256)
         self.hashingQueueLimit = try environment.integer("HASHING_QUEUE_LIMIT", default: max(1, cores) * 16, in: 1...100_000)
         self.hashingCompletionGroup = try environment.integer("HASHING_COMPLETION_GROUP", default: 4 * self.hashingThreads, in: 1...1024)
-        self.hashingQueueWaitMilliseconds = try environment.integer("HASHING_QUEUE_WAIT_MS", default: 500, in: 0...600_000)
+        self.hashingQueueWaitMilliseconds = try environment.integer("HASHING_QUEUE_WAIT_MS", default: 300, in: 0...600_000)
         self.lockout = LockoutPolicy(
             maximumAttempts: try environment.integer("MAX_LOGIN_ATTEMPTS", default: 5, in: 1...1000),
             durationSeconds: Double(try environment.integer("LOCKOUT_DURATION_MINUTES", default: 30, in: 1...525_600)) * 60
