@@ -23,17 +23,19 @@ final class EncodedDocument: Sendable {
 
     /// The document's bytes; `nil` when it does not encode (a bug, logged).
     var bytes: ByteBuffer? {
-        self.encoded.withLock { encoded in
-            if let encoded { return encoded }
-            do {
-                let buffer = ByteBuffer(bytes: try self.encode())
-                encoded = buffer
-                return buffer
-            } catch {
-                // Its values are fixed in the code: a document that does not encode is a bug.
-                self.logger.critical("the OpenAPI document does not encode", metadata: ["error": "\(error)"])
-                return nil
+        if let encoded = self.encoded.withLock({ $0 }) { return encoded }
+        // Encoded outside the lock, which no thread should wait on for that long: the first
+        // requests may each encode it, and the first to finish is kept.
+        do {
+            let buffer = ByteBuffer(bytes: try self.encode())
+            return self.encoded.withLock { encoded in
+                if encoded == nil { encoded = buffer }
+                return encoded
             }
+        } catch {
+            // Its values are fixed in the code: a document that does not encode is a bug.
+            self.logger.critical("the OpenAPI document does not encode", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 }
