@@ -76,25 +76,18 @@ public enum UserImport {
     }
 
     /// A field of a JSON export as a CSV cell would hold it: strings as they are, an integer
-    /// (an id) and a boolean (is_active) as text; other values (null, objects) are left out.
-    enum JSONField: Decodable {
-        case text(String)
-        case other
-
-        var text: String? {
-            if case .text(let text) = self { text } else { nil }
-        }
+    /// (an id) and a boolean (is_active) as text; other values (null, objects) have none.
+    struct JSONField: Decodable {
+        var text: String?
 
         init(from decoder: any Decoder) throws {
             let value = try decoder.singleValueContainer()
             if let text = try? value.decode(String.self) {
-                self = .text(text)
+                self.text = text
             } else if let flag = try? value.decode(Bool.self) {
-                self = .text(flag ? "true" : "false")
-            } else if let number = try? value.decode(Int64.self) {
-                self = .text(String(number))
+                self.text = flag ? "true" : "false"
             } else {
-                self = .other
+                self.text = (try? value.decode(Int64.self)).map { String($0) }
             }
         }
     }
