@@ -32,6 +32,9 @@ struct FrameEncoderTests {
         ("abc-123", "abc-123"),
         ("with space\nand newline", "withspaceandnewline"),
         (String(repeating: "a", count: 100), String(repeating: "a", count: 64)),
+        (String(repeating: "b", count: 64), String(repeating: "b", count: 64)),
+        (String(repeating: "c", count: 65), String(repeating: "c", count: 64)),
+        ("", ""),
         ("ünïcödé", "ncd"),
     ])
     func requestIDsAreMadeLogSafe(offered: String, sent: String) throws {

@@ -135,6 +135,8 @@ public struct FrameHeader: Sendable, Hashable {
 
     /// Keeps request ids log-safe: printable ASCII only, cut to the maximum length.
     static func sanitized(_ id: String) -> String {
+        // Ids are nearly always clean already; checking first spares a copy on every frame.
+        if id.utf8.count <= maximumRequestIDLength, id.utf8.allSatisfy(isPrintableASCII) { return id }
         var bytes = id.utf8.filter(isPrintableASCII)
         if bytes.count > maximumRequestIDLength { bytes.removeLast(bytes.count - maximumRequestIDLength) }
         return String(decoding: bytes, as: UTF8.self)
