@@ -260,6 +260,18 @@ struct RefreshStoreTests {
         #expect(members == [new.familyID])
     }
 
+    @Test func aNewLoginChecksAtMostEightOfTheUsersSessionsAndListingDropsEveryEndedOne() async throws {
+        let (store, redis) = try Self.store()
+        let families = store.userKey(9, "families")
+        for _ in 0..<20 {
+            _ = try await redis.command(["SADD", families, RefreshToken.make(userID: 9).familyID])  // ended: no family key
+        }
+        try await store.startFamily(RefreshToken.make(userID: 9), grant: Self.grant, client: Self.client, now: 1000, lifetime: 3600)
+        #expect(try await redis.command(["SCARD", families]).integer == 20 - 8 + 1)
+        #expect(try await store.sessions(userID: 9).count == 1)
+        #expect(try await redis.command(["SCARD", families]).integer == 1)
+    }
+
     @Test func aLateRevocationSparesTheSessionsStartedAfterItsMoment() async throws {
         let (store, _) = try Self.store()
         let before = RefreshToken.make(userID: 9)
