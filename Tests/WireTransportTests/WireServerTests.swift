@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 import WireProtocol
 import WireTesting
@@ -144,6 +145,24 @@ struct WireServerTests {
         #expect(ran.value == 0)
     }
 
+    @Test func overloadRefusalsAreLoggedOncePerIntervalAndAllAnswered() async throws {
+        struct Overloaded: WireErrorConvertible {
+            var wireStatus: WireStatus { .overloaded }
+            var wireMessage: String { "Service overloaded, retry later" }
+            var wireMetadata: [String: String] { [:] }
+        }
+        let lines = RecordedLines()
+        var dispatcher = Self.dispatcher()
+        dispatcher.on(WireOperation(rawValue: 904), raw: { _ in throw Overloaded() })
+        let logger = Logger(label: "t") { _ in RecordingLogHandler(lines: lines) }
+        for id in 1...5 {
+            let header = FrameHeader(kind: .request, code: 904, correlationID: UInt32(id), deadlineMilliseconds: 1000)
+            let answer = await dispatcher.dispatch(WireRequest(header: header, payload: ByteBuffer(), deadline: .now() + .seconds(1), logger: logger))
+            #expect(answer?.header.code == WireStatus.overloaded.rawValue)
+        }
+        #expect(lines.warnings == ["refused: Service overloaded, retry later"])
+    }
+
     @Test func socketFileIsMode0660AndRemovedAtExit() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -154,5 +173,28 @@ struct WireServerTests {
         }
         try await Task.sleep(for: .milliseconds(100))
         #expect(fileMode(path) == nil)
+    }
+}
+
+/// Warning lines logged, in order.
+final class RecordedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    var warnings: [String] { self.lines.withLock { $0 } }
+    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
+}
+
+/// Records the messages of warnings and worse.
+struct RecordingLogHandler: LogHandler {
+    let lines: RecordedLines
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        if event.level >= .warning { self.lines.append("\(event.message)") }
     }
 }

@@ -31,6 +31,7 @@ public struct OperationDispatcher: Sendable {
             dimensions: [("operation", "\(key.operation)"), ("status", key.status.map { "\($0)" } ?? "dropped")]
         )
     }
+    private let overloadWarnings = LogThrottle(intervalSeconds: 10)
     private let durations = InstrumentCache { (operation: WireOperation) in
         Metrics.Timer(label: "wire_server_request_duration_seconds", dimensions: [("operation", "\(operation)")])
     }
@@ -105,7 +106,13 @@ public struct OperationDispatcher: Sendable {
             return nil
         } catch let error as any WireErrorConvertible {
             if error.wireStatus == .overloaded {
-                request.logger.warning("refused: \(error.wireMessage)")
+                // Overload refuses many requests a second: one line per interval says so, the
+                // answer counter has them all.
+                if let skipped = self.overloadWarnings.admit() {
+                    request.logger.warning("refused: \(error.wireMessage)", metadata: ["similar_since_last_warning": "\(skipped)"])
+                } else {
+                    request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
+                }
             } else {
                 request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
             }
