@@ -232,6 +232,7 @@ let package = Package(
             name: "WireTransportTests",
             dependencies: [
                 "WireProtocol", "WireTransport", "WireTesting", "ServiceConfiguration", "ServiceRuntime", nioCore, nioPosix, logging, lifecycle,
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -1,7 +1,7 @@
+import InMemoryLogging
 import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 import Testing
 import WireProtocol
 import WireTesting
@@ -151,16 +151,18 @@ struct WireServerTests {
             var wireMessage: String { "Service overloaded, retry later" }
             var wireMetadata: [String: String] { [:] }
         }
-        let lines = RecordedLines()
+        let log = InMemoryLogHandler()
         var dispatcher = Self.dispatcher()
         dispatcher.on(WireOperation(rawValue: 904), raw: { _ in throw Overloaded() })
-        let logger = Logger(label: "t") { _ in RecordingLogHandler(lines: lines) }
+        let logger = Logger(label: "t") { _ in log }
         for id in 1...5 {
             let header = FrameHeader(kind: .request, code: 904, correlationID: UInt32(id), deadlineMilliseconds: 1000)
             let answer = await dispatcher.dispatch(WireRequest(header: header, payload: ByteBuffer(), deadline: .now() + .seconds(1), logger: logger))
             #expect(answer?.header.code == WireStatus.overloaded.rawValue)
         }
-        #expect(lines.warnings == ["refused: Service overloaded, retry later"])
+        let warnings = log.entries.filter { $0.level >= .warning }
+        #expect(warnings.map(\.message.description) == ["refused: Service overloaded, retry later"])
+        #expect(warnings.first?.metadata["similar_since_last_warning"] == "0")
     }
 
     @Test func socketFileIsMode0660AndRemovedAtExit() async throws {
@@ -173,28 +175,5 @@ struct WireServerTests {
         }
         try await Task.sleep(for: .milliseconds(100))
         #expect(fileMode(path) == nil)
-    }
-}
-
-/// Warning lines logged, in order.
-final class RecordedLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    var warnings: [String] { self.lines.withLock { $0 } }
-    func append(_ line: String) { self.lines.withLock { $0.append(line) } }
-}
-
-/// Records the messages of warnings and worse.
-struct RecordingLogHandler: LogHandler {
-    let lines: RecordedLines
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        if event.level >= .warning { self.lines.append("\(event.message)") }
     }
 }

@@ -105,14 +105,10 @@ public struct OperationDispatcher: Sendable {
             request.debug("dropped: deadline passed during work")
             return nil
         } catch let error as any WireErrorConvertible {
-            if error.wireStatus == .overloaded {
-                // Overload refuses many requests a second: one line per interval says so, the
-                // answer counter has them all.
-                if let skipped = self.overloadWarnings.admit() {
-                    request.logger.warning("refused: \(error.wireMessage)", metadata: ["similar_since_last_warning": "\(skipped)"])
-                } else {
-                    request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
-                }
+            // Overload refuses many requests a second: one line per interval says so, the
+            // answer counter has them all.
+            if error.wireStatus == .overloaded, let skipped = self.overloadWarnings.admit() {
+                request.logger.warning("refused: \(error.wireMessage)", metadata: ["similar_since_last_warning": "\(skipped)"])
             } else {
                 request.debug("refused", metadata: ["status": "\(error.wireStatus)"])
             }
