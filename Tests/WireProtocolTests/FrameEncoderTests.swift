@@ -16,6 +16,30 @@ struct FrameEncoderTests {
         #expect(try channel.finish().isClean)
     }
 
+    @Test func theLengthFieldCountsTheHeaderAsCleanedAndSent() throws {
+        let channel = EmbeddedChannel(handler: FrameEncoder())
+        let header = FrameHeader(
+            kind: .request,
+            code: 1,
+            correlationID: 4,
+            requestID: "with space " + String(repeating: "x", count: 100),
+            traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        )
+        let frame = Frame(header: header, payload: ByteBuffer(string: "payload"))
+        try channel.writeOutbound(frame)
+        var written = ByteBuffer()
+        while var part = try channel.readOutbound(as: ByteBuffer.self) { written.writeBuffer(&part) }
+        #expect(written.getInteger(at: 0, as: UInt32.self).map(Int.init) == written.readableBytes - 4)
+        #expect(written.readableBytes - 4 == frame.bodyLength)
+        #expect(written == frame.encoded())
+        _ = written.readInteger(as: UInt32.self)
+        let sent = try FrameHeader.read(from: &written)
+        #expect(sent.requestID == "withspace" + String(repeating: "x", count: 55))
+        #expect(sent.traceContext == header.traceContext)
+        #expect(String(buffer: written) == "payload")
+        #expect(try channel.finish().isClean)
+    }
+
     @Test func frameOverTheMaximumFailsTheWriteInsteadOfSending() throws {
         let channel = EmbeddedChannel(handler: FrameEncoder(maximumFrameLength: 64))
         let frame = Frame(header: FrameHeader(kind: .request, code: 1, correlationID: 1), payload: ByteBuffer(repeating: 1, count: 100))

@@ -18,14 +18,11 @@ public final class FrameEncoder: ChannelOutboundHandler, Sendable {
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let frame = Self.unwrapOutboundIn(data)
-        let bodyLength = frame.bodyLength
+        let (head, bodyLength) = frame.lengthAndHeader(allocator: context.channel.allocator)
         guard bodyLength <= self.maximumFrameLength else {
             promise?.fail(WireError.frameTooLarge(announced: bodyLength, limit: self.maximumFrameLength))
             return
         }
-        var head = context.channel.allocator.buffer(capacity: 4 + frame.header.encodedSize)
-        head.writeInteger(UInt32(bodyLength))
-        frame.header.write(to: &head)
         if frame.payload.readableBytes == 0 {
             context.write(Self.wrapOutboundOut(head), promise: promise)
         } else {
@@ -38,10 +35,20 @@ public final class FrameEncoder: ChannelOutboundHandler, Sendable {
 extension Frame {
     /// The frame's bytes in one buffer, as ``FrameEncoder`` writes them (for tests and benchmarks).
     public func encoded(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 4 + self.bodyLength)
-        buffer.writeInteger(UInt32(self.bodyLength))
-        self.header.write(to: &buffer)
+        var (buffer, _) = self.lengthAndHeader(allocator: allocator)
         buffer.writeImmutableBuffer(self.payload)
         return buffer
+    }
+
+    /// The length field and the header, and the length it holds. The header is written once,
+    /// behind a place for the length that is filled in after: its size depends on its request id
+    /// and trace context, which are checked (and cleaned) as they are written.
+    func lengthAndHeader(allocator: ByteBufferAllocator) -> (buffer: ByteBuffer, bodyLength: Int) {
+        var buffer = allocator.buffer(capacity: 4 + FrameHeader.maximumEncodedSize)
+        buffer.writeInteger(UInt32(0))
+        self.header.write(to: &buffer)
+        let bodyLength = buffer.readableBytes - 4 + self.payload.readableBytes
+        buffer.setInteger(UInt32(truncatingIfNeeded: bodyLength), at: buffer.readerIndex)
+        return (buffer, bodyLength)
     }
 }

@@ -31,6 +31,9 @@ public struct FrameHeader: Sendable, Hashable {
     public static let maximumRequestIDLength = 64
     /// The longest trace context a header carries (a `traceparent` is 55); longer ones are dropped by the sender.
     public static let maximumTraceContextLength = 128
+    /// The most bytes a header takes: the fixed part, the longest request id, and the longest
+    /// trace context with its length byte.
+    public static let maximumEncodedSize = fixedSize + maximumRequestIDLength + 1 + maximumTraceContextLength
 
     public var version: UInt8
     public var kind: FrameKind
