@@ -1,4 +1,4 @@
-# Sourced by scripts/bench-http and scripts/bench-profile (which set `base` and `port`).
+# Sourced by scripts/bench-http, bench-profile and bench-memory (which set `base` and `port`).
 # build_stack: the stack as the image has it (release, Swift runtime linked statically, in the
 # scratch path make test-compose builds too); sets `bin`, the executables' directory.
 build_stack() {
@@ -12,7 +12,8 @@ build_stack() {
 # start_stack NAME: starts PostgreSQL, Redis, identity, two token instances and the gateway with
 # scripts/run-stack, rate limits on as users run them but set too high to refuse anything (every
 # check is made); waits until ready, then registers BENCH_USER and logs it in (BENCH_TOKEN). Sets
-# `stack`, the run-stack process, for the caller's trap; NAME names the failure message.
+# `stack`, the run-stack process, for the caller's trap; NAME names the failure message. Uses
+# `bin`, set by build_stack or by the caller.
 start_stack() {
   export BIN_DIR=$bin CONFIGURATION=release PORT=$port COOKIE_SECURE=false LOG_LEVEL=warning RUN_STATE_DIR=.run/bench
   export RATE_LIMIT_ENABLED=true RATE_LIMIT_DEFAULT=1000000/second RATE_LIMIT_LOGIN=1000000/second RATE_LIMIT_REGISTER=1000000/second
