@@ -14,6 +14,11 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     var (router, _, services) = buildRouter(configuration: configuration, backends: backends, logger: logger)
+    if configuration.tls != nil, configuration.publicURL == nil {
+        logger.warning(
+            "PUBLIC_URL is unset: the discovery document names each request's own Host, and no cache may keep it; set PUBLIC_URL to the address clients reach"
+        )
+    }
     if let metricsPort = configuration.metricsPort {
         // A listener of its own, so Prometheus reaches it and the internet does not.
         let metricsRouter = Router(context: GatewayRequestContext.self)
@@ -62,8 +67,9 @@ func buildRouter(
             strictTransportSecurity: configuration.tls != nil
         )
     )
-    // Requests by route, method and status, with their latency: every answer, preflights included.
-    router.add(middleware: MetricsMiddleware())
+    // Requests by route, method and status, with their latency: every answer, preflights included;
+    // a method no route can have is refused here, before any label is made of it.
+    router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: TraceContextMiddleware())
@@ -105,7 +111,7 @@ func buildRouter(
     APIKeyRoutes(identity: identity, authenticator: authenticator, limits: limits).register(in: registrar)
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     SessionRoutes(token: token, authenticator: authenticator, limits: limits, audit: audit).register(in: registrar)
-    DiscoveryRoutes(token: token, publicURL: configuration.publicURL).register(in: registrar)
+    DiscoveryRoutes(token: token, publicURL: configuration.publicURL, scheme: configuration.tls != nil ? "https" : "http").register(in: registrar)
     if configuration.metricsPublic {
         MetricsRoutes(backends: backends).register(in: registrar)
     }

@@ -12,6 +12,8 @@ struct DiscoveryRoutes {
     let token: TokenClient
     /// `PUBLIC_URL`; else the URLs are built from the request's `Host`.
     let publicURL: String?
+    /// The scheme of the gateway's own listener: `https` when it terminates TLS.
+    let scheme: String
 
     func register(in routes: RouteRegistrar) {
         routes.on(.get, "/.well-known/jwks.json") { request, context in try await self.jwks(request, context) }
@@ -39,16 +41,23 @@ struct DiscoveryRoutes {
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return JSONBody.response(.ok, ByteBuffer(bytes: try encoder.encode(document)), headers: [.cacheControl: "public, max-age=300"])
+        // Built from the request's Host, the document names whatever host the client asked for: a
+        // shared cache must neither keep it nor hand it to a client that asked another host.
+        let headers: HTTPFields =
+            self.publicURL != nil
+            ? [.cacheControl: "public, max-age=300"]
+            : [.cacheControl: "no-store", .vary: "Host"]
+        return JSONBody.response(.ok, ByteBuffer(bytes: try encoder.encode(document)), headers: headers)
     }
 
-    /// `PUBLIC_URL`, or `http://` and the request's `Host` when it is a plain host name or address.
+    /// `PUBLIC_URL`, or the listener's scheme and the request's `Host` when it is a plain host
+    /// name or address.
     func base(_ request: Request) throws -> String {
         if let publicURL { return publicURL }
         guard let host = request.head.authority, !host.isEmpty, host.utf8.count <= 255,
             host.utf8.allSatisfy({ Self.hostCharacters.contains($0) })
         else { throw APIError(.badRequest, "Host header missing or malformed") }
-        return "http://" + host
+        return self.scheme + "://" + host
     }
 
     static let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]".utf8)
