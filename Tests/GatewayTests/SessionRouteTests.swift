@@ -204,3 +204,45 @@ extension SessionRouteTests {
         }
     }
 }
+
+extension SessionRouteTests {
+    @Test func onlyASuperAdminSeesOrEndsASuperAdminsSessions() async throws {
+        try await Routes.withGateway { client, backends in
+            let admin = Routes.unique("adm")
+            let root = Routes.unique("root")
+            let otherRoot = Routes.unique("root")
+            _ = try await Routes.register(client, admin)
+            let registered = try await Routes.register(client, root)
+            _ = try await Routes.register(client, otherRoot)
+            let rootID = try #require(Routes.json(registered.body)["id"] as? Int)
+            try await backends.database.execute("UPDATE users SET role = 'admin' WHERE username = '\(admin)'")
+            try await backends.database.execute("UPDATE users SET role = 'super_admin' WHERE username IN ('\(root)', '\(otherRoot)')")
+            let adminTokens = try await Self.logIn(client, admin, agent: "console")
+            let rootTokens = try await Self.logIn(client, root, agent: "root-laptop")
+            let otherRootTokens = try await Self.logIn(client, otherRoot, agent: "console")
+            let uri = "/api/v1/admin/users/\(rootID)/sessions"
+            let sessionID = try #require(try await Self.sessions(client, rootTokens.access).first?["id"] as? String)
+
+            // An admin: 403 for the list, one session and all of them, and the session lives on.
+            for (method, path) in [(HTTPRequest.Method.get, uri), (.delete, "\(uri)/\(sessionID)"), (.delete, uri)] {
+                let refused = try await client.execute(uri: path, method: method, headers: [.authorization: "Bearer \(adminTokens.access)"])
+                #expect(refused.status == .forbidden, "\(method) \(path)")
+                #expect(Routes.json(refused.body)["detail"] as? String == "Cannot modify a SUPER_ADMIN user")
+            }
+            #expect(try await Self.me(client, rootTokens.access) == .ok)
+            // An unknown user: 404, whoever asks.
+            let unknown = try await client.execute(
+                uri: "/api/v1/admin/users/999999999/sessions",
+                method: .get,
+                headers: [.authorization: "Bearer \(adminTokens.access)"]
+            )
+            #expect(unknown.status == .notFound)
+
+            // Another super_admin may.
+            #expect(try await Self.sessions(client, otherRootTokens.access, uri: uri).count == 1)
+            let ended = try await client.execute(uri: uri, method: .delete, headers: [.authorization: "Bearer \(otherRootTokens.access)"])
+            #expect(ended.status == .ok)
+            #expect(try await Self.me(client, rootTokens.access) == .unauthorized)
+        }
+    }
+}

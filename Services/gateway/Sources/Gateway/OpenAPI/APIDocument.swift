@@ -317,29 +317,34 @@ enum APIDocument {
             method: .get,
             path: "/api/v1/admin/users/{id}/sessions",
             tag: "admin",
-            summary: "A user's sessions",
+            summary: "A user's sessions (a super_admin's only for a super_admin)",
             caller: .bearer,
             scopes: [Scope.usersRead],
-            answers: [.init(status: 200, description: "The sessions", schema: "SessionList")]
+            answers: [
+                .init(status: 200, description: "The sessions", schema: "SessionList"), .init(status: 404, description: "No such user", schema: "Error"),
+            ]
         ),
         .init(
             method: .delete,
             path: "/api/v1/admin/users/{id}/sessions",
             tag: "admin",
-            summary: "End every session of a user",
+            summary: "End every session of a user (a super_admin's only for a super_admin)",
             caller: .bearer,
             scopes: [Scope.usersWrite],
-            answers: [.init(status: 200, description: "Ended", schema: "SessionsEnded")]
+            answers: [
+                .init(status: 200, description: "Ended", schema: "SessionsEnded"), .init(status: 404, description: "No such user", schema: "Error"),
+            ]
         ),
         .init(
             method: .delete,
             path: "/api/v1/admin/users/{id}/sessions/{session_id}",
             tag: "admin",
-            summary: "End one session of a user",
+            summary: "End one session of a user (a super_admin's only for a super_admin)",
             caller: .bearer,
             scopes: [Scope.usersWrite],
             answers: [
-                .init(status: 200, description: "Ended", schema: "Message"), .init(status: 404, description: "No such live session", schema: "Error"),
+                .init(status: 200, description: "Ended", schema: "Message"),
+                .init(status: 404, description: "No such user or live session", schema: "Error"),
             ]
         ),
     ]

@@ -28,15 +28,15 @@ struct AdminRoutes {
 
     /// The user's live sessions (`{"sessions": [...]}`, newest first).
     func userSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        _ = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
-        let userID = try Self.userID(context)
+        let caller = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
+        let userID = try await self.sessionsOwner(caller: caller, context)
         return try await SessionRoutes.listing(userID: userID, current: nil, token: self.sessions.token, context: context)
     }
 
     /// Ends one session of the user; not a live session of theirs → 404.
     func endUserSession(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        _ = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
-        let userID = try Self.userID(context)
+        let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
+        let userID = try await self.sessionsOwner(caller: caller, context)
         return try await SessionRoutes.endOne(
             userID: userID,
             request,
@@ -49,8 +49,8 @@ struct AdminRoutes {
 
     /// Ends every session of the user (their API keys stay).
     func endUserSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
-        _ = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
-        let userID = try Self.userID(context)
+        let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
+        let userID = try await self.sessionsOwner(caller: caller, context)
         let ended = try await SessionRoutes.endAll(
             userID: userID,
             keeping: nil,
@@ -119,6 +119,18 @@ struct AdminRoutes {
         let user = try await BackendCall.run("identity") { try await self.identity.setTier(change, requestID: context.requestID) }
         await self.sessions.setTier(userID: userID, tier: user.hasTier ? user.tier : "", context: context)
         return JSONBody.response(.ok, UserJSON.body(user))
+    }
+
+    /// The id of the user whose sessions the caller asks for, after the role change's rule: a
+    /// super_admin's sessions are seen and ended only by a super_admin (403 for anyone else);
+    /// no such user → 404.
+    func sessionsOwner(caller: Principal, _ context: GatewayRequestContext) async throws -> Int64 {
+        let userID = try Self.userID(context)
+        let owner = try await BackendCall.run("identity") { try await self.identity.user(id: userID, requestID: context.requestID) }
+        if owner.role == Role.superAdmin.rawValue, caller.role != .superAdmin {
+            throw APIError(.forbidden, "Cannot modify a SUPER_ADMIN user")
+        }
+        return userID
     }
 
     static func userID(_ context: GatewayRequestContext) throws -> Int64 {
