@@ -62,8 +62,18 @@ extension Seed001Tests {
             #expect(try await api.json(.PUT, "/api/v1/users/me", ["full_name": "x"]).status == 401)
             #expect((try await api.me(bearer: session.access)).json?["email"] as? String == "new.\(name)@example.com")
 
-            let key = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: session.access).json?["api_key"] as? String)
-            let deleted = try await api.json(.DELETE, "/api/v1/users/me", bearer: session.access)
+            let key = try #require(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: session.access).json?["api_key"]
+                    as? String
+            )
+            // A bare access token no longer deletes the account: the password is typed again.
+            #expect(try await api.json(.DELETE, "/api/v1/users/me", bearer: session.access).status == 422)
+            let bare = try await api.json(.DELETE, "/api/v1/users/me", [:], bearer: session.access)
+            #expect(bare.status == 422 && bare.detail == "current_password: field required", "\(bare.body)")
+            let wrong = try await api.json(.DELETE, "/api/v1/users/me", ["current_password": "WrongPass123"], bearer: session.access)
+            #expect(wrong.status == 400 && wrong.detail == "Current password is incorrect", "\(wrong.body)")
+            #expect(try await api.me(bearer: session.access).status == 200, "the account is still there")
+            let deleted = try await api.json(.DELETE, "/api/v1/users/me", ["current_password": "StrongPass123"], bearer: session.access)
             #expect(deleted.status == 200, "\(deleted.body)")
             #expect(deleted.detail == "Account deactivated successfully")
             #expect(try await api.me(bearer: session.access).status == 401, "its tokens die")
@@ -88,7 +98,18 @@ extension Seed001Tests {
             let session = try await api.tokens(name)
 
             #expect(try await api.json(.POST, "/api/v1/api-keys/generate").status == 401)
-            let generated = try await api.json(.POST, "/api/v1/api-keys/generate", ["name": "ci"], bearer: session.access)
+            // A bare access token no longer mints a key: the password is typed again.
+            let bare = try await api.json(.POST, "/api/v1/api-keys/generate", ["name": "ci"], bearer: session.access)
+            #expect(bare.status == 422 && bare.detail == "current_password: field required", "\(bare.body)")
+            #expect(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: session.access).status == 422)
+            let wrong = try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "WrongPass123"], bearer: session.access)
+            #expect(wrong.status == 400 && wrong.detail == "Current password is incorrect", "\(wrong.body)")
+            let generated = try await api.json(
+                .POST,
+                "/api/v1/api-keys/generate",
+                ["name": "ci", "current_password": "StrongPass123"],
+                bearer: session.access
+            )
             #expect(generated.status == 201, "\(generated.body)")
             let key = try #require(generated.json?["api_key"] as? String)
             #expect(key.hasPrefix("ak_") && key.count > 64)
@@ -100,7 +121,10 @@ extension Seed001Tests {
             #expect(me.status == 200, "\(me.body)")
             #expect(me.json?["username"] as? String == name)
             #expect(try await api.json(.GET, "/api/v1/about_me", apiKey: key).status == 200)
-            #expect(try await api.json(.POST, "/api/v1/api-keys/generate", apiKey: key).status == 401, "a key cannot mint keys")
+            #expect(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], apiKey: key).status == 401,
+                "a key cannot mint keys"
+            )
             #expect(try await api.me(apiKey: "ak_0000000000000000_" + String(repeating: "0", count: 64)).status == 401)
             #expect(try await api.me(apiKey: "garbage").status == 401)
             #expect(try await api.me(apiKey: String(repeating: "k", count: 5000)).status == 401)
@@ -108,7 +132,7 @@ extension Seed001Tests {
             let narrow = try await api.json(
                 .POST,
                 "/api/v1/api-keys/generate",
-                ["scopes": ["posts:read"], "expires_in_days": 30],
+                ["scopes": ["posts:read"], "expires_in_days": 30, "current_password": "StrongPass123"],
                 bearer: session.access
             )
             #expect(narrow.status == 201, "\(narrow.body)")
@@ -117,15 +141,37 @@ extension Seed001Tests {
             let refused = try await api.me(apiKey: narrowKey)
             #expect(refused.status == 403, "the key acts with at most its scopes")
             #expect(refused.headers["WWW-Authenticate"].first?.contains("insufficient_scope") == true)
-            #expect(try await api.json(.POST, "/api/v1/api-keys/generate", ["scopes": ["admin"]], bearer: session.access).status == 403)
-            #expect(try await api.json(.POST, "/api/v1/api-keys/generate", ["expires_in_days": 0], bearer: session.access).status == 422)
-            #expect(try await api.json(.POST, "/api/v1/api-keys/generate", ["scopes": 7], bearer: session.access).status == 422)
+            #expect(
+                try await api.json(
+                    .POST,
+                    "/api/v1/api-keys/generate",
+                    ["scopes": ["admin"], "current_password": "StrongPass123"],
+                    bearer: session.access
+                ).status == 403
+            )
+            #expect(
+                try await api.json(
+                    .POST,
+                    "/api/v1/api-keys/generate",
+                    ["expires_in_days": 0, "current_password": "StrongPass123"],
+                    bearer: session.access
+                ).status == 422
+            )
+            #expect(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["scopes": 7, "current_password": "StrongPass123"], bearer: session.access)
+                    .status == 422
+            )
 
             // A key never reaches further than the token that made it.
             let limited = try await api.tokens(name, scope: "profile:read profile:write")
-            let beyondToken = try await api.json(.POST, "/api/v1/api-keys/generate", ["scopes": ["posts:write"]], bearer: limited.access)
+            let beyondToken = try await api.json(
+                .POST,
+                "/api/v1/api-keys/generate",
+                ["scopes": ["posts:write"], "current_password": "StrongPass123"],
+                bearer: limited.access
+            )
             #expect(beyondToken.status == 403, "posts:write is the role's, not the token's")
-            let withinToken = try await api.json(.POST, "/api/v1/api-keys/generate", bearer: limited.access)
+            let withinToken = try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: limited.access)
             #expect(withinToken.json?["scopes"] as? [String] == ["profile:read", "profile:write"])
             let limitedKey = try #require(withinToken.json?["api_key"] as? String)
 
@@ -134,7 +180,10 @@ extension Seed001Tests {
             #expect(try await api.me(apiKey: key).status == 401, "a revoked key is refused at once")
             #expect(try await api.json(.DELETE, "/api/v1/api-keys/revoke", apiKey: key).status == 401)
 
-            let third = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: session.access).json?["api_key"] as? String)
+            let third = try #require(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: session.access).json?["api_key"]
+                    as? String
+            )
             let revokeAll = try await api.json(.DELETE, "/api/v1/api-keys/revoke", bearer: session.access)
             #expect(revokeAll.status == 200)
             #expect(revokeAll.detail == "3 API keys revoked successfully")

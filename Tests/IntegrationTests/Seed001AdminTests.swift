@@ -88,7 +88,7 @@ extension Seed001Tests {
             #expect(noPermission.detail == "Missing permissions: manage:roles")
 
             let carolSession = try await api.tokens("carol")
-            #expect(try await api.json(.DELETE, "/api/v1/users/me", bearer: carolSession.access).status == 200)
+            #expect(try await api.json(.DELETE, "/api/v1/users/me", ["current_password": "StrongPass123"], bearer: carolSession.access).status == 200)
             let dashboard = try await api.json(.GET, "/api/v1/admin/dashboard", bearer: admin.access)
             #expect(dashboard.status == 200, "\(dashboard.body)")
             #expect(dashboard.json?["total_users"] as? Int == 4)
@@ -116,7 +116,10 @@ extension Seed001Tests {
             let again = try await api.tokens("dave")
             #expect(try await api.json(.POST, "/api/v1/auth/logout", ["refresh_token": again.refresh], bearer: again.access).status == 200)
             let third = try await api.tokens("dave")
-            let key = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: third.access).json?["api_key"] as? String)
+            let key = try #require(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: third.access).json?["api_key"]
+                    as? String
+            )
             #expect(try await api.json(.DELETE, "/api/v1/api-keys/revoke", apiKey: key).status == 200)
             #expect(
                 try await api.json(
@@ -129,7 +132,7 @@ extension Seed001Tests {
             )
             #expect(try await api.json(.PUT, "/api/v1/admin/users/\(dave)/role?new_role=moderator", bearer: root.access).status == 200)
             let last = try await api.tokens("dave", password: "NewStrong456")
-            #expect(try await api.json(.DELETE, "/api/v1/users/me", bearer: last.access).status == 200)
+            #expect(try await api.json(.DELETE, "/api/v1/users/me", ["current_password": "NewStrong456"], bearer: last.access).status == 200)
 
             let expected: Set<String> = [
                 "login_success", "login_failure", "token_refresh", "token_reuse_detected", "logout", "api_key_generated", "api_key_revoked",

@@ -127,7 +127,10 @@ extension Seed001Tests {
             #expect(weak.detail.contains("new_password") && !weak.body.contains("weak\""), "\(weak.body)")
             #expect(try await api.json(.POST, path, ["current_password": "StrongPass123", "new_password": "NewStrong456"]).status == 401)
             #expect(try await api.me(bearer: laptop.access).status == 200, "refusals changed nothing")
-            let key = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: laptop.access).json?["api_key"] as? String)
+            let key = try #require(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: laptop.access).json?["api_key"]
+                    as? String
+            )
             #expect(try await api.me(apiKey: key).status == 200)
 
             let changed = try await api.json(
@@ -159,7 +162,10 @@ extension Seed001Tests {
             try await api.register(name)
             let phone = try await api.tokens(name)
             let laptop = try await api.tokens(name)
-            let key = try #require(try await api.json(.POST, "/api/v1/api-keys/generate", bearer: laptop.access).json?["api_key"] as? String)
+            let key = try #require(
+                try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: laptop.access).json?["api_key"]
+                    as? String
+            )
             #expect(try await api.json(.POST, "/api/v1/auth/logout-all").status == 401)
 
             let out = try await api.json(.POST, "/api/v1/auth/logout-all", bearer: phone.access)

@@ -93,6 +93,21 @@ struct LoginHardeningTests {
         _ = try await operations.verifyCredentials(IdentityFixtures.login("racer", "StrongPass123"), IdentityFixtures.context)
     }
 
+    @Test func aPasswordTypedAgainIsRefusedWhenTheAccountWasLockedAfterItsRowWasRead() async throws {
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let operations = try IdentityFixtures.operations(database)
+        let user = try await operations.register(IdentityFixtures.registration("confirmer"), IdentityFixtures.context)
+        let readBefore = try #require(try await operations.users.find(id: user.id))
+        // Guesses at the same time locked the account after the row was read.
+        try await database.execute("UPDATE users SET locked_until = now() + interval '30 minutes' WHERE id = \(user.id)")
+        await #expect(throws: IdentityError.wrongCurrentPassword) {
+            try await operations.confirmPassword("StrongPass123", of: readBefore, WireClientInfo(), IdentityFixtures.context)
+        }
+        try await database.execute("UPDATE users SET locked_until = now() - interval '1 second' WHERE id = \(user.id)")
+        try await operations.confirmPassword("StrongPass123", of: readBefore, WireClientInfo(), IdentityFixtures.context)
+    }
+
     @Test func aLoginIsRefusedBeforeItsDatabaseReadWhenNoHashCanRunNow() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }

@@ -258,6 +258,9 @@ public nonisolated struct WireDeactivateAccountRequest: Sendable {
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
 
+  /// The password typed again: a stolen access token alone cannot delete the account.
+  public var currentPassword: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -438,6 +441,9 @@ public nonisolated struct WireCreateApiKeyRequest: Sendable {
   public var hasClient: Bool {self._client != nil}
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
+
+  /// The password typed again: a stolen access token alone cannot mint a key that outlives it.
+  public var currentPassword: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1021,7 +1027,7 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeactivateAccountRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}client\0\u{3}current_password\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1031,6 +1037,7 @@ nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.currentPassword) }()
       default: break
       }
     }
@@ -1047,12 +1054,16 @@ nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, Swift
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.currentPassword.isEmpty {
+      try visitor.visitSingularStringField(value: self.currentPassword, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireDeactivateAccountRequest, rhs: WireDeactivateAccountRequest) -> Bool {
     if lhs.userID != rhs.userID {return false}
     if lhs._client != rhs._client {return false}
+    if lhs.currentPassword != rhs.currentPassword {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1327,7 +1338,7 @@ nonisolated extension WireApiKey: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateApiKeyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}name\0\u{1}scopes\0\u{3}expires_in_seconds\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}name\0\u{1}scopes\0\u{3}expires_in_seconds\0\u{1}client\0\u{3}current_password\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1340,6 +1351,7 @@ nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProto
       case 3: try { try decoder.decodeRepeatedStringField(value: &self.scopes) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.expiresInSeconds) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.currentPassword) }()
       default: break
       }
     }
@@ -1365,6 +1377,9 @@ nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProto
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if !self.currentPassword.isEmpty {
+      try visitor.visitSingularStringField(value: self.currentPassword, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1374,6 +1389,7 @@ nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProto
     if lhs.scopes != rhs.scopes {return false}
     if lhs.expiresInSeconds != rhs.expiresInSeconds {return false}
     if lhs._client != rhs._client {return false}
+    if lhs.currentPassword != rhs.currentPassword {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

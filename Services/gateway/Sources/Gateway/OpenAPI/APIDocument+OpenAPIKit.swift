@@ -214,7 +214,7 @@ extension APIDocument {
         (
             "APIKeyCreate",
             object([
-                ("name", Self.optionalString), ("scopes", .array(required: false, items: .string)),
+                ("current_password", .string), ("name", Self.optionalString), ("scopes", .array(required: false, items: .string)),
                 ("expires_in_days", .integer(required: false, minimum: (1, exclusive: false))),
             ])
         ),
@@ -242,6 +242,7 @@ extension APIDocument {
         ),
         ("SessionList", object([("sessions", .array(items: Self.reference("Session")))])),
         ("RevokeAllSessions", object([("keep_current", .boolean(required: false))])),
+        ("PasswordConfirmation", object([("current_password", .string)])),
         ("SessionsEnded", object([("detail", .string), ("sessions_ended", .integer), ("current_kept", .boolean(required: false))])),
         ("JWKS", object([("keys", .array(items: .object(additionalProperties: .a(true))))])),
         ("Discovery", .object(properties: ["issuer": .string, "jwks_uri": .string, "token_endpoint": .string], additionalProperties: .a(true))),

@@ -205,21 +205,26 @@ enum APIDocument {
             method: .delete,
             path: "/api/v1/users/me",
             tag: "profile",
-            summary: "Deactivate the account; every token and API key of it ends",
+            summary: "Deactivate the account (the password typed again); every token and API key of it ends",
             caller: .bearer,
             scopes: [Scope.profileWrite],
-            answers: [.init(status: 200, description: "Deactivated", schema: "Message")]
+            body: .json("PasswordConfirmation"),
+            answers: [
+                .init(status: 200, description: "Deactivated", schema: "Message"),
+                .init(status: 400, description: "Wrong current password", schema: "Error"),
+            ]
         ),
         .init(
             method: .post,
             path: "/api/v1/api-keys/generate",
             tag: "API keys",
-            summary: "Create an API key (shown once)",
+            summary: "Create an API key (shown once; the password typed again)",
             caller: .bearer,
             scopes: [Scope.profileWrite],
-            body: .json("APIKeyCreate", required: false),
+            body: .json("APIKeyCreate"),
             answers: [
                 .init(status: 201, description: "The key, shown this once", schema: "APIKeyCreated"),
+                .init(status: 400, description: "Wrong current password", schema: "Error"),
                 .init(status: 409, description: "At the limit of live keys", schema: "Error"),
             ]
         ),
@@ -321,7 +326,8 @@ enum APIDocument {
             caller: .bearer,
             scopes: [Scope.usersRead],
             answers: [
-                .init(status: 200, description: "The sessions", schema: "SessionList"), .init(status: 404, description: "No such user", schema: "Error"),
+                .init(status: 200, description: "The sessions", schema: "SessionList"),
+                .init(status: 404, description: "No such user", schema: "Error"),
             ]
         ),
         .init(

@@ -37,6 +37,12 @@ struct RateLimits: Sendable {
 
     /// The per-address limit checked on its own (a logout with no token to end); open when the
     /// token service cannot be asked.
+    /// Counts a password typed again by a signed-in user against the account's login limit,
+    /// failing closed: guessing the password with a stolen access token is a login attempt.
+    func checkPasswordConfirmation(userID: Int64, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
+        try await self.check([self.rule(Sessions.accountKey("u:\(userID)"), self.configuration.login)], failClosed: true, context: context)
+    }
+
     func checkAddress(_ address: String, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
         guard let rule = self.addressRule(address) else { return nil }
         return try await self.check([rule], failClosed: false, context: context)

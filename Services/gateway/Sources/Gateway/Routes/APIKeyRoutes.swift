@@ -19,15 +19,17 @@ struct APIKeyRoutes {
         routes.on(.delete, "/api/v1/api-keys/revoke") { request, context in try await self.revoke(request, context) }
     }
 
-    /// Bearer only (a key cannot mint keys). Optional JSON `{name?, scopes?, expires_in_days?}`:
-    /// scopes (a list, or one space-separated string) must be ones the caller's token carries
-    /// and its role allows; none asked means all of those (a key never reaches further than the
-    /// token that made it).
+    /// Bearer only (a key cannot mint keys). JSON `{current_password, name?, scopes?,
+    /// expires_in_days?}`: the password typed again (missing → 422, wrong → 400, counted like a
+    /// failed login), since a key outlives the session that made it. Scopes (a list, or one
+    /// space-separated string) must be ones the caller's token carries and its role allows; none
+    /// asked means all of those (a key never reaches further than the token that made it).
     func generate(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
-        let options = try await Self.optionalJSON(request, context)
+        let options = try await RequestBody.json(CreateKeyBody.self, request, context: context)
         var create = WireCreateApiKeyRequest()
         create.userID = caller.userID
+        create.currentPassword = try Field.required(options.currentPassword, "current_password")
         create.client = self.limits.client(request, context)
         if let name = options.name { create.name = name.value }
         let allowed = caller.role.allowedScopes.filter(caller.scopes.contains)
@@ -45,7 +47,10 @@ struct APIKeyRoutes {
             }
             create.expiresInSeconds = Int64(days) * 86_400
         }
-        let created = try await BackendCall.run("identity") { try await self.identity.createAPIKey(create, requestID: context.requestID) }
+        let decision = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
+        let created = try await RateLimits.reporting(decision) {
+            try await BackendCall.run("identity") { try await self.identity.createAPIKey(create, requestID: context.requestID) }
+        }
         var body = ByteBuffer()
         body.writeString(#"{"api_key":"#)
         body.writeJSONString(created.apiKey)
@@ -80,22 +85,15 @@ struct APIKeyRoutes {
         return JSONBody.response(.ok, #"{"detail":"\#(noun) revoked successfully"}"#)
     }
 
-    /// The body may be empty (no options) or a JSON object.
-    static func optionalJSON(_ request: Request, _ context: GatewayRequestContext) async throws -> CreateKeyBody {
-        let length = request.headers[.contentLength].flatMap { Int($0) }
-        if length == 0 || (length == nil && request.headers[.contentType] == nil) {
-            return CreateKeyBody()
-        }
-        return try await RequestBody.json(CreateKeyBody.self, request, context: context)
-    }
-
     struct CreateKeyBody: Decodable {
+        var currentPassword: Text?
         var name: Text?
         var scopes: Words?
         var expiresInDays: WholeNumber?
 
         enum CodingKeys: String, CodingKey {
             case name, scopes
+            case currentPassword = "current_password"
             case expiresInDays = "expires_in_days"
         }
     }

@@ -125,12 +125,7 @@ struct OAuthRoutes {
         change.currentPassword = try Field.required(body.currentPassword, "current_password")
         change.newPassword = try Field.required(body.newPassword, "new_password")
         change.client = self.limits.client(request, context)
-        // Guessing the current password with a stolen access token is a login attempt.
-        let decision = try await self.limits.check(
-            [self.limits.rule(Sessions.accountKey("u:\(caller.userID)"), self.limits.configuration.login)],
-            failClosed: true,
-            context: context
-        )
+        let decision = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
         let user = try await RateLimits.reporting(decision) {
             try await BackendCall.run("identity") { try await self.identity.changePassword(change, requestID: context.requestID) }
         }

@@ -29,12 +29,7 @@ struct ProfileRoutes {
         if let email = body.email { update.email = email.value }
         if let password = body.currentPassword?.value {
             update.currentPassword = password
-            // Guessing the password with a stolen access token is a login attempt.
-            _ = try await self.limits.check(
-                [self.limits.rule(Sessions.accountKey("u:\(caller.userID)"), self.limits.configuration.login)],
-                failClosed: true,
-                context: context
-            )
+            _ = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
         }
         let user = try await BackendCall.run("identity") { try await self.identity.updateProfile(update, requestID: context.requestID) }
         var headers = HTTPFields()
@@ -42,15 +37,29 @@ struct ProfileRoutes {
         return JSONBody.response(.ok, UserJSON.body(user), headers: headers)
     }
 
-    /// Soft delete: the account is inactive from now on, every token and API key of it dies.
+    /// Soft delete, with JSON `{current_password}` (missing → 422, wrong → 400, counted like a
+    /// failed login): the account is inactive from now on, every token and API key of it dies.
     func delete(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.scope(Scope.profileWrite)])
+        let body = try await RequestBody.json(PasswordConfirmationBody.self, request, context: context)
         var deactivate = WireDeactivateAccountRequest()
         deactivate.userID = caller.userID
+        deactivate.currentPassword = try Field.required(body.currentPassword, "current_password")
         deactivate.client = self.limits.client(request, context)
-        let user = try await BackendCall.run("identity") { try await self.identity.deactivateAccount(deactivate, requestID: context.requestID) }
+        let decision = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
+        let user = try await RateLimits.reporting(decision) {
+            try await BackendCall.run("identity") { try await self.identity.deactivateAccount(deactivate, requestID: context.requestID) }
+        }
         await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, #"{"detail":"Account deactivated successfully"}"#)
+    }
+
+    struct PasswordConfirmationBody: Decodable {
+        var currentPassword: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case currentPassword = "current_password"
+        }
     }
 
     struct ProfileBody: Decodable {

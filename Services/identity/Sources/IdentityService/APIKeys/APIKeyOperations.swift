@@ -23,6 +23,8 @@ extension IdentityOperations {
         }
         guard request.expiresInSeconds >= 0 else { throw IdentityError.invalidField(field: "expires_in_days", reason: "must be positive") }
         guard let owner = try await self.users.find(id: request.userID), owner.canLogIn else { throw IdentityError.accountInactive }
+        // A key outlives logout and every session end: only the password, typed again, makes one.
+        try await self.confirmPassword(request.currentPassword, of: owner, request.client, context)
         let key = APIKey.generate()
         let record = try await self.apiKeys.create(
             userID: owner.id,

@@ -68,14 +68,17 @@ extension IdentityOperations {
     }
 
     /// Checks the password the signed-in user typed again before a sensitive change; a wrong
-    /// one counts toward the account's lockout, and a locked account cannot confirm.
+    /// one counts toward the account's lockout, and a locked account cannot confirm. Missing →
+    /// `current_password: field required`.
     func confirmPassword(_ password: String, of user: UserRecord, _ client: WireClientInfo, _ context: WireRequest) async throws {
+        guard !password.isEmpty else { throw IdentityError.invalidField(field: "current_password", reason: "field required") }
         try self.rules.checkPasswordLength(password)
         let storedHash = user.passwordHash
         let matches = try await self.hashing { self.hasher.verify(password, against: storedHash) }
         let now = self.now()
-        guard matches, !self.lockout.isLocked(until: user.lockedUntil, now: now) else {
-            if !matches {
+        guard matches else {
+            // As at login, failures while locked are not counted (they would only move the lock on).
+            if !self.lockout.isLocked(until: user.lockedUntil, now: now) {
                 let lockedNow = try await self.users.recordFailedLogin(
                     id: user.id,
                     maximumAttempts: self.lockout.maximumAttempts,
@@ -84,6 +87,11 @@ extension IdentityOperations {
                 )
                 if lockedNow { self.record(.accountLocked, user: user, client, context) }
             }
+            throw IdentityError.wrongCurrentPassword
+        }
+        // The lock is decided on the row as it is now, after the hash, as at login: guesses made
+        // meanwhile may have locked the account since `user` was read.
+        guard try await self.users.admitLogin(id: user.id, now: now, rehashed: nil, recordLogin: false) else {
             throw IdentityError.wrongCurrentPassword
         }
     }
@@ -118,8 +126,11 @@ extension IdentityOperations {
         return user.wire
     }
 
-    /// Soft delete: the account can no longer log in; its tokens and API keys die.
+    /// Soft delete, once the password is typed again: the account can no longer log in; its
+    /// tokens and API keys die.
     func deactivateAccount(_ request: WireDeactivateAccountRequest, _ context: WireRequest) async throws -> WireUser {
+        guard let owner = try await self.users.find(id: request.userID), owner.canLogIn else { throw IdentityError.accountInactive }
+        try await self.confirmPassword(request.currentPassword, of: owner, request.client, context)
         guard let user = try await self.users.deactivate(id: request.userID, tokensValidAfterMilliseconds: self.revocationMoment()) else {
             throw IdentityError.userNotFound
         }
