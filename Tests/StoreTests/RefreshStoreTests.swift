@@ -9,7 +9,7 @@ import Testing
 @Suite("Refresh families on the real Redis")
 struct RefreshStoreTests {
     /// A store with its own key prefix, so tests never see each other's keys.
-    static func store() throws -> (RedisRefreshTokenStore, RedisClient) {
+    static func store(maximumSessions: Int = 100) throws -> (RedisRefreshTokenStore, RedisClient) {
         var logger = Logger(label: "redis-test")
         logger.logLevel = .critical
         let redis = RedisClient(
@@ -25,6 +25,7 @@ struct RefreshStoreTests {
                 redis: redis,
                 refreshSecret: "a-refresh-secret-of-at-least-32-characters",
                 accessTokenLifetime: 900,
+                maximumSessions: maximumSessions,
                 prefix: prefix
             ), redis
         )
@@ -326,5 +327,44 @@ extension RefreshStoreTests {
         #expect(try await store.endSessions(userID: 9, keeping: nil) == 1)
         #expect(try await store.sessions(userID: 9).isEmpty)
         #expect(try await !denylist.isAllowed(jti: "j", userID: 9, session: new.familyID, issuedAt: 1500))
+    }
+}
+
+extension RefreshStoreTests {
+    /// A user holds at most the cap of live sessions: a login beyond it ends the oldest (its
+    /// refresh token fails, its access tokens are refused), and ended families do not count.
+    @Test func aLoginBeyondTheCapEndsTheOldestSession() async throws {
+        let (store, redis) = try Self.store(maximumSessions: 3)
+        let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
+        let families = store.userKey(9, "families")
+        var started: [RefreshToken] = []
+        for index in 0..<3 {
+            let token = RefreshToken.make(userID: 9)
+            #expect(try await store.startFamily(token, grant: Self.grant, client: Self.client, now: 1000 + Double(index), lifetime: 3600) == 0)
+            started.append(token)
+        }
+        // Ended families left in the set (they ended by themselves) are dropped, not counted.
+        for _ in 0..<5 { _ = try await redis.command(["SADD", families, RefreshToken.make(userID: 9).familyID]) }
+
+        let fourth = RefreshToken.make(userID: 9)
+        #expect(try await store.startFamily(fourth, grant: Self.grant, client: Self.client, now: 1010, lifetime: 3600) == 1)
+        #expect(try await redis.command(["SCARD", families]).integer == 3, "the set holds the cap")
+        let listed = try await store.sessions(userID: 9).map(\.id)
+        #expect(listed == [fourth.familyID, started[2].familyID, started[1].familyID])
+        let oldest = started[0]
+        let next = RefreshToken.make(userID: 9, familyID: oldest.familyID)
+        #expect(try await store.rotate(oldest, next: next, now: 1020, lifetime: 3600, reuseGrace: 0) == .invalid, "the oldest ended")
+        #expect(try await !denylist.isAllowed(jti: "j", userID: 9, session: oldest.familyID, issuedAt: 1005), "and its access tokens")
+        #expect(try await denylist.isAllowed(jti: "j", userID: 9, session: started[1].familyID, issuedAt: 1005))
+
+        // A set from before the cap (far over it) is trimmed to it by the next login.
+        for index in 0..<20 {
+            let token = RefreshToken.make(userID: 9)
+            _ = try await redis.command(["HSET", store.userKey(9, "fam:\(token.familyID)"), "created", String(900 + index)])
+            _ = try await redis.command(["SADD", families, token.familyID])
+        }
+        let late = RefreshToken.make(userID: 9)
+        #expect(try await store.startFamily(late, grant: Self.grant, client: Self.client, now: 1030, lifetime: 3600) == 21)
+        #expect(try await store.sessions(userID: 9).map(\.id) == [late.familyID, fourth.familyID, started[2].familyID])
     }
 }

@@ -21,7 +21,7 @@ actor PermissiveDenylist: AccessTokenDenylist {
 
 /// A refresh store that knows no session.
 struct EmptyRefreshStore: RefreshTokenStore {
-    func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws {}
+    func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws -> Int { 0 }
     func rotate(_ presented: RefreshToken, next: RefreshToken, now: Double, lifetime: Int, absoluteLifetime: Int, reuseGrace: Int) async throws
         -> RotationOutcome
     { .invalid }

@@ -98,14 +98,16 @@ public struct TokenOperations: Sendable {
         )
         let refresh = RefreshToken.make(userID: request.userID)
         let lifetime = min(self.refreshLifetime, self.absoluteLifetime)
-        try await self.store.startFamily(
+        let evicted = try await self.store.startFamily(
             refresh,
             grant: grant,
             client: ClientDetails(ip: request.client.ip, userAgent: request.client.userAgent),
             now: now,
             lifetime: lifetime
         )
-        return try await self.pair(for: grant, refresh: refresh, refreshLifetime: lifetime, now: now)
+        var pair = try await self.pair(for: grant, refresh: refresh, refreshLifetime: lifetime, now: now)
+        pair.sessionsEvicted = Int32(clamping: evicted)
+        return pair
     }
 
     func refresh(_ request: WireRefreshTokensRequest, _ context: WireRequest) async throws -> WireTokenPair {
@@ -133,7 +135,9 @@ public struct TokenOperations: Sendable {
             return try await self.pair(for: grant, refresh: next, refreshLifetime: lifetime, now: now)
         case .replayed(let grant, let successor, let lifetime):
             context.logger.info("refresh token presented again within the grace: its successor answered again")
-            return try await self.pair(for: grant, refresh: successor, refreshLifetime: lifetime, now: now)
+            var pair = try await self.pair(for: grant, refresh: successor, refreshLifetime: lifetime, now: now)
+            pair.replayed = true
+            return pair
         case .reused(let userID):
             context.logger.warning("refresh token reuse: session revoked", metadata: ["user_id": "\(userID)"])
             throw TokenError.refreshReused(userID: userID)
@@ -285,11 +289,18 @@ public struct TokenOperations: Sendable {
         return reply
     }
 
-    /// The user's live sessions, newest first.
+    /// The most sessions one page lists.
+    static let sessionPage = 100
+
+    /// The user's live sessions, newest first, a page at a time: at most `limit` (100 when 0),
+    /// after `cursor` (the previous page's last session, as ``SessionCursor`` writes it).
     func listSessions(_ request: WireListSessionsRequest) async throws -> WireListSessionsReply {
-        guard request.userID > 0 else { throw TokenError.invalidArgument }
+        guard request.userID > 0, (0...Int32(Self.sessionPage)).contains(request.limit) else { throw TokenError.invalidArgument }
+        let after = try request.cursor.isEmpty ? nil : SessionCursor(parsing: request.cursor)
+        let limit = request.limit == 0 ? Self.sessionPage : Int(request.limit)
+        let sessions = try await self.store.sessions(userID: request.userID).filter { after?.precedes($0) ?? true }
         var reply = WireListSessionsReply()
-        reply.sessions = try await self.store.sessions(userID: request.userID).map { session in
+        reply.sessions = sessions.prefix(limit).map { session in
             var wire = WireSessionInfo()
             wire.id = session.id
             wire.createdMs = Int64((session.createdAt * 1000).rounded(.down))
@@ -299,6 +310,7 @@ public struct TokenOperations: Sendable {
             wire.expiresIn = Int64(session.expiresIn)
             return wire
         }
+        if sessions.count > limit, let last = sessions.prefix(limit).last { reply.nextCursor = SessionCursor(last).text }
         return reply
     }
 

@@ -52,6 +52,7 @@ public struct TokenServer: Sendable {
                 redis: self.redis,
                 refreshSecret: configuration.refreshSecret,
                 accessTokenLifetime: configuration.accessTokenMinutes * 60,
+                maximumSessions: configuration.maximumSessionsPerUser,
                 prefix: configuration.redisKeyPrefix
             ),
             denylist: RedisAccessTokenDenylist(redis: self.redis, prefix: configuration.redisKeyPrefix),

@@ -93,6 +93,14 @@ public nonisolated struct WireTokenPair: Sendable {
   /// Clears the value of `rateLimit`. Subsequent reads from it will return its default value.
   public mutating func clearRateLimit() {self._rateLimit = nil}
 
+  /// refreshTokens: the token had already been rotated and was presented again within the reuse
+  /// grace, so this is the successor issued then (audited as such: a thief inside the window
+  /// gets it too).
+  public var replayed: Bool = false
+
+  /// issueTokens: the user's oldest sessions ended to keep them within MAX_SESSIONS_PER_USER.
+  public var sessionsEvicted: Int32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -438,13 +446,20 @@ public nonisolated struct WireSessionInfo: Sendable {
   public init() {}
 }
 
-/// listSessions (207): the user's live sessions, newest first (one Redis round trip, no scan).
+/// listSessions (207): the user's live sessions, newest first (one Redis round trip, no scan),
+/// a page at a time.
 public nonisolated struct WireListSessionsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var userID: Int64 = 0
+
+  /// The most sessions answered (1 to 100; 0: 100).
+  public var limit: Int32 = 0
+
+  /// Where the previous page ended (its `next_cursor`); empty for the first page.
+  public var cursor: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -457,6 +472,9 @@ public nonisolated struct WireListSessionsReply: Sendable {
   // methods supported on all messages.
 
   public var sessions: [WireSessionInfo] = []
+
+  /// Where the next page starts; empty when this was the last.
+  public var nextCursor: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -610,7 +628,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenPair"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0\u{3}csrf_token\0\u{3}rate_limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}access_token\0\u{3}expires_in\0\u{3}refresh_token\0\u{3}refresh_expires_in\0\u{1}scope\0\u{3}user_id\0\u{3}session_started_ms\0\u{3}csrf_token\0\u{3}rate_limit\0\u{1}replayed\0\u{3}sessions_evicted\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -627,6 +645,8 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.sessionStartedMs) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.csrfToken) }()
       case 9: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.replayed) }()
+      case 11: try { try decoder.decodeSingularInt32Field(value: &self.sessionsEvicted) }()
       default: break
       }
     }
@@ -664,6 +684,12 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     try { if let v = self._rateLimit {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
     } }()
+    if self.replayed != false {
+      try visitor.visitSingularBoolField(value: self.replayed, fieldNumber: 10)
+    }
+    if self.sessionsEvicted != 0 {
+      try visitor.visitSingularInt32Field(value: self.sessionsEvicted, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -677,6 +703,8 @@ nonisolated extension WireTokenPair: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.sessionStartedMs != rhs.sessionStartedMs {return false}
     if lhs.csrfToken != rhs.csrfToken {return false}
     if lhs._rateLimit != rhs._rateLimit {return false}
+    if lhs.replayed != rhs.replayed {return false}
+    if lhs.sessionsEvicted != rhs.sessionsEvicted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1334,7 +1362,7 @@ nonisolated extension WireSessionInfo: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension WireListSessionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListSessionsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}limit\0\u{1}cursor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1343,6 +1371,8 @@ nonisolated extension WireListSessionsRequest: SwiftProtobuf.Message, SwiftProto
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.limit) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.cursor) }()
       default: break
       }
     }
@@ -1352,11 +1382,19 @@ nonisolated extension WireListSessionsRequest: SwiftProtobuf.Message, SwiftProto
     if self.userID != 0 {
       try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
     }
+    if self.limit != 0 {
+      try visitor.visitSingularInt32Field(value: self.limit, fieldNumber: 2)
+    }
+    if !self.cursor.isEmpty {
+      try visitor.visitSingularStringField(value: self.cursor, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireListSessionsRequest, rhs: WireListSessionsRequest) -> Bool {
     if lhs.userID != rhs.userID {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.cursor != rhs.cursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1364,7 +1402,7 @@ nonisolated extension WireListSessionsRequest: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension WireListSessionsReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListSessionsReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sessions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sessions\0\u{3}next_cursor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1373,6 +1411,7 @@ nonisolated extension WireListSessionsReply: SwiftProtobuf.Message, SwiftProtobu
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.sessions) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextCursor) }()
       default: break
       }
     }
@@ -1382,11 +1421,15 @@ nonisolated extension WireListSessionsReply: SwiftProtobuf.Message, SwiftProtobu
     if !self.sessions.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.sessions, fieldNumber: 1)
     }
+    if !self.nextCursor.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextCursor, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireListSessionsReply, rhs: WireListSessionsReply) -> Bool {
     if lhs.sessions != rhs.sessions {return false}
+    if lhs.nextCursor != rhs.nextCursor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -52,9 +52,12 @@ public struct TokenClient: Sendable {
     }
 
     /// The user's live sessions, newest first.
-    public func sessions(userID: Int64, requestID: String) async throws -> WireListSessionsReply {
+    /// A page of the user's sessions: up to `limit` after `cursor` (empty: from the newest).
+    public func sessions(userID: Int64, limit: Int, cursor: String, requestID: String) async throws -> WireListSessionsReply {
         var request = WireListSessionsRequest()
         request.userID = userID
+        request.limit = Int32(clamping: limit)
+        request.cursor = cursor
         return try await self.pool.request(.listSessions, request, as: WireListSessionsReply.self, requestID: requestID, idempotent: true)
     }
 

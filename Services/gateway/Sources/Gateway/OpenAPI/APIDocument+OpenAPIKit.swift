@@ -240,7 +240,13 @@ extension APIDocument {
                 ("user_agent", .string), ("ip_address", .string), ("current", .boolean(description: "The session of the caller's token")),
             ])
         ),
-        ("SessionList", object([("sessions", .array(items: Self.reference("Session")))])),
+        (
+            "SessionList",
+            object([
+                ("sessions", .array(items: Self.reference("Session"))),
+                ("next_cursor", .string(required: true, nullable: true, description: "The next page's cursor; null on the last page")),
+            ])
+        ),
         ("RevokeAllSessions", object([("keep_current", .boolean(required: false))])),
         ("PasswordConfirmation", object([("current_password", .string)])),
         ("SessionsEnded", object([("detail", .string), ("sessions_ended", .integer), ("current_kept", .boolean(required: false))])),

@@ -240,14 +240,19 @@ enum APIDocument {
         ),
     ]
 
+    static let sessionPage: [(name: String, description: String, required: Bool)] = [
+        ("limit", "at most this many, 1 to 100 (default 100)", false), ("cursor", "the previous page's next_cursor", false),
+    ]
+
     static let sessions: [APIEndpoint] = [
         .init(
             method: .get,
             path: "/api/v1/sessions",
             tag: "sessions",
-            summary: "The caller's device sessions, newest first",
+            summary: "The caller's device sessions, newest first, a page at a time",
             caller: .bearerOrAPIKey,
             scopes: [Scope.profileRead],
+            query: Self.sessionPage,
             answers: [.init(status: 200, description: "The sessions", schema: "SessionList")]
         ),
         .init(
@@ -322,9 +327,10 @@ enum APIDocument {
             method: .get,
             path: "/api/v1/admin/users/{id}/sessions",
             tag: "admin",
-            summary: "A user's sessions (a super_admin's only for a super_admin)",
+            summary: "A user's sessions, a page at a time (a super_admin's only for a super_admin)",
             caller: .bearer,
             scopes: [Scope.usersRead],
+            query: Self.sessionPage,
             answers: [
                 .init(status: 200, description: "The sessions", schema: "SessionList"),
                 .init(status: 404, description: "No such user", schema: "Error"),

@@ -30,7 +30,7 @@ struct AdminRoutes {
     func userSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
         let userID = try await self.sessionsOwner(caller: caller, context)
-        return try await SessionRoutes.listing(userID: userID, current: nil, token: self.sessions.token, context: context)
+        return try await SessionRoutes.listing(userID: userID, current: nil, request, context, token: self.sessions.token)
     }
 
     /// Ends one session of the user; not a live session of theirs → 404.

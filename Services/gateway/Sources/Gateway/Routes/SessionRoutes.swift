@@ -21,7 +21,7 @@ struct SessionRoutes {
     /// The caller's live sessions, newest first; `current` marks the one of the caller's token.
     func list(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, acceptingAPIKey: true, requiring: [.scope(Scope.profileRead)])
-        return try await Self.listing(userID: caller.userID, current: caller.sessionID, token: self.token, context: context)
+        return try await Self.listing(userID: caller.userID, current: caller.sessionID, request, context, token: self.token)
     }
 
     /// Ends one of the caller's sessions: its refresh token at once, its access tokens on their
@@ -93,10 +93,31 @@ struct SessionRoutes {
         return JSONBody.response(.ok, #"{"detail":"Sessions ended","sessions_ended":\#(ended),"current_kept":\#(keeping != nil)}"#)
     }
 
-    /// `{"sessions": [...]}` of the user, newest first.
-    static func listing(userID: Int64, current: String?, token: TokenClient, context: GatewayRequestContext) async throws -> Response {
-        let reply = try await BackendCall.run("token") { try await token.sessions(userID: userID, requestID: context.requestID) }
-        let list = SessionList(sessions: reply.sessions.map { SessionList.Entry($0, current: $0.id == current) })
+    /// `{"sessions": [...], "next_cursor": …}` of the user, newest first: `?limit=` (1 to 100,
+    /// 100 when absent) sessions after `?cursor=` (the previous page's `next_cursor`);
+    /// `next_cursor` is `null` on the last page.
+    static func listing(
+        userID: Int64,
+        current: String?,
+        _ request: Request,
+        _ context: GatewayRequestContext,
+        token: TokenClient
+    ) async throws -> Response {
+        let limit = try AdminRoutes.integer(request.uri.queryParameters["limit"], name: "limit", default: 100, in: 1...100)
+        let cursor = request.uri.queryParameters["cursor"].map(String.init) ?? ""
+        guard cursor.utf8.count <= 128 else { throw APIError(.unprocessableContent, "cursor: not one this service gave") }
+        let reply: WireListSessionsReply
+        do {
+            reply = try await token.sessions(userID: userID, limit: limit, cursor: cursor, requestID: context.requestID)
+        } catch WireError.remote(.invalidArgument, _, _) {
+            throw APIError(.unprocessableContent, "cursor: not one this service gave")
+        } catch {
+            throw APIError.from(backendError: error, service: "token")
+        }
+        let list = SessionList(
+            sessions: reply.sessions.map { SessionList.Entry($0, current: $0.id == current) },
+            nextCursor: reply.nextCursor.isEmpty ? nil : reply.nextCursor
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let body = try encoder.encode(list)
@@ -158,6 +179,19 @@ struct SessionRoutes {
         }
 
         var sessions: [Entry]
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case sessions
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.sessions, forKey: .sessions)
+            // Written as null on the last page, so a client sees the field either way.
+            try container.encode(self.nextCursor, forKey: .nextCursor)
+        }
     }
 }
 

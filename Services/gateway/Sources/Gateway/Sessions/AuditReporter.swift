@@ -3,7 +3,8 @@ import ServiceLifecycle
 import ServiceRuntime
 import WireProtocol
 
-/// Sends identity the audit events only the gateway sees (refresh, reuse detected, logout)
+/// Sends identity the audit events only the gateway sees (refresh, reuse detected, logout,
+/// sessions ended)
 /// without making the request wait: a bounded queue, drained in batches (one frame for what has
 /// gathered) by one task; a full queue or an unreachable identity drops events (counted and
 /// logged), never the request.
@@ -16,12 +17,13 @@ struct AuditReporter: Service {
         }
     }
 
-    func report(_ event: String, userID: Int64, client: WireClientInfo, requestID: String) {
+    func report(_ event: String, userID: Int64, client: WireClientInfo, requestID: String, detail: [String: String] = [:]) {
         var record = WireAuditEventRecord()
         record.event = event
         record.userID = userID
         record.client = client
         record.requestID = requestID
+        record.detail = detail
         self.queue.submit(record)
     }
 

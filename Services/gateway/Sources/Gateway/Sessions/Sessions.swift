@@ -61,6 +61,16 @@ struct Sessions: Sendable {
             if user.hasTier { issue.tier = user.tier }
             return try await BackendCall.run("token") { try await self.token.issue(issue, requestID: context.requestID) }
         }
+        if pair.sessionsEvicted > 0 {
+            // The user held MAX_SESSIONS_PER_USER sessions: the oldest ended to make room.
+            self.audit.report(
+                "session_evicted",
+                userID: pair.userID,
+                client: client,
+                requestID: context.requestID,
+                detail: ["sessions_ended": String(pair.sessionsEvicted)]
+            )
+        }
         return (pair, decision)
     }
 
@@ -99,7 +109,14 @@ struct Sessions: Sendable {
         case .gone: valid = false
         }
         if valid {
-            self.audit.report("token_refresh", userID: pair.userID, client: client, requestID: context.requestID)
+            // A replay inside the reuse grace is answered with the successor already issued: audited
+            // apart, since a thief inside the window gets it as well.
+            self.audit.report(
+                pair.replayed ? "token_refresh_replayed" : "token_refresh",
+                userID: pair.userID,
+                client: client,
+                requestID: context.requestID
+            )
             return (pair, pair.hasRateLimit ? pair.rateLimit : nil)
         } else {
             var revoke = WireRevokeSessionRequest()

@@ -9,6 +9,7 @@ public struct AuditEvent: Sendable, Hashable {
         case loginFailure = "login_failure"
         case accountLocked = "account_locked"
         case tokenRefresh = "token_refresh"
+        case tokenRefreshReplayed = "token_refresh_replayed"
         case tokenReuseDetected = "token_reuse_detected"
         case logout
         case passwordChanged = "password_changed"
@@ -19,9 +20,12 @@ public struct AuditEvent: Sendable, Hashable {
         case accountDeactivated = "account_deactivated"
         case loggedOutEverywhere = "logout_everywhere"
         case sessionEnded = "session_ended"
+        case sessionEvicted = "session_evicted"
 
         /// What another process may report through `recordAudit`: the events only it sees.
-        public static let reportable: Set<Kind> = [.tokenRefresh, .tokenReuseDetected, .logout, .sessionEnded]
+        public static let reportable: Set<Kind> = [
+            .tokenRefresh, .tokenRefreshReplayed, .tokenReuseDetected, .logout, .sessionEnded, .sessionEvicted,
+        ]
     }
 
     public var kind: Kind

@@ -46,6 +46,9 @@ public struct TokenConfiguration: Sendable {
     public var reuseGraceSeconds: Int
     /// The prefix of every Redis key (`REDIS_KEY_PREFIX`, `auth`).
     public var redisKeyPrefix: String
+    /// The most live sessions one user holds; a login beyond it ends the oldest
+    /// (`MAX_SESSIONS_PER_USER`, 100).
+    public var maximumSessionsPerUser: Int
     /// The largest frame between processes (`MAX_FRAME_BYTES`).
     public var maximumFrameLength: Int
 
@@ -70,6 +73,7 @@ public struct TokenConfiguration: Sendable {
         self.issuer = environment.string("JWT_ISSUER", default: "auth-service")
         self.audience = environment.string("JWT_AUDIENCE", default: "auth-service")
         self.reuseGraceSeconds = try environment.integer("REFRESH_REUSE_GRACE_SECONDS", default: 0, in: 0...60)
+        self.maximumSessionsPerUser = try environment.integer("MAX_SESSIONS_PER_USER", default: 100, in: 1...1000)
         self.redisKeyPrefix = environment.string("REDIS_KEY_PREFIX", default: "auth")
         guard self.redisKeyPrefix.utf8.count <= 64, !self.redisKeyPrefix.contains("{"), !self.redisKeyPrefix.contains("}") else {
             throw ConfigurationError(variable: "REDIS_KEY_PREFIX", reason: "must be at most 64 characters without braces")

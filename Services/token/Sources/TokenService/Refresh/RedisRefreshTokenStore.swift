@@ -18,13 +18,18 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     /// How long a session ended early stays marked: past it, no access token of it is current.
     let endedMarkerSeconds: Int
 
+    /// The most live sessions one user holds; a login beyond it ends the oldest.
+    let maximumSessions: Int
+
     /// - Parameters:
     ///   - accessTokenLifetime: seconds an access token lives; a session ended early is
     ///     remembered that long (plus the verifier's leeway), so the access tokens issued in it die too.
+    ///   - maximumSessions: `MAX_SESSIONS_PER_USER`: every walk over a user's sessions is bounded by it.
     ///   - prefix: `REDIS_KEY_PREFIX`; tests use their own.
-    public init(redis: RedisClient, refreshSecret: String, accessTokenLifetime: Int, prefix: String = "auth") {
+    public init(redis: RedisClient, refreshSecret: String, accessTokenLifetime: Int, maximumSessions: Int = 100, prefix: String = "auth") {
         self.redis = RedisStore(client: redis, keys: RedisKeyspace(prefix: prefix))
         self.endedMarkerSeconds = accessTokenLifetime + 60
+        self.maximumSessions = maximumSessions
         self.hashKey = SymmetricKey(data: Data(refreshSecret.utf8))
         self.successorSeal = SuccessorSeal(refreshSecret: refreshSecret)
     }
@@ -35,14 +40,33 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     func userKey(_ userID: Int64, _ suffix: String) -> String { self.redis.keys.user(userID, suffix) }
 
     // Families of the user that have ended by themselves are dropped from the set: up to eight
-    // of them, picked at random, per login. Scanning the whole set would make every login of a
-    // user with thousands of sessions as long as that, with Redis serving no one else meanwhile;
-    // a sample keeps the ended ones at about a seventh of the live ones (each login adds one),
-    // and listing the sessions drops every ended one.
+    // of them, picked at random, per login. Scanning the whole set at every login would make
+    // each as long as that; a sample keeps the ended ones at about a seventh of the live ones
+    // (each login adds one), and listing the sessions drops every ended one.
+    // At the cap (ARGV[12]) the set is walked once (it holds at most the cap, plus ended ones): the
+    // ended are dropped and the oldest live ones end, marked like a session ended from a list,
+    // until the new one fits. A set from before the cap is trimmed by the first login that meets it.
     static let start = RedisScript(
         """
         for _, family in ipairs(redis.call('SRANDMEMBER', KEYS[3], 8)) do
           if redis.call('EXISTS', ARGV[11] .. family) == 0 then redis.call('SREM', KEYS[3], family) end
+        end
+        local cap = tonumber(ARGV[12])
+        local evicted = 0
+        if redis.call('SCARD', KEYS[3]) >= cap then
+          local live = {}
+          for _, family in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+            local created = redis.call('HGET', ARGV[11] .. family, 'created')
+            if created then live[#live + 1] = {tonumber(created), family} else redis.call('SREM', KEYS[3], family) end
+          end
+          table.sort(live, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
+          for i = 1, #live - cap + 1 do
+            local family = live[i][2]
+            redis.call('DEL', ARGV[11] .. family)
+            redis.call('SREM', KEYS[3], family)
+            redis.call('SET', ARGV[13] .. family, '1', 'EX', ARGV[14])
+            evicted = evicted + 1
+          end
         end
         redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'username', ARGV[2], 'role', ARGV[3], 'scope', ARGV[4],
           'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8], 'tier', ARGV[10])
@@ -50,11 +74,12 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         redis.call('SET', KEYS[2], 'c', 'EX', ARGV[6])
         redis.call('SADD', KEYS[3], ARGV[9])
         redis.call('EXPIRE', KEYS[3], ARGV[6])
-        return 1
+        return evicted
         """
     )
 
-    public func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws {
+    @discardableResult
+    public func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws -> Int {
         let keys = [
             self.userKey(grant.userID, "fam:\(token.familyID)"),
             self.userKey(grant.userID, "rt:\(token.digest(key: self.hashKey))"),
@@ -63,9 +88,11 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         let arguments = [
             String(grant.userID), grant.username, grant.role, grant.scope, ScriptTime.format(now), String(lifetime),
             String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID, grant.tier,
-            self.userKey(grant.userID, "fam:"),
+            self.userKey(grant.userID, "fam:"), String(self.maximumSessions), self.userKey(grant.userID, "ended:"),
+            String(self.endedMarkerSeconds),
         ]
-        _ = try await self.redis.run(Self.start, keys: keys, arguments: arguments)
+        let reply = try await self.redis.run(Self.start, keys: keys, arguments: arguments)
+        return reply.integer.map(Int.init) ?? 0
     }
 
     /// Consumed tokens become `x:<time>`; a second presentation is reuse, unless it falls within
@@ -187,7 +214,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     }
 
     // Reads every family in the user's set (families that ended by themselves are dropped from
-    // it): one round trip, no scan of the keyspace.
+    // it): one round trip, no scan of the keyspace, bounded by the cap on sessions.
     static let list = RedisScript(
         """
         local sessions = {}
