@@ -33,6 +33,18 @@ struct ClientAddressTests {
         let long = String(repeating: "a", count: 500)
         #expect(Self.resolver.resolve(peer: "10.0.0.1", headers: Self.headers(forwardedFor: long)).count == ClientAddress.maximumLength)
     }
+
+    @Test func perAddressLimitsCountIPv6ByItsSlash64() {
+        #expect(ClientAddress.rateLimitBucket("192.0.2.7") == "192.0.2.7")
+        #expect(ClientAddress.rateLimitBucket("2001:db8:1:2::1") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.rateLimitBucket("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.rateLimitBucket("2001:0DB8:0001:0002:0:0:0:9") == "2001:db8:1:2::/64", "one bucket however it is written")
+        #expect(ClientAddress.rateLimitBucket("2001:db8:1:3::1") == "2001:db8:1:3::/64")
+        #expect(ClientAddress.rateLimitBucket("fe80::1%eth0") == "fe80:0:0:0::/64")
+        #expect(ClientAddress.rateLimitBucket("::ffff:192.0.2.7") == "192.0.2.7", "a mapped IPv4 address counts as itself")
+        #expect(ClientAddress.rateLimitBucket("unknown") == "unknown")
+        #expect(ClientAddress.rateLimitBucket("not:an:address") == "not:an:address")
+    }
 }
 
 @Suite("CSRF comparison")

@@ -51,6 +51,28 @@ struct RateLimitTests {
         _ = await stack.stop()
     }
 
+    @Test func loginHeadersShowTheAddressBucketOnlyAndIPv6CountsByItsSlash64() async throws {
+        let stack = try await Stack(tokenInstances: 1, overrides: Self.limited.merging(["RATE_LIMIT_REGISTER": "2/hour"]) { $1 })
+        try await stack.waitUntilReady()
+        let name = SeedFlowTests.unique("share")
+        #expect(try await Self.register(stack.baseURL, name, from: "198.51.100.9").status == 201)
+        for _ in 0..<3 { _ = try await Self.login(stack.baseURL, name, from: "203.0.113.21", password: "WrongPass123") }
+        // From a fresh address, by email: the account's bucket has 2 left, the address's 4. Showing
+        // the smaller would tell the client that this email and that username are one account.
+        let byEmail = try await Self.login(stack.baseURL, "\(name)@example.com", from: "203.0.113.22", password: "WrongPass123")
+        #expect(byEmail.status == 401)
+        #expect(byEmail.headers.first(name: "ratelimit-remaining") == "4")
+        let stranger = try await Self.login(stack.baseURL, SeedFlowTests.unique("nobody"), from: "203.0.113.23", password: "WrongPass123")
+        #expect(stranger.headers.first(name: "ratelimit-remaining") == "4", "the same answer as for an unrelated name")
+
+        // Registrations from one /64 share a bucket, however the addresses differ.
+        #expect(try await Self.register(stack.baseURL, SeedFlowTests.unique("v6"), from: "2001:db8:7:1::1").status == 201)
+        #expect(try await Self.register(stack.baseURL, SeedFlowTests.unique("v6"), from: "2001:db8:7:1::beef").status == 201)
+        #expect(try await Self.register(stack.baseURL, SeedFlowTests.unique("v6"), from: "2001:db8:7:1:ffff::2").status == 429)
+        #expect(try await Self.register(stack.baseURL, SeedFlowTests.unique("v6"), from: "2001:db8:7:2::1").status == 201, "another /64")
+        _ = await stack.stop()
+    }
+
     @Test func everySpellingOfOneAccountCountsTogether() async throws {
         let stack = try await Stack(tokenInstances: 1, overrides: Self.limited)
         try await stack.waitUntilReady()

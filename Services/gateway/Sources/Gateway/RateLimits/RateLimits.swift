@@ -32,17 +32,23 @@ struct RateLimits: Sendable {
     /// sent inside their token operation, which checks it first; `nil` when limits are off.
     func addressRule(_ address: String) -> WireRateLimitRule? {
         guard self.configuration.enabled else { return nil }
-        return self.rule("default:ip:\(address)", self.configuration.standard)
+        return self.rule(Self.addressKey("default", address), self.configuration.standard)
     }
 
-    /// The per-address limit checked on its own (a logout with no token to end); open when the
-    /// token service cannot be asked.
+    /// The bucket of a per-address limit: by the IPv4 address, by the /64 of an IPv6 one (a
+    /// single client is routinely given a whole /64 and could otherwise rotate through it).
+    static func addressKey(_ rule: String, _ address: String) -> String {
+        "\(rule):ip:\(ClientAddress.rateLimitBucket(address))"
+    }
+
     /// Counts a password typed again by a signed-in user against the account's login limit,
     /// failing closed: guessing the password with a stolen access token is a login attempt.
     func checkPasswordConfirmation(userID: Int64, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
         try await self.check([self.rule(Sessions.accountKey("u:\(userID)"), self.configuration.login)], failClosed: true, context: context)
     }
 
+    /// The per-address limit checked on its own (a logout with no token to end); open when the
+    /// token service cannot be asked.
     func checkAddress(_ address: String, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
         guard let rule = self.addressRule(address) else { return nil }
         return try await self.check([rule], failClosed: false, context: context)
@@ -50,9 +56,18 @@ struct RateLimits: Sendable {
 
     /// Counts the request against `rules`; throws 429 when any refuses.
     ///
-    /// - Parameter failClosed: refuse (503) when the limits cannot be checked.
-    /// - Returns: the tightest decision, for the `RateLimit-*` headers.
-    func check(_ rules: [WireRateLimitRule], failClosed: Bool, context: GatewayRequestContext) async throws -> WireRateLimitDecision? {
+    /// - Parameters:
+    ///   - failClosed: refuse (503) when the limits cannot be checked.
+    ///   - reportedRule: the index of the one rule whose bucket the `RateLimit-*` headers show
+    ///     (login shows its address's only: another bucket's count would tell a client which
+    ///     login names share an account); by default the tightest.
+    /// - Returns: the decision for the `RateLimit-*` headers.
+    func check(
+        _ rules: [WireRateLimitRule],
+        failClosed: Bool,
+        reportedRule: Int? = nil,
+        context: GatewayRequestContext
+    ) async throws -> WireRateLimitDecision? {
         guard self.configuration.enabled, !rules.isEmpty else { return nil }
         var request = WireRateLimitRequest()
         request.rules = rules
@@ -67,15 +82,18 @@ struct RateLimits: Sendable {
             context.logger.warning("rate limits unavailable: allowing", metadata: ["error": "\(error)"])
             return nil
         }
+        let reported = reportedRule.flatMap { reply.decisions.indices.contains($0) ? reply.decisions[$0] : nil }
         if let refused = reply.decisions.first(where: { !$0.allowed }) {
-            throw Self.tooMany(refused)
+            throw Self.tooMany(refused, reporting: reported)
         }
-        return reply.decisions.min { $0.remaining < $1.remaining }
+        return reported ?? reply.decisions.min { $0.remaining < $1.remaining }
     }
 
-    static func tooMany(_ decision: WireRateLimitDecision) -> APIError {
+    /// A 429 for the refused bucket: `Retry-After` says when it admits again; the `RateLimit-*`
+    /// headers show `reporting` when given, else the refused bucket.
+    static func tooMany(_ decision: WireRateLimitDecision, reporting: WireRateLimitDecision? = nil) -> APIError {
         var headers = HTTPFields()
-        Self.apply(decision, to: &headers)
+        Self.apply(reporting ?? decision, to: &headers)
         headers[.retryAfter] = String(max(1, Int(decision.retryAfterSeconds.rounded(.up))))
         return APIError(.tooManyRequests, "Rate limit exceeded, retry later", headers: headers)
     }

@@ -13,7 +13,7 @@ struct Registration: Sendable {
     {
         let ip = context.clientAddress
         let decision = try await self.limits.check(
-            [self.limits.rule("register:ip:\(ip)", self.limits.configuration.register)],
+            [self.limits.rule(RateLimits.addressKey("register", ip), self.limits.configuration.register)],
             failClosed: true,
             context: context
         )

@@ -43,10 +43,11 @@ struct Sessions: Sendable {
             let account = try await BackendCall.run("identity") { try await self.identity.resolveLogin(trimmed, requestID: context.requestID) }
             decision = try await self.limits.check(
                 [
-                    self.limits.rule("login:ip:\(client.ip)", self.limits.configuration.login),
+                    self.limits.rule(RateLimits.addressKey("login", client.ip), self.limits.configuration.login),
                     self.limits.rule(Self.accountKey(account), self.limits.configuration.login),
                 ],
                 failClosed: true,
+                reportedRule: 0,
                 context: context
             )
         }
