@@ -82,6 +82,21 @@ struct HTTP2Tests {
         #expect(try await Self.curl(["http://127.0.0.1:\(stack.port)/health/live"]).version != "1.1 200")
         let load = try await Self.h2load(["-n", "500", "-c", "2", "-m", "32", base + "/health/live"])
         #expect(load.contains("500 succeeded, 0 failed, 0 errored"), "\(load)")
+        // TLS 1.2 only with ECDHE and AEAD: a CBC-SHA1 suite and RSA key exchange are refused.
+        func handshake(_ arguments: [String]) async throws -> Bool {
+            let result = try await ChildProcess.run(
+                "/bin/sh",
+                ["-c", "openssl s_client -connect 127.0.0.1:\(stack.port) -servername localhost \(arguments.joined(separator: " ")) </dev/null"],
+                environment: ["PATH": "/usr/bin:/bin"]
+            )
+            return result.status == 0 && result.output.contains("Cipher is") && !result.output.contains("Cipher is (NONE)")
+        }
+        #expect(try await handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]))
+        #expect(try await handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305"]))
+        #expect(try await !handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"]), "CBC with SHA-1")
+        #expect(try await !handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-SHA384"]), "CBC")
+        #expect(try await !handshake(["-tls1_2", "-cipher", "AES128-GCM-SHA256"]), "RSA key exchange")
+        #expect(try await handshake(["-tls1_3"]))
         _ = await stack.stop()
     }
 }

@@ -181,6 +181,9 @@ public struct GatewayConfiguration: Sendable {
                 privateKey: .privateKey(privateKey)
             )
             configuration.minimumTLSVersion = .tlsv12
+            // TLS 1.2 only with forward secrecy and AEAD (what TLS 1.3 always has): no RSA key
+            // exchange, no CBC, no SHA-1 MACs.
+            configuration.cipherSuiteValues = Self.tls12CipherSuites
             configuration.applicationProtocols = ["h2", "http/1.1"]
             do {
                 _ = try NIOSSLContext(configuration: configuration)
@@ -193,6 +196,13 @@ public struct GatewayConfiguration: Sendable {
             return configuration
         }
     }
+
+    /// ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, for ECDSA and RSA certificates.
+    static let tls12CipherSuites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ]
 
     /// Where the build puts the viewers: the resource bundle beside the executable.
     static var shippedViewerAssets: String {
