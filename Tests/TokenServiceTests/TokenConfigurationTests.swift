@@ -76,7 +76,7 @@ struct TokenConfigurationTests {
         }
     }
 
-    @Test func aNonLoopbackTCPSocketWithoutTLSRefusesToStart() throws {
+    @Test func aTCPSocketWithoutTLSRefusesToStartLoopbackIncluded() throws {
         var environment = Self.secrets
         environment["REDIS_URL"] = "redis://cache"
         environment["TOKEN_SOCKET"] = "tcp://10.0.0.5:7000"
@@ -84,7 +84,12 @@ struct TokenConfigurationTests {
             guard let error = error as? ConfigurationError else { return false }
             return error.variable == "TOKEN_SOCKET" && error.reason.contains("BACKEND_TLS_CERT_FILE")
         }
+        // Loopback too: any local user reaches a loopback port.
         environment["TOKEN_SOCKET"] = "tcp://127.0.0.1:7000"
+        #expect { _ = try TokenConfiguration(environment: EnvironmentReader(environment)) } throws: { error in
+            (error as? ConfigurationError)?.variable == "TOKEN_SOCKET"
+        }
+        environment["TOKEN_SOCKET"] = "/tmp/token.sock"
         _ = try TokenConfiguration(environment: EnvironmentReader(environment))
     }
 }

@@ -7,8 +7,9 @@ public import ServiceConfiguration
 /// Over a Unix-domain socket the kernel names the peer's user (``PeerCredentials``): a server
 /// accepts only callers running as an allowed user, and a client talks only to a server that
 /// does. A process always trusts its own user (its `healthcheck` talks to its own socket). Over
-/// TCP the peer proves itself with a certificate signed by the deployment's CA; without TLS,
-/// TCP is allowed on loopback only.
+/// TCP the peer proves itself with a certificate signed by the deployment's CA, loopback
+/// included: any local user can connect to a loopback port, and no peer credentials are checked
+/// there.
 ///
 /// ```swift
 /// let security = try BackendSecurity(environment: environment)
@@ -53,21 +54,14 @@ public struct BackendSecurity: Sendable {
         self.init(allowedUIDs: uids, tls: tls)
     }
 
-    /// Refuses an address this process may not use: `tcp://` to anything but loopback needs TLS.
+    /// Refuses an address this process may not use: `tcp://` needs mutual TLS, on loopback too.
     public func check(_ address: WireEndpointAddress, variable: String) throws(ConfigurationError) {
-        guard case .tcp(let host, _) = address, self.tls == nil, !Self.isLoopback(host) else { return }
+        guard case .tcp(let host, _) = address, self.tls == nil else { return }
         throw ConfigurationError(
             variable: variable,
-            reason: "tcp://\(host) is not loopback: set BACKEND_TLS_CERT_FILE, BACKEND_TLS_KEY_FILE and BACKEND_TLS_CA_FILE for mutual TLS"
+            reason: "tcp://\(host) needs mutual TLS (any local user reaches a TCP port, loopback included): "
+                + "set BACKEND_TLS_CERT_FILE, BACKEND_TLS_KEY_FILE and BACKEND_TLS_CA_FILE, or use a Unix socket path"
         )
-    }
-
-    /// `localhost`, `127.x.x.x` or `::1`.
-    static func isLoopback(_ host: String) -> Bool {
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        if bare == "localhost" || bare == "::1" { return true }
-        let parts = bare.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }
 
