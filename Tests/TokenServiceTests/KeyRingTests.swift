@@ -110,6 +110,104 @@ struct KeyRingTests {
         }
     }
 
+    /// A directory, `keys.json` or key file someone else could change, or a symbolic link, is
+    /// refused: whoever writes the directory chooses the key that signs.
+    @Test func aDirectoryOthersCouldWriteOrALinkIsRefused() async throws {
+        try await Self.withDirectory(.eddsa) { directory in
+            let kid = try directory.prepare(now: 1000).signing.id
+            func refused(_ change: () -> Int32, undo: () -> Int32) {
+                #expect(change() == 0)
+                #expect {
+                    _ = try directory.keySet(now: 1001)
+                } throws: { error in
+                    guard case .insecure = error as? KeyDirectoryError else { return false }
+                    return true
+                }
+                #expect(undo() == 0)
+            }
+            refused({ chmod(directory.path, 0o777) }, undo: { chmod(directory.path, 0o700) })
+            refused({ chmod(directory.path, 0o720) }, undo: { chmod(directory.path, 0o700) })
+            refused({ chmod(directory.manifestPath, 0o666) }, undo: { chmod(directory.manifestPath, 0o644) })
+            refused({ chmod(directory.keyPath(kid), 0o640) }, undo: { chmod(directory.keyPath(kid), 0o600) })
+            refused({ chown(directory.keyPath(kid), 65534, 65534) }, undo: { chown(directory.keyPath(kid), geteuid(), getegid()) })
+            refused({ chown(directory.path, 65534, 65534) }, undo: { chown(directory.path, geteuid(), getegid()) })
+            // A key file replaced by a link to a key elsewhere.
+            let elsewhere = directory.path + "-elsewhere.pem"
+            #expect(rename(directory.keyPath(kid), elsewhere) == 0)
+            refused({ symlink(elsewhere, directory.keyPath(kid)) }, undo: { unlink(directory.keyPath(kid)) })
+            #expect(rename(elsewhere, directory.keyPath(kid)) == 0)
+            // The directory itself as a link.
+            let link = directory.path + "-link"
+            #expect(symlink(directory.path, link) == 0)
+            #expect(throws: KeyDirectoryError.self) { _ = try KeyDirectory(path: link, algorithm: .eddsa).keySet(now: 1001) }
+            unlink(link)
+            #expect(try directory.keySet(now: 1001).signing.id == kid, "as it was, it is read again")
+        }
+    }
+
+    /// A key retired while its key file (or any other) cannot be read still stops verifying, by
+    /// keys.json; with keys.json unreadable too, by the end known when the keys were loaded.
+    @Test func keysPastTheirEndAreDroppedWhenTheDirectoryCannotBeRead() async throws {
+        try await Self.withDirectory(.eddsa) { directory in
+            let clock = ManualClock(1000)
+            let old = try directory.prepare(now: 1000).signing.id
+            let ring = await KeyRing(try directory.keySet(now: 1000))
+            var logger = Logger(label: "keys")
+            logger.logLevel = .critical
+            let refresher = KeyRingRefresher(ring: ring, directory: directory, interval: .seconds(1), logger: logger, now: { clock.now })
+            let new = try directory.rotate(now: 1000, activationDelay: 20, verificationWindow: 100).kid
+            clock.set(1030)
+            #expect(await refresher.reload())
+            #expect(ring.signingKeyID == new && Set(ring.keySet.verifying.map(\.id)) == [old, new])
+
+            try directory.retire(kid: old, now: 1040)
+            #expect(chmod(directory.keyPath(new), 0o644) == 0)  // the directory cannot be read now
+            clock.set(1050)
+            #expect(await refresher.reload(), "the retired key dropped all the same")
+            #expect(ring.keySet.verifying.map(\.id) == [new])
+
+            // And with keys.json gone as well: by the ends known.
+            #expect(chmod(directory.keyPath(new), 0o600) == 0)
+            let third = try directory.rotate(now: 1060, activationDelay: 20, verificationWindow: 100).kid
+            clock.set(1090)
+            #expect(await refresher.reload())
+            #expect(Set(ring.keySet.verifying.map(\.id)) == [new, third])
+            #expect(chmod(directory.manifestPath, 0o666) == 0)
+            clock.set(1179)
+            #expect(await !refresher.reload(), "nothing has ended yet")
+            clock.set(1180)
+            #expect(await refresher.reload())
+            #expect(ring.keySet.verifying.map(\.id) == [third])
+        }
+    }
+
+    /// Retiring a key before it activates gives the key it was to replace its open end back, and
+    /// a directory where nothing signs now (as such a retirement used to leave) is mended by a
+    /// rotation, whose key then signs at once.
+    @Test func retiringAPendingKeyLeavesASignerAndARotationMendsADirectoryWithNone() async throws {
+        try await Self.withDirectory(.eddsa) { directory in
+            let old = try directory.prepare(now: 1000).signing.id
+            let pending = try directory.rotate(now: 1000, activationDelay: 20, verificationWindow: 100).kid
+            try directory.retire(kid: pending, now: 1005)
+            #expect(try directory.entries().first { $0.kid == old }?.verifyUntil == nil)
+            #expect(try directory.keySet(now: 5000).signing.id == old, "still signing long after")
+
+            // What the retirement used to leave: the old key ending, the pending one retired.
+            let pendingAgain = try directory.rotate(now: 6000, activationDelay: 20, verificationWindow: 100).kid
+            var manifest = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.manifestPath))) as? [String: Any]
+            )
+            var keys = try #require(manifest["keys"] as? [[String: Any]])
+            for index in keys.indices where keys[index]["kid"] as? String == pendingAgain { keys[index]["verify_until"] = 6005.0 }
+            manifest["keys"] = keys
+            try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: directory.manifestPath))
+            #expect(throws: KeyDirectoryError.noSigningKey) { _ = try directory.keySet(now: 6200) }
+            let mended = try directory.rotate(now: 6200, activationDelay: 20, verificationWindow: 100)
+            #expect(mended.activates == 6200)
+            #expect(try directory.keySet(now: 6200).signing.id == mended.kid)
+        }
+    }
+
     /// The refresher installs what the directory holds when it changes, and nothing otherwise.
     @Test func theRefresherFollowsTheDirectory() async throws {
         try await Self.withDirectory(.eddsa) { directory in

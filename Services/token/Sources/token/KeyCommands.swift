@@ -39,7 +39,9 @@ struct RotateKeys: ParsableCommand {
         let (directory, configuration) = try configuredKeyDirectory()
         do {
             let now = WallClock.now()
-            _ = try directory.prepare(now: now)
+            // Only the first key is made here: a directory with no key signing now (its pending key
+            // retired, say) is what a rotation mends.
+            try directory.makeFirstKey(now: now)
             let entry = try directory.rotate(
                 now: now,
                 activationDelay: configuration.activationDelay,

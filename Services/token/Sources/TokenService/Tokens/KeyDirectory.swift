@@ -22,6 +22,11 @@
 /// keys then verify until the last token they signed has expired. Changes are made under an
 /// exclusive lock on `.lock`, so two rotations never interleave, and `keys.json` is replaced
 /// atomically, so a reader never sees half of it.
+///
+/// Whoever can write the directory can make the service sign with a key of their own: it must
+/// belong to the service's user and be writable by nobody else, `keys.json` and the key files
+/// must belong to that user too (a key file readable by nobody else), and no symbolic link is
+/// followed into or out of it. Anything else stops the reading with ``KeyDirectoryError/insecure(_:)``.
 public struct KeyDirectory: Sendable {
     /// One key's schedule.
     public struct Entry: Codable, Sendable, Hashable {
@@ -64,15 +69,19 @@ public struct KeyDirectory: Sendable {
     /// a directory's only key signs from its creation for everyone (nothing else could sign, so
     /// there is no switch for the activation delay to protect).
     public func prepare(now: Double) throws(KeyDirectoryError) -> KeySet {
-        if !FileManager.default.fileExists(atPath: self.manifestPath) {
-            try self.locked { () throws(KeyDirectoryError) in
-                guard !FileManager.default.fileExists(atPath: self.manifestPath) else { return }
-                let key = try self.newKey()
-                try self.save(Manifest(algorithm: self.algorithm, keys: [Entry(kid: key.id, created: now, activates: now, verifyUntil: nil)]))
-            }
-        }
+        try self.makeFirstKey(now: now)
         let entries = try self.entries()
         return try self.keySet(now: entries.count == 1 ? max(now, entries[0].activates) : now)
+    }
+
+    /// Makes the directory's first key, signing at once, unless it has keys already.
+    public func makeFirstKey(now: Double) throws(KeyDirectoryError) {
+        guard !FileManager.default.fileExists(atPath: self.manifestPath) else { return }
+        try self.locked { () throws(KeyDirectoryError) in
+            guard !FileManager.default.fileExists(atPath: self.manifestPath) else { return }
+            let key = try self.newKey()
+            try self.save(Manifest(algorithm: self.algorithm, keys: [Entry(kid: key.id, created: now, activates: now, verifyUntil: nil)]))
+        }
     }
 
     /// Every key's schedule, oldest first.
@@ -88,7 +97,9 @@ public struct KeyDirectory: Sendable {
         var keys: [SigningKey] = []
         for entry in verifying { keys.append(try self.readKey(entry.kid)) }
         guard let signingKey = keys.first(where: { $0.id == signing.kid }) else { throw .noSigningKey }
-        return KeySet(signing: signingKey, verifying: keys)
+        var ends: [String: Double] = [:]
+        for entry in verifying { ends[entry.kid] = entry.verifyUntil }
+        return KeySet(signing: signingKey, verifying: keys, verifyUntil: ends)
     }
 
     /// The ids `keySet(now:)` would hold, read from `keys.json` alone (no key file opened): what a
@@ -113,7 +124,10 @@ public struct KeyDirectory: Sendable {
         try self.locked { () throws(KeyDirectoryError) -> Entry in
             var manifest = try self.readManifest()
             let key = try self.newKey()
-            let entry = Entry(kid: key.id, created: now, activates: now + activationDelay, verifyUntil: nil)
+            // With no key signing now (the only pending one was retired, say) there is no switch
+            // for the delay to protect: the new key signs at once.
+            let signsNow = (try? Self.schedule(manifest.keys, at: now)) != nil
+            let entry = Entry(kid: key.id, created: now, activates: signsNow ? now + activationDelay : now, verifyUntil: nil)
             for index in manifest.keys.indices where manifest.keys[index].verifyUntil == nil {
                 manifest.keys[index].verifyUntil = entry.activates + verificationWindow
             }
@@ -141,6 +155,14 @@ public struct KeyDirectory: Sendable {
                 throw .wouldLeaveNoSigningKey(kid)
             }
             if (try? Self.schedule(manifest.keys, at: now).signing.kid) == kid { throw .wouldLeaveNoSigningKey(kid) }
+            // A key retired before it activated leaves the key it was to replace as the newest:
+            // its end, set by that rotation, goes, or nothing would sign once it passed.
+            let remaining = retired.indices.filter { retired[$0].verifies(at: now) }
+            if let newest = remaining.max(by: { (retired[$0].activates, retired[$0].created) < (retired[$1].activates, retired[$1].created) }),
+                retired[index].activates > retired[newest].activates
+            {
+                retired[newest].verifyUntil = nil
+            }
             manifest.keys = retired
             try self.save(manifest)
         }
@@ -151,12 +173,11 @@ public struct KeyDirectory: Sendable {
     func keyPath(_ kid: String) -> String { "\(self.path)/\(kid).pem" }
 
     private func readManifest() throws(KeyDirectoryError) -> Manifest {
-        guard let data = FileManager.default.contents(atPath: self.manifestPath) else {
-            throw .unreadable("\(self.manifestPath): cannot be read")
-        }
+        try self.checkDirectory()
+        let data = try Self.readFile(self.manifestPath, privateToOwner: false)
         let manifest: Manifest
         do {
-            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+            manifest = try JSONDecoder().decode(Manifest.self, from: Data(data))
         } catch {
             throw .unreadable("\(self.manifestPath): not a key manifest")
         }
@@ -165,8 +186,8 @@ public struct KeyDirectory: Sendable {
     }
 
     private func readKey(_ kid: String) throws(KeyDirectoryError) -> SigningKey {
-        guard Self.isKeyID(kid), let data = FileManager.default.contents(atPath: self.keyPath(kid)), let pem = String(data: data, encoding: .utf8)
-        else { throw .unreadable("\(self.keyPath(kid)): cannot be read") }
+        guard Self.isKeyID(kid) else { throw .unreadable("\(self.keyPath(kid)): cannot be read") }
+        let pem = String(decoding: try Self.readFile(self.keyPath(kid), privateToOwner: true), as: UTF8.self)
         let key: SigningKey
         do {
             key = try SigningKey(pem: pem, algorithm: self.algorithm)
@@ -175,6 +196,50 @@ public struct KeyDirectory: Sendable {
         }
         guard key.id == kid else { throw .unreadable("\(self.keyPath(kid)): holds another key than its name says") }
         return key
+    }
+
+    /// Refuses a directory that is not a directory of this process's user, writable by it alone.
+    func checkDirectory() throws(KeyDirectoryError) {
+        var status = stat()
+        guard lstat(self.path, &status) == 0 else { throw .unreadable("\(self.path): \(String(cString: strerror(errno)))") }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw .insecure("\(self.path): not a directory (a symbolic link is not followed)") }
+        try Self.checkOwner(status, self.path, forbidden: 0o022)
+    }
+
+    /// Reads a file of the directory: never through a symbolic link, only a regular file of this
+    /// process's user that nobody else may write (nor read, for a private key).
+    static func readFile(_ path: String, privateToOwner: Bool) throws(KeyDirectoryError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ELOOP { throw .insecure("\(path): a symbolic link (not followed)") }
+            throw .unreadable("\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .unreadable("\(path): \(String(cString: strerror(errno)))") }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw .insecure("\(path): not a regular file") }
+        try Self.checkOwner(status, path, forbidden: privateToOwner ? 0o077 : 0o022)
+        // Key files and keys.json are a few hundred bytes; anything far larger is not ours.
+        guard status.st_size <= 1 << 20 else { throw .unreadable("\(path): larger than a key directory's file") }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        var total = 0
+        while total < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + total, $0.count - total) }
+            guard count > 0 else { break }
+            total += count
+        }
+        return Array(bytes[..<total])
+    }
+
+    private static func checkOwner(_ status: stat, _ path: String, forbidden: mode_t) throws(KeyDirectoryError) {
+        guard status.st_uid == geteuid() else {
+            throw .insecure("\(path): owned by uid \(status.st_uid), not by this process's user (uid \(geteuid()))")
+        }
+        guard status.st_mode & forbidden == 0 else {
+            throw .insecure(
+                "\(path): mode \(String(status.st_mode & 0o777, radix: 8)) lets others \(forbidden == 0o077 ? "read or write it" : "write it")"
+            )
+        }
     }
 
     /// A key id as the directory names files: base64url only, so it cannot leave the directory.
@@ -192,7 +257,7 @@ public struct KeyDirectory: Sendable {
             throw .unreadable("\(self.algorithm.rawValue) keys cannot be generated")
         }
         let path = self.keyPath(key.id)
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .unwritable("\(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         let bytes = Array((key.pemRepresentation ?? "").utf8)
@@ -220,7 +285,8 @@ public struct KeyDirectory: Sendable {
                 throw .unwritable("\(self.path): \(error)")
             }
         }
-        let descriptor = open(self.path + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try self.checkDirectory()
+        let descriptor = open(self.path + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .unwritable("\(self.path)/.lock: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX) == 0 else { throw .unwritable("\(self.path)/.lock: \(String(cString: strerror(errno)))") }
@@ -238,10 +304,13 @@ public enum KeyDirectoryError: Error, Sendable, Hashable, CustomStringConvertibl
     case noSigningKey
     case unknownKey(String)
     case wouldLeaveNoSigningKey(String)
+    /// The directory or a file in it could be changed by someone other than the service's user,
+    /// or is a symbolic link.
+    case insecure(String)
 
     public var description: String {
         switch self {
-        case .unreadable(let reason), .unwritable(let reason): reason
+        case .unreadable(let reason), .unwritable(let reason), .insecure(let reason): reason
         case .algorithmMismatch(let found, let configured):
             "the key directory holds \(found.rawValue) keys, JWT_ALGORITHM is \(configured.rawValue)"
         case .noSigningKey: "no key in the directory signs now"

@@ -4,7 +4,8 @@ public import ServiceLifecycle
 /// Keeps a ``KeyRing`` in step with its ``KeyDirectory``: every reload interval it reads
 /// `keys.json` and, when the keys in force have changed (a rotation, a retirement, a key
 /// reaching its activation or the end of its window), reads the keys and installs them. No
-/// restart, no session dropped. A directory that cannot be read leaves the ring as it was.
+/// restart, no session dropped. A directory that cannot be read leaves the ring as it was, but
+/// for keys whose end has passed.
 public struct KeyRingRefresher: Service {
     let ring: KeyRing
     let directory: KeyDirectory
@@ -42,8 +43,18 @@ public struct KeyRingRefresher: Service {
             )
             return true
         } catch {
-            self.logger.error("key directory not read: the current keys stay", metadata: ["error": "\(error.description)"])
-            return false
+            // Keys past their end go even so, by keys.json when it can still be read (a key file
+            // that cannot): a retired key must not verify for as long as the directory is broken.
+            guard let trimmed = self.ring.keySet.droppingEnded(at: now, schedule: try? self.directory.entries()) else {
+                self.logger.error("key directory not read: the current keys stay", metadata: ["error": "\(error.description)"])
+                return false
+            }
+            await self.ring.install(trimmed)
+            self.logger.error(
+                "key directory not read: keys past their end dropped, the others stay",
+                metadata: ["error": "\(error.description)", "verifying": "\(trimmed.verifying.map(\.id).joined(separator: ","))"]
+            )
+            return true
         }
     }
 }
