@@ -65,7 +65,7 @@ struct RunStackTests {
         """
 
     /// Starts `scripts/run-stack` in a process group of its own, on the built executables.
-    static func start(_ state: TemporaryDirectory, port: Int) throws -> ChildProcess {
+    static func start(_ state: TemporaryDirectory, port: Int, extra: [String: String] = [:]) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment.filter { ["PATH", "HOME", "LANG"].contains($0.key) }
         environment["BIN_DIR"] = Executables.directory
         environment["RUN_STATE_DIR"] = state.appending("run")
@@ -73,6 +73,7 @@ struct RunStackTests {
         environment["TOKEN_INSTANCES"] = "2"
         environment["COOKIE_SECURE"] = "false"
         environment["LOG_LEVEL"] = "notice"
+        environment.merge(extra) { $1 }
         return try ChildProcess(
             name: "run-stack",
             executable: "/usr/bin/python3",
@@ -137,5 +138,27 @@ struct RunStackTests {
         }
         #expect(Self.processes(mentioning: state.path).isEmpty, "left running: \(Self.processes(mentioning: state.path))")
         #expect(script.log.contains("run-stack: stopped"), "\(script.log.suffix(2000))")
+    }
+
+    /// `JWT_ALGORITHM=EdDSA make run` needs nothing more: the key directory is made under `.run/`.
+    @Test func anAsymmetricAlgorithmGetsAKeyDirectoryUnderRun() async throws {
+        let state = TemporaryDirectory(prefix: "runstack")
+        defer { state.remove() }
+        chmod(state.path, 0o755)
+        let port = Self.freePort()
+        let script = try Self.start(state, port: port, extra: ["JWT_ALGORITHM": "EdDSA"])
+        let base = "http://127.0.0.1:\(port)"
+        defer { kill(-script.process.processIdentifier, SIGTERM) }
+        try await waitUntil("make run with EdDSA is ready", within: .seconds(120), interval: .milliseconds(250)) {
+            guard script.process.isRunning else { throw TestFailure("make run ended: \(script.log.suffix(2000))") }
+            return (try? await HTTP.get(base + "/health/ready"))?.status == 200
+        }
+        let jwks = try await HTTP.get(base + "/.well-known/jwks.json")
+        let keys = try #require(jwks.json?["keys"] as? [[String: Any]])
+        #expect(keys.count == 1 && keys.first?["kty"] as? String == "OKP", "\(jwks.body)")
+        #expect(FileManager.default.fileExists(atPath: state.appending("run") + "/keys-EdDSA/keys.json"))
+        #expect(script.log.contains("EdDSA signing keys in"))
+        kill(-script.process.processIdentifier, SIGTERM)
+        _ = await script.waitForExit(timeout: .seconds(60))
     }
 }
