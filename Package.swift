@@ -133,10 +133,20 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
+        // The shipped password denylist: a text file the assembler embeds (data, not code; a SwiftPM
+        // resource would bring Foundation's Bundle into identity).
+        .target(
+            name: "CommonPasswords",
+            path: "Services/identity/Sources/CommonPasswords",
+            exclude: ["common-passwords.txt", "LICENSE.txt"],
+            // Where the assembler's .incbin finds the list.
+            cSettings: [.headerSearchPath(".")]
+        ),
         .target(
             name: "IdentityService",
             dependencies: [
-                "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium", nioCore,
+                "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium",
+                "CommonPasswords", nioCore,
                 nioPosix, logging, lifecycle, metrics,
             ],
             path: "Services/identity/Sources/IdentityService",
