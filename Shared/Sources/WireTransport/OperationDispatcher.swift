@@ -73,11 +73,17 @@ public struct OperationDispatcher: Sendable {
     /// caller's deadline has passed (nobody is waiting for it).
     public func dispatch(_ request: WireRequest) async -> Frame? {
         let started = ContinuousClock.now
-        // The caller's trace context, current while the handler runs, under a span of ours.
-        var context = ServiceContext.topLevel
-        TraceParent.incoming(request.header.traceContext, into: &context)
-        let answer = await withSpan("\(request.operation)", context: context, ofKind: .server) { _ in
-            await self.answer(request)
+        let answer: Frame?
+        if TraceParent.instrumented {
+            // The caller's trace context, current while the handler runs, under a span of ours.
+            var context = ServiceContext.topLevel
+            TraceParent.incoming(request.header.traceContext, into: &context)
+            answer = await withSpan("\(request.operation)", context: context, ofKind: .server) { _ in
+                await self.answer(request)
+            }
+        } else {
+            // No instrument: the trace id reaches the logs from the frame header (WireRequest.logger).
+            answer = await self.answer(request)
         }
         self.answers(AnswerKey(operation: request.operation, status: answer.map { WireStatus(rawValue: $0.header.code) })).increment()
         self.durations(request.operation).recordElapsed(since: started)

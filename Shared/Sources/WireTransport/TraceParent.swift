@@ -13,6 +13,17 @@ public enum TraceParent {
         static var nameOverride: String? { "traceparent" }
     }
 
+    /// Whether an instrument or tracer is bootstrapped (`InstrumentationSystem.bootstrap`, before
+    /// serving). Without one, spans are no-ops and nothing is injected or extracted: the processes
+    /// then skip them and only carry the `traceparent` along, which spares every frame a span, a
+    /// task-local binding, carrier dictionaries and the dynamic casts that look the tracer up.
+    /// Read once.
+    public static let instrumented: Bool = !(InstrumentationSystem.instrument is NoOpInstrument)
+
+    /// The `traceparent` of the work in progress (the request's), empty for none: what a frame
+    /// carries when no tracer is bootstrapped.
+    public static var current: String { ServiceContext.current?[Key.self] ?? "" }
+
     /// The `traceparent` to send from `context`: the bootstrapped instrument's when it writes
     /// one, else the one the request came with; empty for none.
     public static func outgoing(from context: ServiceContext) -> String {
@@ -25,6 +36,7 @@ public enum TraceParent {
     public static func incoming(_ traceparent: String, into context: inout ServiceContext) {
         guard !traceparent.isEmpty else { return }
         context[Key.self] = traceparent
+        guard Self.instrumented else { return }
         InstrumentationSystem.instrument.extract(["traceparent": traceparent], into: &context, using: HeaderExtractor())
     }
 

@@ -150,12 +150,23 @@ public final class BackendPool: Service, Sendable {
         timeout: TimeAmount? = nil,
         idempotent: Bool = false
     ) async throws -> ByteBuffer {
-        // A client span (for a tracer a deployment bootstraps); the frame carries its trace context.
-        try await withSpan("\(self.service).\(operation)", ofKind: .client) { span in
-            let started = ContinuousClock.now
-            defer { self.durations(operation).recordElapsed(since: started) }
-            do {
-                let answer = try await self.send(
+        guard TraceParent.instrumented else {
+            // No instrument: the frame carries the request's trace context as it is.
+            return try await self.measured(operation) {
+                try await self.send(
+                    operation,
+                    payload: payload,
+                    requestID: requestID,
+                    traceContext: TraceParent.current,
+                    timeout: timeout,
+                    idempotent: idempotent
+                )
+            }
+        }
+        // A client span for the bootstrapped tracer; the frame carries its trace context.
+        return try await withSpan("\(self.service).\(operation)", ofKind: .client) { span in
+            try await self.measured(operation, span: span) {
+                try await self.send(
                     operation,
                     payload: payload,
                     requestID: requestID,
@@ -163,14 +174,27 @@ public final class BackendPool: Service, Sendable {
                     timeout: timeout,
                     idempotent: idempotent
                 )
-                self.outcomes(OutcomeKey(operation: operation, outcome: "ok")).increment()
-                return answer
-            } catch {
-                let outcome = Self.outcome(of: error)
-                self.outcomes(OutcomeKey(operation: operation, outcome: outcome)).increment()
-                span.attributes["auth.backend.outcome"] = outcome
-                throw error
             }
+        }
+    }
+
+    /// Runs `body`, counting its outcome and timing it.
+    private func measured(
+        _ operation: WireOperation,
+        span: (any Span)? = nil,
+        _ body: () async throws -> ByteBuffer
+    ) async throws -> ByteBuffer {
+        let started = ContinuousClock.now
+        defer { self.durations(operation).recordElapsed(since: started) }
+        do {
+            let answer = try await body()
+            self.outcomes(OutcomeKey(operation: operation, outcome: "ok")).increment()
+            return answer
+        } catch {
+            let outcome = Self.outcome(of: error)
+            self.outcomes(OutcomeKey(operation: operation, outcome: outcome)).increment()
+            span?.attributes["auth.backend.outcome"] = outcome
+            throw error
         }
     }
 

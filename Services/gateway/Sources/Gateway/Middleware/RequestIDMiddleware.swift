@@ -35,10 +35,10 @@ public struct RequestIDMiddleware: RouterMiddleware {
             }
     }
 
-    /// 32 hex digits from two draws of the system generator (each draw is a system call).
+    /// 32 hex digits of 16 random bytes (one system call).
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let words = (generator.next(), generator.next())
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { RandomBytes.fill($0) }
         return withUnsafeBytes(of: words) { Hex.encode($0) }
     }
 }

@@ -2,6 +2,7 @@ import HTTPTypes
 public import Hummingbird
 import Logging
 import Tracing
+import ServiceRuntime
 import W3CTraceContext
 import WireTransport
 
@@ -21,26 +22,39 @@ public struct TraceContextMiddleware: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let offered = request.headers[.traceparent].flatMap { value in
-            try? TraceContext(traceParentHeaderValue: value, traceStateHeaderValue: request.headers[.tracestate])
+        let traceparent: String
+        let traceID: Substring
+        var tracestate: String?
+        if let value = request.headers[.traceparent],
+            let offered = try? TraceContext(traceParentHeaderValue: value, traceStateHeaderValue: request.headers[.tracestate])
+        {
+            // The client's trace, continued under a span id of ours.
+            let own = TraceContext(traceID: offered.traceID, spanID: .random(), flags: offered.flags, state: offered.state)
+            traceparent = own.traceParentHeaderValue
+            tracestate = own.traceStateHeaderValue
+        } else {
+            traceparent = Self.newTraceParent()
         }
-        let own = TraceContext(
-            traceID: offered?.traceID ?? .random(),
-            spanID: .random(),
-            flags: offered?.flags ?? [],
-            state: offered?.state ?? TraceState()
-        )
-        let traceparent = own.traceParentHeaderValue
+        // `00-<32 hex trace id>-<16 hex span id>-<flags>`, as both forms above write it.
+        traceID = traceparent.dropFirst(3).prefix(32)
         var context = context
-        context.logger[metadataKey: "trace_id"] = "\(own.traceID)"
+        context.logger[metadataKey: "trace_id"] = .string(String(traceID))
         var serviceContext = ServiceContext.current ?? .topLevel
         TraceParent.incoming(traceparent, into: &serviceContext)
         var response = try await ServiceContext.withValue(serviceContext) {
             try await next(request, context)
         }
         response.headers[.traceparent] = traceparent
-        if let state = own.traceStateHeaderValue { response.headers[.tracestate] = state }
+        if let tracestate { response.headers[.tracestate] = tracestate }
         return response
+    }
+
+    /// A new trace: a random trace id and span id (one system call for both), not sampled.
+    static func newTraceParent() -> String {
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { RandomBytes.fill($0) }
+        let hex = withUnsafeBytes(of: words) { Hex.encode($0) }
+        return "00-\(hex.prefix(32))-\(hex.dropFirst(32))-00"
     }
 }
 
