@@ -42,6 +42,11 @@ struct ClientAddressTests {
         #expect(ClientAddress.rateLimitBucket("2001:db8:1:3::1") == "2001:db8:1:3::/64")
         #expect(ClientAddress.rateLimitBucket("fe80::1%eth0") == "fe80:0:0:0::/64")
         #expect(ClientAddress.rateLimitBucket("::ffff:192.0.2.7") == "192.0.2.7", "a mapped IPv4 address counts as itself")
+        #expect(ClientAddress.rateLimitBucket("64:ff9b::c000:207") == "192.0.2.7", "so does a NAT64 one")
+        #expect(ClientAddress.rateLimitBucket("::192.0.2.7") == "192.0.2.7", "and an IPv4-compatible one")
+        #expect(ClientAddress.rateLimitBucket("::1") == "0:0:0:0::/64", "loopback is no IPv4 address")
+        #expect(ClientAddress.rateLimitBucket("[2001:db8:1:2::1]") == "2001:db8:1:2::/64")
+        #expect(ClientAddress.rateLimitBucket("[2001:db8:1:2::1]:443") == "2001:db8:1:2::/64", "brackets and a port dropped")
         #expect(ClientAddress.rateLimitBucket("unknown") == "unknown")
         #expect(ClientAddress.rateLimitBucket("not:an:address") == "not:an:address")
     }

@@ -9,7 +9,8 @@ import Testing
 struct DiscoveryRouteTests {
     @Test func withoutAPublicURLTheDocumentIsNotCacheableAndVariesByHost() async throws {
         try await RouteTests.withGateway { client in
-            // The router's test client asks for the authority "localhost".
+            // The router's test client asks for the authority "localhost"; whatever the Host, the
+            // answer is that Host's alone, never cached.
             let forged = try await client.execute(uri: "/.well-known/openid-configuration", method: .get)
             #expect(forged.status == .ok)
             #expect(forged.headers[.cacheControl] == "no-store")

@@ -230,6 +230,24 @@ extension SessionRouteTests {
                 #expect(Routes.json(refused.body)["detail"] as? String == "Cannot modify a SUPER_ADMIN user")
             }
             #expect(try await Self.me(client, rootTokens.access) == .ok)
+            // Nor a super_admin's tier (it chooses their rate limit).
+            let tier = try await client.execute(
+                uri: "/api/v1/admin/users/\(rootID)/tier?tier=Free",
+                method: .put,
+                headers: [.authorization: "Bearer \(adminTokens.access)"]
+            )
+            #expect(tier.status == .forbidden)
+            // A deactivated user's sessions are still theirs to list (none): 200, not the 401 an
+            // inactive account's own token gets.
+            let gone = Routes.unique("gone")
+            let goneID = try #require(Routes.json(try await Routes.register(client, gone).body)["id"] as? Int)
+            try await backends.database.execute("UPDATE users SET is_active = false WHERE id = \(goneID)")
+            let goneSessions = try await client.execute(
+                uri: "/api/v1/admin/users/\(goneID)/sessions",
+                method: .get,
+                headers: [.authorization: "Bearer \(adminTokens.access)"]
+            )
+            #expect(goneSessions.status == .ok)
             // An unknown user: 404, whoever asks.
             let unknown = try await client.execute(
                 uri: "/api/v1/admin/users/999999999/sessions",

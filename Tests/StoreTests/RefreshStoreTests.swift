@@ -331,9 +331,9 @@ extension RefreshStoreTests {
 }
 
 extension RefreshStoreTests {
-    /// A user holds at most the cap of live sessions: a login beyond it ends the oldest (its
-    /// refresh token fails, its access tokens are refused), and ended families do not count.
-    @Test func aLoginBeyondTheCapEndsTheOldestSession() async throws {
+    /// A user holds at most the cap of live sessions: a login beyond it ends the least recently
+    /// used (its refresh token fails, its access tokens are refused), and ended families do not count.
+    @Test func aLoginBeyondTheCapEndsTheLeastRecentlyUsedSession() async throws {
         let (store, redis) = try Self.store(maximumSessions: 3)
         let denylist = RedisAccessTokenDenylist(redis: redis, prefix: store.keys.prefix)
         let families = store.userKey(9, "families")
@@ -343,6 +343,9 @@ extension RefreshStoreTests {
             #expect(try await store.startFamily(token, grant: Self.grant, client: Self.client, now: 1000 + Double(index), lifetime: 3600) == 0)
             started.append(token)
         }
+        // The first session is in use: refreshed after the others started.
+        let refreshed = RefreshToken.make(userID: 9, familyID: started[0].familyID)
+        #expect(try await store.rotate(started[0], next: refreshed, now: 1005, lifetime: 3600, reuseGrace: 0) != .invalid)
         // Ended families left in the set (they ended by themselves) are dropped, not counted.
         for _ in 0..<5 { _ = try await redis.command(["SADD", families, RefreshToken.make(userID: 9).familyID]) }
 
@@ -350,12 +353,12 @@ extension RefreshStoreTests {
         #expect(try await store.startFamily(fourth, grant: Self.grant, client: Self.client, now: 1010, lifetime: 3600) == 1)
         #expect(try await redis.command(["SCARD", families]).integer == 3, "the set holds the cap")
         let listed = try await store.sessions(userID: 9).map(\.id)
-        #expect(listed == [fourth.familyID, started[2].familyID, started[1].familyID])
-        let oldest = started[0]
-        let next = RefreshToken.make(userID: 9, familyID: oldest.familyID)
-        #expect(try await store.rotate(oldest, next: next, now: 1020, lifetime: 3600, reuseGrace: 0) == .invalid, "the oldest ended")
-        #expect(try await !denylist.isAllowed(jti: "j", userID: 9, session: oldest.familyID, issuedAt: 1005), "and its access tokens")
-        #expect(try await denylist.isAllowed(jti: "j", userID: 9, session: started[1].familyID, issuedAt: 1005))
+        #expect(listed == [fourth.familyID, started[2].familyID, started[0].familyID])
+        let idle = started[1]
+        let next = RefreshToken.make(userID: 9, familyID: idle.familyID)
+        #expect(try await store.rotate(idle, next: next, now: 1020, lifetime: 3600, reuseGrace: 0) == .invalid, "the idle one ended")
+        #expect(try await !denylist.isAllowed(jti: "j", userID: 9, session: idle.familyID, issuedAt: 1005), "and its access tokens")
+        #expect(try await denylist.isAllowed(jti: "j", userID: 9, session: started[0].familyID, issuedAt: 1005))
 
         // A set from before the cap (far over it) is trimmed to it by the next login.
         for index in 0..<20 {
@@ -365,6 +368,6 @@ extension RefreshStoreTests {
         }
         let late = RefreshToken.make(userID: 9)
         #expect(try await store.startFamily(late, grant: Self.grant, client: Self.client, now: 1030, lifetime: 3600) == 21)
-        #expect(try await store.sessions(userID: 9).map(\.id) == [late.familyID, fourth.familyID, started[2].familyID])
+        #expect(try await store.sessions(userID: 9).map(\.id) == [late.familyID, fourth.familyID, started[0].familyID])
     }
 }

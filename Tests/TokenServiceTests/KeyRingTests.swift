@@ -129,8 +129,10 @@ struct KeyRingTests {
             refused({ chmod(directory.path, 0o720) }, undo: { chmod(directory.path, 0o700) })
             refused({ chmod(directory.manifestPath, 0o666) }, undo: { chmod(directory.manifestPath, 0o644) })
             refused({ chmod(directory.keyPath(kid), 0o640) }, undo: { chmod(directory.keyPath(kid), 0o600) })
-            refused({ chown(directory.keyPath(kid), 65534, 65534) }, undo: { chown(directory.keyPath(kid), geteuid(), getegid()) })
-            refused({ chown(directory.path, 65534, 65534) }, undo: { chown(directory.path, geteuid(), getegid()) })
+            if geteuid() == 0 {  // only root may give a file away
+                refused({ chown(directory.keyPath(kid), 65534, 65534) }, undo: { chown(directory.keyPath(kid), geteuid(), getegid()) })
+                refused({ chown(directory.path, 65534, 65534) }, undo: { chown(directory.path, geteuid(), getegid()) })
+            }
             // A key file replaced by a link to a key elsewhere.
             let elsewhere = directory.path + "-elsewhere.pem"
             #expect(rename(directory.keyPath(kid), elsewhere) == 0)
@@ -142,6 +144,22 @@ struct KeyRingTests {
             #expect(throws: KeyDirectoryError.self) { _ = try KeyDirectory(path: link, algorithm: .eddsa).keySet(now: 1001) }
             unlink(link)
             #expect(try directory.keySet(now: 1001).signing.id == kid, "as it was, it is read again")
+        }
+    }
+
+    /// Files the directory writes are private whatever the umask: under 002 keys.json would
+    /// otherwise come out group-writable and the next read refuse it.
+    @Test func whatTheDirectoryWritesItReadsUnderAPermissiveUmask() async throws {
+        try await Self.withDirectory(.eddsa) { directory in
+            let previous = umask(0o002)
+            defer { umask(previous) }
+            let first = try directory.prepare(now: 1000).signing.id
+            let next = try directory.rotate(now: 1000, activationDelay: 20, verificationWindow: 100).kid
+            #expect(try directory.keySet(now: 1030).signing.id == next)
+            for file in [directory.manifestPath, directory.keyPath(first), directory.keyPath(next)] {
+                let mode = (try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) ?? 0o777
+                #expect(mode & 0o022 == 0, "\(file): \(String(mode, radix: 8))")
+            }
         }
     }
 

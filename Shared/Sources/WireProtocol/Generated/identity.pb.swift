@@ -152,6 +152,10 @@ public nonisolated struct WireGetUserRequest: Sendable {
 
   public var id: Int64 = 0
 
+  /// Answer an inactive or deleted user too (an administrator's look-up), instead of
+  /// accountInactive.
+  public var includeInactive: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -894,7 +898,7 @@ nonisolated extension WireVerifyCredentialsRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension WireGetUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetUserRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}include_inactive\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -903,6 +907,7 @@ nonisolated extension WireGetUserRequest: SwiftProtobuf.Message, SwiftProtobuf._
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.includeInactive) }()
       default: break
       }
     }
@@ -912,11 +917,15 @@ nonisolated extension WireGetUserRequest: SwiftProtobuf.Message, SwiftProtobuf._
     if self.id != 0 {
       try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
     }
+    if self.includeInactive != false {
+      try visitor.visitSingularBoolField(value: self.includeInactive, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireGetUserRequest, rhs: WireGetUserRequest) -> Bool {
     if lhs.id != rhs.id {return false}
+    if lhs.includeInactive != rhs.includeInactive {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -25,9 +25,11 @@ public struct IdentityClient: Sendable {
         return try await self.pool.request(.resolveLogin, request, as: WireResolvedLogin.self, requestID: requestID, idempotent: true).account
     }
 
-    public func user(id: Int64, requestID: String) async throws -> WireUser {
+    /// The user `id`; an inactive one only when `includeInactive` (else accountInactive).
+    public func user(id: Int64, includeInactive: Bool = false, requestID: String) async throws -> WireUser {
         var request = WireGetUserRequest()
         request.id = id
+        request.includeInactive = includeInactive
         return try await self.pool.request(.getUser, request, as: WireUser.self, requestID: requestID, idempotent: true)
     }
 

@@ -126,7 +126,8 @@ final class RequestInstruments: Sendable {
         return Answered(
             requests: Counter(label: "hb.requests", dimensions: dimensions),
             duration: Metrics.Timer(label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds),
-            errors: key.status >= 500
+            // A made-up method's 501 is the client's doing: no server error to alert on.
+            errors: key.status >= 500 && key.method != .other
                 ? Counter(
                     label: "hb.request.errors",
                     dimensions: [("http.route", route), ("http.request.method", key.method.label), ("error.type", String(key.status))]

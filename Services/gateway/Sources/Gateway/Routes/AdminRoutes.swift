@@ -29,14 +29,14 @@ struct AdminRoutes {
     /// The user's live sessions (`{"sessions": [...]}`, newest first).
     func userSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.roles(Self.administrators), .scope(Scope.usersRead)])
-        let userID = try await self.sessionsOwner(caller: caller, context)
+        let userID = try await self.targetUserID(caller: caller, context)
         return try await SessionRoutes.listing(userID: userID, current: nil, request, context, token: self.sessions.token)
     }
 
     /// Ends one session of the user; not a live session of theirs → 404.
     func endUserSession(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
-        let userID = try await self.sessionsOwner(caller: caller, context)
+        let userID = try await self.targetUserID(caller: caller, context)
         return try await SessionRoutes.endOne(
             userID: userID,
             request,
@@ -50,7 +50,7 @@ struct AdminRoutes {
     /// Ends every session of the user (their API keys stay).
     func endUserSessions(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
-        let userID = try await self.sessionsOwner(caller: caller, context)
+        let userID = try await self.targetUserID(caller: caller, context)
         let ended = try await SessionRoutes.endAll(
             userID: userID,
             keeping: nil,
@@ -103,14 +103,14 @@ struct AdminRoutes {
     }
 
     /// `?tier=` a tier name (seed 002's "Pro"), or empty to remove the user's tier. Needs the
-    /// update-any-user permission. Sessions keep going and carry the new tier from their next
+    /// update-any-user permission (a super_admin's tier: a super_admin). Sessions keep going and carry the new tier from their next
     /// refresh on; it chooses the user's rate limit where `RATE_LIMIT_TIERS` names it.
     func changeTier(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
-        let userID = try Self.userID(context)
         guard let tier = request.uri.queryParameters["tier"].map(String.init) else {
             throw APIError(.unprocessableContent, "tier: field required")
         }
+        let userID = try await self.targetUserID(caller: caller, context)
         var change = WireSetTierRequest()
         change.actorID = caller.userID
         change.userID = userID
@@ -121,13 +121,15 @@ struct AdminRoutes {
         return JSONBody.response(.ok, UserJSON.body(user))
     }
 
-    /// The id of the user whose sessions the caller asks for, after the role change's rule: a
-    /// super_admin's sessions are seen and ended only by a super_admin (403 for anyone else);
-    /// no such user → 404.
-    func sessionsOwner(caller: Principal, _ context: GatewayRequestContext) async throws -> Int64 {
+    /// The id of the user of the path, after the role change's rule: a super_admin's sessions and
+    /// tier are seen and changed only by a super_admin (403 for anyone else); no such user → 404
+    /// (an inactive one is still there).
+    func targetUserID(caller: Principal, _ context: GatewayRequestContext) async throws -> Int64 {
         let userID = try Self.userID(context)
-        let owner = try await BackendCall.run("identity") { try await self.identity.user(id: userID, requestID: context.requestID) }
-        if owner.role == Role.superAdmin.rawValue, caller.role != .superAdmin {
+        let target = try await BackendCall.run("identity") {
+            try await self.identity.user(id: userID, includeInactive: true, requestID: context.requestID)
+        }
+        if target.role == Role.superAdmin.rawValue, caller.role != .superAdmin {
             throw APIError(.forbidden, "Cannot modify a SUPER_ADMIN user")
         }
         return userID

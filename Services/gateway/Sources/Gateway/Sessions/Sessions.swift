@@ -63,7 +63,7 @@ struct Sessions: Sendable {
             return try await BackendCall.run("token") { try await self.token.issue(issue, requestID: context.requestID) }
         }
         if pair.sessionsEvicted > 0 {
-            // The user held MAX_SESSIONS_PER_USER sessions: the oldest ended to make room.
+            // The user held MAX_SESSIONS_PER_USER sessions: the least recently used ended to make room.
             self.audit.report(
                 "session_evicted",
                 userID: pair.userID,

@@ -22,7 +22,7 @@ extension IdentityOperations {
 
     func getUser(_ request: WireGetUserRequest) async throws -> WireUser {
         guard let user = try await self.users.find(id: request.id) else { throw IdentityError.userNotFound }
-        guard user.canLogIn else { throw IdentityError.accountInactive }
+        guard user.canLogIn || request.includeInactive else { throw IdentityError.accountInactive }
         return user.wire
     }
 

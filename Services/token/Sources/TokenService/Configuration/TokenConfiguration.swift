@@ -46,7 +46,7 @@ public struct TokenConfiguration: Sendable {
     public var reuseGraceSeconds: Int
     /// The prefix of every Redis key (`REDIS_KEY_PREFIX`, `auth`).
     public var redisKeyPrefix: String
-    /// The most live sessions one user holds; a login beyond it ends the oldest
+    /// The most live sessions one user holds; a login beyond it ends the least recently used
     /// (`MAX_SESSIONS_PER_USER`, 100).
     public var maximumSessionsPerUser: Int
     /// The largest frame between processes (`MAX_FRAME_BYTES`).

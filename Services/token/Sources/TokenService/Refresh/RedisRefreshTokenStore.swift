@@ -18,7 +18,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     /// How long a session ended early stays marked: past it, no access token of it is current.
     let endedMarkerSeconds: Int
 
-    /// The most live sessions one user holds; a login beyond it ends the oldest.
+    /// The most live sessions one user holds; a login beyond it ends the least recently used.
     let maximumSessions: Int
 
     /// - Parameters:
@@ -44,8 +44,10 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
     // each as long as that; a sample keeps the ended ones at about a seventh of the live ones
     // (each login adds one), and listing the sessions drops every ended one.
     // At the cap (ARGV[12]) the set is walked once (it holds at most the cap, plus ended ones): the
-    // ended are dropped and the oldest live ones end, marked like a session ended from a list,
-    // until the new one fits. A set from before the cap is trimmed by the first login that meets it.
+    // ended are dropped and the least recently used live ones (last refresh, else start) end,
+    // marked like a session ended from a list, until the new one fits: a device in use outlives
+    // a pile of forgotten logins. A set from before the cap is trimmed by the first login that
+    // meets it.
     static let start = RedisScript(
         """
         for _, family in ipairs(redis.call('SRANDMEMBER', KEYS[3], 8)) do
@@ -56,8 +58,12 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         if redis.call('SCARD', KEYS[3]) >= cap then
           local live = {}
           for _, family in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-            local created = redis.call('HGET', ARGV[11] .. family, 'created')
-            if created then live[#live + 1] = {tonumber(created), family} else redis.call('SREM', KEYS[3], family) end
+            local used = redis.call('HMGET', ARGV[11] .. family, 'last_used', 'created')
+            if used[1] or used[2] then
+              live[#live + 1] = {tonumber(used[1] or used[2]) or 0, family}
+            else
+              redis.call('SREM', KEYS[3], family)
+            end
           end
           table.sort(live, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)
           for i = 1, #live - cap + 1 do

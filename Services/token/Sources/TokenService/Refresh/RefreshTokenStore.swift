@@ -2,8 +2,8 @@
 ///
 /// Every operation is atomic across any number of token instances.
 public protocol RefreshTokenStore: Sendable {
-    /// Starts a family whose current token is `token`; the user's oldest sessions end when the
-    /// user already holds as many as allowed. How many ended so.
+    /// Starts a family whose current token is `token`; the user's least recently used sessions
+    /// end when the user already holds as many as allowed. How many ended so.
     @discardableResult
     func startFamily(_ token: RefreshToken, grant: SessionGrant, client: ClientDetails, now: Double, lifetime: Int) async throws -> Int
 

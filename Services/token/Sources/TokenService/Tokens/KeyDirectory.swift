@@ -173,8 +173,9 @@ public struct KeyDirectory: Sendable {
     func keyPath(_ kid: String) -> String { "\(self.path)/\(kid).pem" }
 
     private func readManifest() throws(KeyDirectoryError) -> Manifest {
-        try self.checkDirectory()
-        let data = try Self.readFile(self.manifestPath, privateToOwner: false)
+        let data = try self.withDirectory { directory throws(KeyDirectoryError) in
+            try Self.readFile("keys.json", in: directory, path: self.manifestPath, privateToOwner: false)
+        }
         let manifest: Manifest
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: Data(data))
@@ -187,10 +188,12 @@ public struct KeyDirectory: Sendable {
 
     private func readKey(_ kid: String) throws(KeyDirectoryError) -> SigningKey {
         guard Self.isKeyID(kid) else { throw .unreadable("\(self.keyPath(kid)): cannot be read") }
-        let pem = String(decoding: try Self.readFile(self.keyPath(kid), privateToOwner: true), as: UTF8.self)
+        let bytes = try self.withDirectory { directory throws(KeyDirectoryError) in
+            try Self.readFile("\(kid).pem", in: directory, path: self.keyPath(kid), privateToOwner: true)
+        }
         let key: SigningKey
         do {
-            key = try SigningKey(pem: pem, algorithm: self.algorithm)
+            key = try SigningKey(pem: String(decoding: bytes, as: UTF8.self), algorithm: self.algorithm)
         } catch {
             throw .unreadable("\(self.keyPath(kid)): not a \(self.algorithm.rawValue) private key")
         }
@@ -198,18 +201,32 @@ public struct KeyDirectory: Sendable {
         return key
     }
 
-    /// Refuses a directory that is not a directory of this process's user, writable by it alone.
-    func checkDirectory() throws(KeyDirectoryError) {
+    /// Opens the directory itself (never through a symbolic link), checks the open directory,
+    /// and runs `body` with it: every file is then opened relative to that handle (`openat`), so
+    /// the directory checked is the directory read, whatever happens to its path meanwhile.
+    func withDirectory<T>(_ body: (Int32) throws(KeyDirectoryError) -> T) throws(KeyDirectoryError) -> T {
+        let directory = open(self.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directory >= 0 else {
+            if errno == ELOOP || errno == ENOTDIR { throw .insecure("\(self.path): not a directory (a symbolic link is not followed)") }
+            throw .unreadable("\(self.path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(directory) }
         var status = stat()
-        guard lstat(self.path, &status) == 0 else { throw .unreadable("\(self.path): \(String(cString: strerror(errno)))") }
-        guard status.st_mode & S_IFMT == S_IFDIR else { throw .insecure("\(self.path): not a directory (a symbolic link is not followed)") }
+        guard fstat(directory, &status) == 0 else { throw .unreadable("\(self.path): \(String(cString: strerror(errno)))") }
         try Self.checkOwner(status, self.path, forbidden: 0o022)
+        return try body(directory)
     }
 
-    /// Reads a file of the directory: never through a symbolic link, only a regular file of this
-    /// process's user that nobody else may write (nor read, for a private key).
-    static func readFile(_ path: String, privateToOwner: Bool) throws(KeyDirectoryError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    /// Refuses a directory that is not a directory of this process's user, writable by it alone.
+    func checkDirectory() throws(KeyDirectoryError) {
+        try self.withDirectory { _ throws(KeyDirectoryError) in }
+    }
+
+    /// Reads `name` in the open `directory`: never through a symbolic link, only a regular file of
+    /// this process's user that nobody else may write (nor read, for a private key).
+    static func readFile(_ name: String, in directory: Int32, path: String, privateToOwner: Bool) throws(KeyDirectoryError) -> [UInt8] {
+        // O_NONBLOCK: a FIFO put in the key file's place is refused below instead of hanging the open.
+        let descriptor = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             if errno == ELOOP { throw .insecure("\(path): a symbolic link (not followed)") }
             throw .unreadable("\(path): \(String(cString: strerror(errno)))")
@@ -266,13 +283,28 @@ public struct KeyDirectory: Sendable {
         return key
     }
 
+    /// Replaces `keys.json` atomically: a new file of mode 0644 whatever the umask (a umask of
+    /// 002 would otherwise make it group-writable, which the reading refuses), then a rename.
     private func save(_ manifest: Manifest) throws(KeyDirectoryError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let bytes: [UInt8]
         do {
-            try encoder.encode(manifest).write(to: URL(fileURLWithPath: self.manifestPath), options: .atomic)
+            bytes = Array(try encoder.encode(manifest))
         } catch {
             throw .unwritable("\(self.manifestPath): \(error)")
+        }
+        let temporary = self.path + "/.keys.json.\(getpid())"
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .unwritable("\(temporary): \(String(cString: strerror(errno)))") }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = written == bytes.count && fchmod(descriptor, 0o644) == 0 && fsync(descriptor) == 0
+        let reason = String(cString: strerror(errno))
+        close(descriptor)
+        guard synced, rename(temporary, self.manifestPath) == 0 else {
+            unlink(temporary)
+            throw .unwritable("\(self.manifestPath): \(reason)")
         }
     }
 
@@ -286,7 +318,7 @@ public struct KeyDirectory: Sendable {
             }
         }
         try self.checkDirectory()
-        let descriptor = open(self.path + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let descriptor = open(self.path + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .unwritable("\(self.path)/.lock: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         guard flock(descriptor, LOCK_EX) == 0 else { throw .unwritable("\(self.path)/.lock: \(String(cString: strerror(errno)))") }
