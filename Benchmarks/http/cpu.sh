@@ -24,11 +24,11 @@ cpu_per_request() {
       if (requests <= 0) { print "—"; exit }
       printf "%.3f (", total / requests
       n = split("gateway identity token redis postgres", order, " ")
-      for (i = 1; i <= n; i++) printf "%s%s %.3f", i > 1 ? " " : "", order[i], by[order[i]] / requests
+      for (i = 1; i <= n; i++) printf "%s%s %.3f", (i > 1 ? " " : ""), order[i], by[order[i]] / requests
       printf ")"
       if (wakeups) {
         printf ", wake-ups per request ("
-        for (i = 1; i <= n; i++) printf "%s%s %.2f", i > 1 ? " " : "", order[i], switches[order[i]] / requests
+        for (i = 1; i <= n; i++) printf "%s%s %.2f", (i > 1 ? " " : ""), order[i], switches[order[i]] / requests
         printf ")"
       }
       printf "\n"

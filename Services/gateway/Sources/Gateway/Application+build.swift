@@ -73,8 +73,9 @@ func buildRouter(
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: TraceContextMiddleware())
-    // At debug level, a line per request with its request and trace ids (no headers: they hold tokens).
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    // At debug level, a line per request with its request and trace ids (no headers: they hold
+    // tokens); at any other level the middleware is left out, so no request pays for it.
+    if logger.logLevel <= .debug { router.add(middleware: LogRequestsMiddleware(.debug)) }
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     router.add(
@@ -83,17 +84,6 @@ func buildRouter(
             maximumHeaderBytes: configuration.maximumHeaderBytes
         )
     )
-    if configuration.openAPIEnabled {
-        // Inside the error middleware: a file it does not have falls through to the usual 404.
-        router.add(
-            middleware: FileMiddleware(
-                configuration.viewerAssetsDirectory,
-                urlBasePath: DocumentationRoutes.assetsPath,
-                cacheControl: CacheControl([(MediaType(type: .any), [.public, .maxAge(365 * 86400), .custom("immutable")])]),
-                logger: logger
-            )
-        )
-    }
     let registrar = RouteRegistrar(router: router, table: routes)
     HealthRoutes(backends: backends, logger: logger).register(in: registrar)
     let identity = backends.identityClient
@@ -118,7 +108,7 @@ func buildRouter(
     if configuration.openAPIEnabled {
         let prefix = configuration.authRouter.prefix
         let document = EncodedDocument(logger: logger) { try APIDocument.json(authRouterPrefix: prefix) }
-        DocumentationRoutes(document: document).register(in: registrar)
+        DocumentationRoutes(document: document, assetsDirectory: configuration.viewerAssetsDirectory, logger: logger).register(in: registrar)
     }
     if let prefix = configuration.authRouter.prefix {
         AuthKitRoutes(

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 
 /// The API's own description: `/openapi.json` (``APIDocument``), Swagger UI at `/docs` and ReDoc
@@ -9,6 +10,9 @@ import NIOCore
 struct DocumentationRoutes {
     /// The document, encoded on its first request.
     let document: EncodedDocument
+    /// Swagger UI's and ReDoc's files (`OPENAPI_ASSETS_DIR`).
+    let assetsDirectory: String
+    let logger: Logger
 
     /// Where the viewers' files are served; the version is the distribution's
     /// (`scripts/fetch-viewers`), so a new one never meets an old cached copy.
@@ -23,6 +27,19 @@ struct DocumentationRoutes {
     ].joined(separator: "; ")
 
     func register(in routes: RouteRegistrar) {
+        // The files, under their path only: a middleware of that group, so no other request
+        // passes through it. The catch-all route's 404 is what the file middleware answers from the
+        // directory; a file it does not have stays the usual 404.
+        routes.router.group(RouterPath(Self.assetsPath))
+            .add(
+                middleware: FileMiddleware(
+                    self.assetsDirectory,
+                    urlBasePath: Self.assetsPath,
+                    cacheControl: CacheControl([(MediaType(type: .any), [.public, .maxAge(365 * 86400), .custom("immutable")])]),
+                    logger: self.logger
+                )
+            )
+            .get("**") { _, _ -> Response in throw HTTPError(.notFound) }
         routes.on(.get, "/openapi.json") { _, _ in
             guard let document = self.document.bytes else {
                 throw APIError(.serviceUnavailable, "the API description is unavailable")
