@@ -1,4 +1,4 @@
-import Gateway
+@testable import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -47,5 +47,17 @@ struct TraceContextTests {
             }
             #expect(traces.count == 4)
         }
+    }
+}
+
+@Suite("Correlation ids")
+struct CorrelationIDTests {
+    @Test func idsAreLowerCaseHexAndNeverRepeat() {
+        var seen = Set<String>()
+        for _ in 0..<100_000 { seen.insert(CorrelationID.hex(words: 2)) }
+        #expect(seen.count == 100_000)
+        #expect(seen.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
+        let traceparent = TraceContextMiddleware.newTraceParent()
+        #expect(traceparent.hasPrefix("00-") && traceparent.hasSuffix("-00") && traceparent.utf8.count == 55)
     }
 }

@@ -35,11 +35,9 @@ public struct RequestIDMiddleware: RouterMiddleware {
             }
     }
 
-    /// 32 hex digits of 16 random bytes (one system call).
+    /// 32 hex digits (``CorrelationID``).
     static func make() -> String {
-        var words: (UInt64, UInt64) = (0, 0)
-        withUnsafeMutableBytes(of: &words) { RandomBytes.fill($0) }
-        return withUnsafeBytes(of: words) { Hex.encode($0) }
+        CorrelationID.hex(words: 2)
     }
 }
 

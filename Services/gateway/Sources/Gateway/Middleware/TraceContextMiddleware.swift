@@ -29,7 +29,7 @@ public struct TraceContextMiddleware: RouterMiddleware {
             let offered = try? TraceContext(traceParentHeaderValue: value, traceStateHeaderValue: request.headers[.tracestate])
         {
             // The client's trace, continued under a span id of ours.
-            let own = TraceContext(traceID: offered.traceID, spanID: .random(), flags: offered.flags, state: offered.state)
+            let own = TraceContext(traceID: offered.traceID, spanID: SpanID(bytes: Self.spanIDBytes()), flags: offered.flags, state: offered.state)
             traceparent = own.traceParentHeaderValue
             tracestate = own.traceStateHeaderValue
         } else {
@@ -49,12 +49,16 @@ public struct TraceContextMiddleware: RouterMiddleware {
         return response
     }
 
-    /// A new trace: a random trace id and span id (one system call for both), not sampled.
+    static func spanIDBytes() -> SpanID.Bytes {
+        var bytes: SpanID.Bytes = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &bytes) { $0.storeBytes(of: CorrelationID.next(), as: UInt64.self) }
+        return bytes
+    }
+
+    /// A new trace: a trace id and a span id from ``CorrelationID``, not sampled.
     static func newTraceParent() -> String {
-        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &words) { RandomBytes.fill($0) }
-        let hex = withUnsafeBytes(of: words) { Hex.encode($0) }
-        return "00-\(hex.prefix(32))-\(hex.dropFirst(32))-00"
+        let ids = CorrelationID.hex(words: 3)
+        return "00-\(ids.prefix(32))-\(ids.dropFirst(32))-00"
     }
 }
 
