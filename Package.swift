@@ -146,7 +146,8 @@ let package = Package(
             name: "IdentityService",
             dependencies: [
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium",
-                "CommonPasswords", nioCore,
+                "CommonPasswords", nioCore, .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 nioPosix, logging, lifecycle, metrics,
             ],
             path: "Services/identity/Sources/IdentityService",
@@ -253,7 +254,7 @@ let package = Package(
             name: "IdentityServiceTests",
             dependencies: [
                 "IdentityService", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "WireTesting", nioCore, nioPosix,
-                logging, lifecycle,
+                logging, lifecycle, .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

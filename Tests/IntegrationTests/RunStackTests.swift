@@ -16,21 +16,6 @@ struct RunStackTests {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var bound = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: bound.sin_port))
-    }
-
     /// Processes whose command line or environment mentions `text`, by pid.
     static func processes(mentioning text: String) -> [Int32: String] {
         var found: [Int32: String] = [:]
@@ -93,7 +78,7 @@ struct RunStackTests {
         defer { state.remove() }
         // PostgreSQL runs as its own user and must reach its data folder inside.
         chmod(state.path, 0o755)
-        let port = Self.freePort()
+        let port = freeLoopbackPort()
         let script = try Self.start(state, port: port)
         let base = "http://127.0.0.1:\(port)"
         do {
@@ -145,7 +130,7 @@ struct RunStackTests {
         let state = TemporaryDirectory(prefix: "runstack")
         defer { state.remove() }
         chmod(state.path, 0o755)
-        let port = Self.freePort()
+        let port = freeLoopbackPort()
         let script = try Self.start(state, port: port, extra: ["JWT_ALGORITHM": "EdDSA"])
         let base = "http://127.0.0.1:\(port)"
         defer { kill(-script.process.processIdentifier, SIGTERM) }

@@ -1,0 +1,221 @@
+import Foundation
+import NIOCore
+import NIOSSL
+import Testing
+import WireTesting
+
+@testable import IdentityService
+
+/// The SMTP client against a real SMTP server (aiosmtpd, `Tests/Support/smtp_server.py`) with
+/// STARTTLS and AUTH, and servers that answer 451, 550, or nothing at all.
+@Suite("SMTP client against aiosmtpd")
+struct SMTPClientTests {
+    /// A server started for one test, its accepted messages in `directory`.
+    struct Server {
+        let directory: TemporaryDirectory
+        let process: ChildProcess
+        let port: Int
+
+        static func start(_ options: [String], in directory: TemporaryDirectory) async throws -> Server {
+            let port = freeLoopbackPort()
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Support/smtp_server.py").path
+            let mail = directory.appending("mail")
+            try FileManager.default.createDirectory(atPath: mail, withIntermediateDirectories: true)
+            let process = try ChildProcess(
+                name: "smtp",
+                executable: "/usr/bin/python3",
+                arguments: [script, String(port), mail] + options,
+                environment: ["PATH": "/usr/bin:/bin"],
+                logPath: directory.appending("smtp.log")
+            )
+            try await waitUntil("the SMTP server is ready", within: .seconds(20), interval: .milliseconds(50)) {
+                guard process.process.isRunning else { throw SMTPError.permanent("smtp_server.py ended: \(process.log)") }
+                return process.log.contains("ready")
+            }
+            return Server(directory: directory, process: process, port: port)
+        }
+
+        /// The accepted messages, in order.
+        var messages: [String] {
+            let mail = self.directory.appending("mail")
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: mail)) ?? []).filter { $0.hasSuffix(".eml") }
+            return names.sorted().compactMap { try? String(contentsOfFile: mail + "/" + $0, encoding: .utf8) }
+        }
+
+        func envelope(_ number: Int) -> [String: Any] {
+            let data = FileManager.default.contents(atPath: self.directory.appending("mail/\(number).json")) ?? Data()
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// A self-signed certificate for `localhost` in `directory`: (certificate, key).
+    static func certificate(in directory: TemporaryDirectory) async throws -> (String, String) {
+        let made = try await ChildProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost", "-keyout", directory.appending("key.pem"), "-out", directory.appending("cert.pem"),
+            ],
+            environment: [:]
+        )
+        #expect(made.status == 0, "\(made.output)")
+        return (directory.appending("cert.pem"), directory.appending("key.pem"))
+    }
+
+    static func message(_ subject: String = "Your code", text: String = "Your code is 12345678.") throws -> MailMessage {
+        try MailMessage(
+            from: "Auth <no-reply@example.com>",
+            to: "ada@example.com",
+            subject: subject,
+            text: text,
+            html: "<p>\(text)</p>",
+            date: 1_765_123_456,
+            messageID: "<\(UUID().uuidString)@example.com>"
+        )
+    }
+
+    static func client(_ port: Int, security: MailEndpoint.Security, credentials: MailEndpoint.Credentials?, trusting certificate: String?)
+        throws -> SMTPClient
+    {
+        let trust: NIOSSLTrustRoots = try certificate.map { .certificates(try NIOSSLCertificate.fromPEMFile($0)) } ?? .default
+        return SMTPClient(
+            server: .init(host: "localhost", port: port, security: security, credentials: credentials),
+            trustRoots: trust,
+            stepTimeout: .seconds(5)
+        )
+    }
+
+    @Test(arguments: ["PLAIN", "LOGIN"])
+    func aMessageGoesThroughSTARTTLSAndAUTH(mechanism: String) async throws {
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let (certificate, key) = try await Self.certificate(in: directory)
+        let server = try await Server.start(
+            ["--tls", certificate, key, "--auth", "courier", "s3cret:pw", "--auth-mechanisms", mechanism],
+            in: directory
+        )
+        defer { _ = server.process.process.isRunning ? kill(server.process.process.processIdentifier, SIGTERM) : 0 }
+        let client = try Self.client(
+            server.port,
+            security: .startTLS,
+            credentials: .init(user: "courier", password: "s3cret:pw"),
+            trusting: certificate
+        )
+        let text = "Your code is 12345678.\n.A line that starts with a dot\n."
+        try await client.send(try Self.message(text: text), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+
+        let messages = server.messages
+        #expect(messages.count == 1)
+        #expect(server.envelope(1)["tls"] as? Bool == true, "delivered inside TLS")
+        #expect(server.envelope(1)["from"] as? String == "no-reply@example.com")
+        #expect(server.envelope(1)["to"] as? [String] == ["ada@example.com"])
+        let received = try #require(messages.first)
+        #expect(received.contains("Subject: Your code"))
+        #expect(received.contains("\r\n.A line that starts with a dot\r\n"), "dot-stuffing undone by the server: the line arrives as written")
+
+        // A wrong password: refused for good (535).
+        let wrong = try Self.client(server.port, security: .startTLS, credentials: .init(user: "courier", password: "nope"), trusting: certificate)
+        await #expect {
+            try await wrong.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            guard case .permanent(let reason) = error as? SMTPError else { return false }
+            return reason.hasPrefix("535") && !reason.contains("nope")
+        }
+        // A certificate nobody vouches for: not delivered, and worth trying again later.
+        let untrusting = try Self.client(server.port, security: .startTLS, credentials: .init(user: "courier", password: "s3cret:pw"), trusting: nil)
+        await #expect {
+            try await untrusting.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            if case .temporary = error as? SMTPError { return true } else { return false }
+        }
+        #expect(server.messages.count == 1)
+    }
+
+    @Test func noSTARTTLSNoMailUnlessPlainTextWasChosen() async throws {
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let server = try await Server.start([], in: directory)
+        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let required = try Self.client(server.port, security: .startTLS, credentials: nil, trusting: nil)
+        await #expect(throws: SMTPError.permanent("the server offers no STARTTLS, and plain text was not allowed")) {
+            try await required.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        }
+        #expect(server.messages.isEmpty)
+        let plain = try Self.client(server.port, security: .none, credentials: nil, trusting: nil)
+        try await plain.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        #expect(server.messages.count == 1)
+        #expect(server.envelope(1)["tls"] as? Bool == false)
+    }
+
+    @Test func a451IsTemporaryAndTheNextTryIsDelivered() async throws {
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let server = try await Server.start(["--fail-first", "451"], in: directory)
+        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let client = try Self.client(server.port, security: .none, credentials: nil, trusting: nil)
+        await #expect {
+            try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            guard case .temporary(let reason) = error as? SMTPError else { return false }
+            return reason.hasPrefix("451")
+        }
+        try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        #expect(server.messages.count == 1)
+    }
+
+    @Test func a550IsPermanent() async throws {
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let server = try await Server.start(["--reject", "550"], in: directory)
+        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let client = try Self.client(server.port, security: .none, credentials: nil, trusting: nil)
+        await #expect {
+            try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "nobody@example.com")
+        } throws: { error in
+            guard case .permanent(let reason) = error as? SMTPError else { return false }
+            return reason.hasPrefix("550")
+        }
+        #expect(server.messages.isEmpty)
+    }
+
+    @Test func aServerThatIsDownOrSilentIsTemporary() async throws {
+        let down = try Self.client(freeLoopbackPort(), security: .none, credentials: nil, trusting: nil)
+        await #expect {
+            try await down.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            if case .temporary = error as? SMTPError { return true } else { return false }
+        }
+        // A listener that accepts and says nothing: the greeting's step times out.
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let port = freeLoopbackPort()
+        let silent = try ChildProcess(
+            name: "silent",
+            executable: "/usr/bin/python3",
+            arguments: [
+                "-c",
+                "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('127.0.0.1',\(port)))\ns.listen()\nprint('ready',flush=True)\nc,_=s.accept()\ntime.sleep(30)",
+            ],
+            environment: ["PATH": "/usr/bin:/bin"],
+            logPath: directory.appending("silent.log")
+        )
+        defer { kill(silent.process.processIdentifier, SIGTERM) }
+        try await waitUntil("the silent listener is up", within: .seconds(10), interval: .milliseconds(50)) { silent.log.contains("ready") }
+        let client = SMTPClient(server: .init(host: "127.0.0.1", port: port, security: .none, credentials: nil), stepTimeout: .milliseconds(500))
+        let started = ContinuousClock.now
+        await #expect {
+            try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            if case .temporary = error as? SMTPError { return true } else { return false }
+        }
+        #expect(ContinuousClock.now - started < .seconds(5), "the step's timeout ended the wait")
+    }
+
+    @Test func dotStuffingDoublesALeadingDot() {
+        #expect(SMTPClient.dotStuffed(Array(".a\r\nb\r\n.\r\n".utf8)) == Array("..a\r\nb\r\n..\r\n".utf8))
+        #expect(SMTPClient.dotStuffed(Array("no end".utf8)) == Array("no end\r\n".utf8))
+        #expect(!SMTPClient.isEnvelopeAddress("a@b>\r\nRCPT TO:<c@d"))
+        #expect(SMTPClient.isEnvelopeAddress("ada@example.com"))
+    }
+}
