@@ -10,59 +10,6 @@ import WireTesting
 /// STARTTLS and AUTH, and servers that answer 451, 550, or nothing at all.
 @Suite("SMTP client against aiosmtpd")
 struct SMTPClientTests {
-    /// A server started for one test, its accepted messages in `directory`.
-    struct Server {
-        let directory: TemporaryDirectory
-        let process: ChildProcess
-        let port: Int
-
-        static func start(_ options: [String], in directory: TemporaryDirectory) async throws -> Server {
-            let port = freeLoopbackPort()
-            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent("Support/smtp_server.py").path
-            let mail = directory.appending("mail")
-            try FileManager.default.createDirectory(atPath: mail, withIntermediateDirectories: true)
-            let process = try ChildProcess(
-                name: "smtp",
-                executable: "/usr/bin/python3",
-                arguments: [script, String(port), mail] + options,
-                environment: ["PATH": "/usr/bin:/bin"],
-                logPath: directory.appending("smtp.log")
-            )
-            try await waitUntil("the SMTP server is ready", within: .seconds(20), interval: .milliseconds(50)) {
-                guard process.process.isRunning else { throw SMTPError.permanent("smtp_server.py ended: \(process.log)") }
-                return process.log.contains("ready")
-            }
-            return Server(directory: directory, process: process, port: port)
-        }
-
-        /// The accepted messages, in order.
-        var messages: [String] {
-            let mail = self.directory.appending("mail")
-            let names = ((try? FileManager.default.contentsOfDirectory(atPath: mail)) ?? []).filter { $0.hasSuffix(".eml") }
-            return names.sorted().compactMap { try? String(contentsOfFile: mail + "/" + $0, encoding: .utf8) }
-        }
-
-        func envelope(_ number: Int) -> [String: Any] {
-            let data = FileManager.default.contents(atPath: self.directory.appending("mail/\(number).json")) ?? Data()
-            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        }
-    }
-
-    /// A self-signed certificate for `localhost` in `directory`: (certificate, key).
-    static func certificate(in directory: TemporaryDirectory) async throws -> (String, String) {
-        let made = try await ChildProcess.run(
-            "/usr/bin/openssl",
-            [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost", "-keyout", directory.appending("key.pem"), "-out", directory.appending("cert.pem"),
-            ],
-            environment: [:]
-        )
-        #expect(made.status == 0, "\(made.output)")
-        return (directory.appending("cert.pem"), directory.appending("key.pem"))
-    }
-
     static func message(_ subject: String = "Your code", text: String = "Your code is 12345678.") throws -> MailMessage {
         try MailMessage(
             from: "Auth <no-reply@example.com>",
@@ -90,12 +37,12 @@ struct SMTPClientTests {
     func aMessageGoesThroughSTARTTLSAndAUTH(mechanism: String) async throws {
         let directory = TemporaryDirectory(prefix: "smtp")
         defer { directory.remove() }
-        let (certificate, key) = try await Self.certificate(in: directory)
-        let server = try await Server.start(
+        let (certificate, key) = try await SMTPTestServer.certificate(in: directory)
+        let server = try await SMTPTestServer(
             ["--tls", certificate, key, "--auth", "courier", "s3cret:pw", "--auth-mechanisms", mechanism],
             in: directory
         )
-        defer { _ = server.process.process.isRunning ? kill(server.process.process.processIdentifier, SIGTERM) : 0 }
+
         let client = try Self.client(
             server.port,
             security: .startTLS,
@@ -119,7 +66,7 @@ struct SMTPClientTests {
         await #expect {
             try await wrong.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         } throws: { error in
-            guard case .permanent(let reason) = error as? SMTPError else { return false }
+            guard case .permanent(let reason) = error as? MailDeliveryError else { return false }
             return reason.hasPrefix("535") && !reason.contains("nope")
         }
         // A certificate nobody vouches for: not delivered, and worth trying again later.
@@ -127,18 +74,18 @@ struct SMTPClientTests {
         await #expect {
             try await untrusting.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         } throws: { error in
-            if case .temporary = error as? SMTPError { return true } else { return false }
+            if case .temporary = error as? MailDeliveryError { return true } else { return false }
         }
         #expect(server.messages.count == 1)
+        await server.stop()
     }
 
     @Test func noSTARTTLSNoMailUnlessPlainTextWasChosen() async throws {
         let directory = TemporaryDirectory(prefix: "smtp")
         defer { directory.remove() }
-        let server = try await Server.start([], in: directory)
-        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let server = try await SMTPTestServer([], in: directory)
         let required = try Self.client(server.port, security: .startTLS, credentials: nil, trusting: nil)
-        await #expect(throws: SMTPError.permanent("the server offers no STARTTLS, and plain text was not allowed")) {
+        await #expect(throws: MailDeliveryError.permanent("the server offers no STARTTLS, and plain text was not allowed")) {
             try await required.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         }
         #expect(server.messages.isEmpty)
@@ -146,37 +93,38 @@ struct SMTPClientTests {
         try await plain.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         #expect(server.messages.count == 1)
         #expect(server.envelope(1)["tls"] as? Bool == false)
+        await server.stop()
     }
 
     @Test func a451IsTemporaryAndTheNextTryIsDelivered() async throws {
         let directory = TemporaryDirectory(prefix: "smtp")
         defer { directory.remove() }
-        let server = try await Server.start(["--fail-first", "451"], in: directory)
-        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let server = try await SMTPTestServer(["--fail-first", "451"], in: directory)
         let client = try Self.client(server.port, security: .none, credentials: nil, trusting: nil)
         await #expect {
             try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         } throws: { error in
-            guard case .temporary(let reason) = error as? SMTPError else { return false }
+            guard case .temporary(let reason) = error as? MailDeliveryError else { return false }
             return reason.hasPrefix("451")
         }
         try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         #expect(server.messages.count == 1)
+        await server.stop()
     }
 
     @Test func a550IsPermanent() async throws {
         let directory = TemporaryDirectory(prefix: "smtp")
         defer { directory.remove() }
-        let server = try await Server.start(["--reject", "550"], in: directory)
-        defer { kill(server.process.process.processIdentifier, SIGTERM) }
+        let server = try await SMTPTestServer(["--reject", "550"], in: directory)
         let client = try Self.client(server.port, security: .none, credentials: nil, trusting: nil)
         await #expect {
             try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "nobody@example.com")
         } throws: { error in
-            guard case .permanent(let reason) = error as? SMTPError else { return false }
+            guard case .permanent(let reason) = error as? MailDeliveryError else { return false }
             return reason.hasPrefix("550")
         }
         #expect(server.messages.isEmpty)
+        await server.stop()
     }
 
     @Test func aServerThatIsDownOrSilentIsTemporary() async throws {
@@ -184,7 +132,7 @@ struct SMTPClientTests {
         await #expect {
             try await down.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         } throws: { error in
-            if case .temporary = error as? SMTPError { return true } else { return false }
+            if case .temporary = error as? MailDeliveryError { return true } else { return false }
         }
         // A listener that accepts and says nothing: the greeting's step times out.
         let directory = TemporaryDirectory(prefix: "smtp")
@@ -207,7 +155,7 @@ struct SMTPClientTests {
         await #expect {
             try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         } throws: { error in
-            if case .temporary = error as? SMTPError { return true } else { return false }
+            if case .temporary = error as? MailDeliveryError { return true } else { return false }
         }
         #expect(ContinuousClock.now - started < .seconds(5), "the step's timeout ended the wait")
     }

@@ -12,7 +12,7 @@ public import NIOSSL
 /// endpoint says otherwise), AUTH PLAIN or LOGIN, MAIL, RCPT, DATA with dot-stuffing, QUIT.
 ///
 /// Each step waits at most `stepTimeout` for the server's reply. What went wrong says whether
-/// trying again later may help (``SMTPError``): a 4xx reply, a refused, dropped or timed-out
+/// trying again later may help (``MailDeliveryError``): a 4xx reply, a refused, dropped or timed-out
 /// connection is temporary; a 5xx reply, or a server that offers no STARTTLS or no way to log in,
 /// is permanent.
 ///
@@ -20,7 +20,7 @@ public import NIOSSL
 /// let client = SMTPClient(server: server)
 /// try await client.send(message, envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
 /// ```
-public struct SMTPClient: Sendable {
+public struct SMTPClient: MailTransport {
     public let server: MailEndpoint.SMTPServer
     let group: any EventLoopGroup
     let trustRoots: NIOSSLTrustRoots
@@ -44,13 +44,18 @@ public struct SMTPClient: Sendable {
 
     /// Sends `message` from `envelopeFrom` to `recipient` (the envelope; the headers are the
     /// message's own).
-    public func send(_ message: MailMessage, envelopeFrom: String, recipient: String) async throws(SMTPError) {
+    public func send(_ message: MailMessage, envelopeFrom: String, recipient: String) async throws(MailDeliveryError) {
+        try await self.deliver(message.rendered(), from: envelopeFrom, to: recipient)
+    }
+
+    /// ``MailTransport``: a rendered message.
+    public func deliver(_ message: [UInt8], from envelopeFrom: String, to recipient: String) async throws(MailDeliveryError) {
         for address in [envelopeFrom, recipient] where !Self.isEnvelopeAddress(address) {
             throw .permanent("not an address for the envelope")
         }
         do {
-            try await self.deliver(message.rendered(), from: envelopeFrom, to: recipient)
-        } catch let error as SMTPError {
+            try await self.converse(message, from: envelopeFrom, to: recipient)
+        } catch let error as MailDeliveryError {
             throw error
         } catch {
             // Refused, reset or timed-out connections, TLS that did not come up: try later.
@@ -58,7 +63,7 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    private func deliver(_ message: [UInt8], from: String, to: String) async throws {
+    private func converse(_ message: [UInt8], from: String, to: String) async throws {
         let server = self.server
         let tls = try NIOSSLContext(configuration: self.tlsConfiguration())
         let timeout = self.stepTimeout
@@ -81,7 +86,7 @@ public struct SMTPClient: Sendable {
             var capabilities = try await conversation.command("EHLO \(self.clientName)", expecting: 250)
             if server.security == .startTLS {
                 guard capabilities.contains(where: { $0.uppercased() == "STARTTLS" }) else {
-                    throw SMTPError.permanent("the server offers no STARTTLS, and plain text was not allowed")
+                    throw MailDeliveryError.permanent("the server offers no STARTTLS, and plain text was not allowed")
                 }
                 _ = try await conversation.command("STARTTLS", expecting: 220)
                 try await channel.channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.host), position: .first)
@@ -99,7 +104,7 @@ public struct SMTPClient: Sendable {
                     _ = try await conversation.command(Data(credentials.user.utf8).base64EncodedString(), expecting: 334, shown: "(user)")
                     _ = try await conversation.command(Data(credentials.password.utf8).base64EncodedString(), expecting: 235, shown: "(password)")
                 } else {
-                    throw SMTPError.permanent("the server offers neither AUTH PLAIN nor AUTH LOGIN")
+                    throw MailDeliveryError.permanent("the server offers neither AUTH PLAIN nor AUTH LOGIN")
                 }
             }
             _ = try await conversation.command("MAIL FROM:<\(from)>", expecting: 250)
@@ -164,35 +169,22 @@ public struct SMTPClient: Sendable {
         mutating func expect(_ codes: ClosedRange<Int>, after step: String) async throws -> [String] {
             var texts: [String] = []
             while true {
-                guard let buffer = try await self.lines.next() else { throw SMTPError.temporary("the server closed the connection after \(step)") }
+                guard let buffer = try await self.lines.next() else {
+                    throw MailDeliveryError.temporary("the server closed the connection after \(step)")
+                }
                 let line = String(buffer: buffer)
                 let bytes = Array(line.utf8)
                 guard bytes.count >= 3, let code = Int(String(decoding: bytes[0..<3], as: UTF8.self)) else {
-                    throw SMTPError.temporary("not an SMTP reply after \(step)")
+                    throw MailDeliveryError.temporary("not an SMTP reply after \(step)")
                 }
                 texts.append(bytes.count > 4 ? String(decoding: bytes[4...], as: UTF8.self) : "")
                 if bytes.count > 3 && bytes[3] == UInt8(ascii: "-") { continue }
                 guard codes.contains(code) else {
                     let reason = "\(code) \(texts.last ?? "") after \(step)"
-                    throw code >= 500 ? SMTPError.permanent(reason) : SMTPError.temporary(reason)
+                    throw code >= 500 ? MailDeliveryError.permanent(reason) : MailDeliveryError.temporary(reason)
                 }
                 return texts
             }
-        }
-    }
-}
-
-/// Why a message was not delivered, and whether to try again.
-public enum SMTPError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Worth trying again later: a 4xx reply, a refused, dropped or silent connection.
-    case temporary(String)
-    /// Not worth trying again: a 5xx reply, no STARTTLS, no way to log in, a bad address.
-    case permanent(String)
-
-    public var description: String {
-        switch self {
-        case .temporary(let reason): "temporary: \(reason)"
-        case .permanent(let reason): "permanent: \(reason)"
         }
     }
 }

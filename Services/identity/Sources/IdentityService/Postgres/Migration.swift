@@ -111,5 +111,28 @@ public struct Migration: Sendable {
                 CREATE INDEX users_pending_revocation_idx ON users (id) WHERE token_epoch > sessions_revoked_ms;
                 """
         ),
+        Migration(
+            version: 5,
+            name: "mail outbox",
+            // Mail is written here in the transaction of what it tells (a challenge, a notice) and
+            // delivered by the courier: a message exists exactly when its cause committed. The
+            // rendered message is erased once delivered or given up; the row stays as its record.
+            sql: """
+                CREATE TABLE mail_outbox (
+                    id bigserial PRIMARY KEY,
+                    purpose text NOT NULL,
+                    envelope_from text NOT NULL,
+                    recipient text NOT NULL,
+                    message text,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+                    attempts integer NOT NULL DEFAULT 0,
+                    last_error text,
+                    sent_at timestamptz,
+                    failed_at timestamptz
+                );
+                CREATE INDEX mail_outbox_due_idx ON mail_outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+                """
+        ),
     ]
 }

@@ -1,0 +1,126 @@
+/// A message waiting in the outbox, as the courier claimed it.
+public struct OutboxMessage: Sendable, Hashable {
+    public var id: Int64
+    public var envelopeFrom: String
+    public var recipient: String
+    /// The rendered message (RFC 5322, CRLF).
+    public var message: String
+    /// Attempts so far, this one included.
+    public var attempts: Int
+    /// Seconds since it was queued.
+    public var age: Double
+}
+
+/// Where mail waits for the courier. Production: ``PostgresMailOutbox``.
+public protocol MailOutbox: Sendable {
+    /// Queues a message.
+    @discardableResult
+    func enqueue(purpose: String, envelopeFrom: String, recipient: String, message: String) async throws -> Int64
+
+    /// Claims up to `limit` due messages for `leaseSeconds`: no other courier, of this instance
+    /// or another, gets them meanwhile (a courier that dies leaves them due again afterwards).
+    func claim(limit: Int, leaseSeconds: Double) async throws -> [OutboxMessage]
+
+    /// Delivered: the message is erased, the row kept as its record.
+    func markSent(id: Int64) async throws
+
+    /// Not delivered, worth trying again in `seconds`.
+    func retry(id: Int64, inSeconds seconds: Double, error: String) async throws
+
+    /// Given up: the message is erased.
+    func markFailed(id: Int64, error: String) async throws
+
+    /// Messages waiting and the age of the oldest, in seconds (0 when none waits).
+    func waiting() async throws -> (count: Int, oldestSeconds: Double)
+}
+
+/// ``MailOutbox`` in PostgreSQL's `mail_outbox`: a claim is one statement, `FOR UPDATE SKIP
+/// LOCKED`, which pushes the claimed rows' next attempt past the lease; couriers of several
+/// identity instances never deliver one message twice.
+public struct PostgresMailOutbox: MailOutbox {
+    let pool: PostgresPool
+
+    public init(pool: PostgresPool) {
+        self.pool = pool
+    }
+
+    static let enqueueStatement = PreparedStatement(
+        name: "mail_outbox_enqueue",
+        sql: "INSERT INTO mail_outbox (purpose, envelope_from, recipient, message) VALUES ($1, $2, $3, $4) RETURNING id"
+    )
+
+    static let claimStatement = PreparedStatement(
+        name: "mail_outbox_claim",
+        sql: """
+            WITH due AS (
+                SELECT id FROM mail_outbox
+                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+            )
+            UPDATE mail_outbox o SET next_attempt_at = now() + make_interval(secs => $2::double precision), attempts = o.attempts + 1
+            FROM due WHERE o.id = due.id
+            RETURNING o.id, o.envelope_from, o.recipient, o.message, o.attempts, extract(epoch FROM now() - o.created_at) AS age
+            """
+    )
+
+    static let sentStatement = PreparedStatement(
+        name: "mail_outbox_sent",
+        sql: "UPDATE mail_outbox SET sent_at = now(), message = NULL, last_error = NULL WHERE id = $1"
+    )
+
+    static let retryStatement = PreparedStatement(
+        name: "mail_outbox_retry",
+        sql: "UPDATE mail_outbox SET next_attempt_at = now() + make_interval(secs => $2::double precision), last_error = $3 WHERE id = $1"
+    )
+
+    static let failedStatement = PreparedStatement(
+        name: "mail_outbox_failed",
+        sql: "UPDATE mail_outbox SET failed_at = now(), message = NULL, last_error = $2 WHERE id = $1"
+    )
+
+    static let waitingStatement = PreparedStatement(
+        name: "mail_outbox_waiting",
+        sql: """
+            SELECT count(*) AS count, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest
+            FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+            """
+    )
+
+    public func enqueue(purpose: String, envelopeFrom: String, recipient: String, message: String) async throws -> Int64 {
+        try await self.pool.run { connection in
+            let rows = try connection.query(Self.enqueueStatement, [purpose, envelopeFrom, recipient, message])
+            return rows.first("id").flatMap { Int64($0) } ?? 0
+        }
+    }
+
+    public func claim(limit: Int, leaseSeconds: Double) async throws -> [OutboxMessage] {
+        try await self.pool.run { connection in
+            let result = try connection.query(Self.claimStatement, [String(limit), String(leaseSeconds)])
+            return result.rows.compactMap { row in
+                guard row.count == 6, let id = row[0].flatMap({ Int64($0) }), let from = row[1], let to = row[2], let message = row[3],
+                    let attempts = row[4].flatMap({ Int($0) }), let age = row[5].flatMap({ Double($0) })
+                else { return nil }
+                return OutboxMessage(id: id, envelopeFrom: from, recipient: to, message: message, attempts: attempts, age: age)
+            }
+        }
+    }
+
+    public func markSent(id: Int64) async throws {
+        _ = try await self.pool.run { try $0.query(Self.sentStatement, [String(id)]) }
+    }
+
+    public func retry(id: Int64, inSeconds seconds: Double, error: String) async throws {
+        _ = try await self.pool.run { try $0.query(Self.retryStatement, [String(id), String(seconds), String(error.prefix(500))]) }
+    }
+
+    public func markFailed(id: Int64, error: String) async throws {
+        _ = try await self.pool.run { try $0.query(Self.failedStatement, [String(id), String(error.prefix(500))]) }
+    }
+
+    public func waiting() async throws -> (count: Int, oldestSeconds: Double) {
+        try await self.pool.run { connection in
+            let rows = try connection.query(Self.waitingStatement)
+            return (rows.first("count").flatMap { Int($0) } ?? 0, rows.first("oldest").flatMap { Double($0) } ?? 0)
+        }
+    }
+}
