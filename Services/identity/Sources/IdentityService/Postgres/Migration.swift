@@ -134,5 +134,27 @@ public struct Migration: Sendable {
                 CREATE INDEX mail_outbox_due_idx ON mail_outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
                 """
         ),
+        Migration(
+            version: 6,
+            name: "account challenges",
+            // One live challenge per user and purpose (a new one replaces it): a code and a link
+            // token, stored only as keyed hashes, each with its own end; the code allows a few
+            // attempts. Consuming one deletes the row, so two submissions cannot both succeed.
+            sql: """
+                CREATE TABLE account_challenges (
+                    user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    purpose text NOT NULL CHECK (purpose IN ('verify_email', 'reset_password')),
+                    email text NOT NULL,
+                    code_digest text NOT NULL,
+                    token_digest text NOT NULL,
+                    code_expires_at timestamptz NOT NULL,
+                    token_expires_at timestamptz NOT NULL,
+                    code_attempts integer NOT NULL DEFAULT 0,
+                    created_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (user_id, purpose)
+                );
+                CREATE UNIQUE INDEX account_challenges_token_idx ON account_challenges (token_digest);
+                """
+        ),
     ]
 }
