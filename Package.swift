@@ -254,7 +254,7 @@ let package = Package(
             name: "IdentityServiceTests",
             dependencies: [
                 "IdentityService", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "WireTesting", nioCore, nioPosix,
-                logging, lifecycle, .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                logging, lifecycle, .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

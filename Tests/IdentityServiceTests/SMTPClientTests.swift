@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOEmbedded
 import NIOSSL
 import Testing
 import WireTesting
@@ -67,7 +68,8 @@ struct SMTPClientTests {
             try await wrong.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         } throws: { error in
             guard case .permanent(let reason) = error as? MailDeliveryError else { return false }
-            return reason.hasPrefix("535") && !reason.contains("nope")
+            let token = Data("\u{0}courier\u{0}nope".utf8).base64EncodedString()
+            return reason.hasPrefix("535") && !reason.contains("nope") && !reason.contains(token)
         }
         // A certificate nobody vouches for: not delivered, and worth trying again later.
         let untrusting = try Self.client(server.port, security: .startTLS, credentials: .init(user: "courier", password: "s3cret:pw"), trusting: nil)
@@ -80,12 +82,127 @@ struct SMTPClientTests {
         await server.stop()
     }
 
+    /// A scripted server (Python, raw sockets) on a free port: `script` gets the accepted socket
+    /// as `c` and a line reader `line()`.
+    static func scripted(_ script: String, in directory: TemporaryDirectory) async throws -> (ChildProcess, Int) {
+        let port = freeLoopbackPort()
+        let program = """
+            import socket, time
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(('127.0.0.1', \(port)))
+            s.listen()
+            print('ready', flush=True)
+            c, _ = s.accept()
+            f = c.makefile('rb')
+            def line():
+                return f.readline()
+            \(script)
+            time.sleep(5)
+            """
+        let process = try ChildProcess(
+            name: "scripted",
+            executable: "/usr/bin/python3",
+            arguments: ["-c", program],
+            environment: ["PATH": "/usr/bin:/bin"],
+            logPath: directory.appending("scripted-\(port).log")
+        )
+        try await waitUntil("the scripted server is up", within: .seconds(10), interval: .milliseconds(50)) { process.log.contains("ready") }
+        return (process, port)
+    }
+
+    /// A man in the middle appends forged replies to the STARTTLS 220 in the same segment, one for
+    /// each command still to come: read as the server's answers from inside TLS, they would make
+    /// an undelivered message look sent.
+    @Test func repliesInjectedAfterTheSTARTTLSReplyAreRefused() async throws {
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let (server, port) = try await Self.scripted(
+            """
+            c.sendall(b'220 mail.example.com ESMTP\\r\\n'); line()
+            c.sendall(b'250-mail.example.com\\r\\n250 STARTTLS\\r\\n'); line()
+            c.sendall(b'220 go ahead\\r\\n250 forged EHLO\\r\\n250 ok\\r\\n250 ok\\r\\n354 go\\r\\n250 sent\\r\\n')
+            """,
+            in: directory
+        )
+        defer { kill(server.process.processIdentifier, SIGKILL) }
+        let client = SMTPClient(server: .init(host: "localhost", port: port, security: .startTLS, credentials: nil), stepTimeout: .seconds(3))
+        await #expect {
+            try await client.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            if case .temporary = error as? MailDeliveryError { return true } else { return false }
+        }
+    }
+
+    /// The guard itself, byte by byte: one reply passes (in pieces, or over several lines), and
+    /// any byte after it in clear text closes the connection without reaching the reader.
+    @Test func theGuardPassesOneReplyAndNothingAfterIt() throws {
+        let guardHandler = PlaintextReplyGuard()
+        let channel = EmbeddedChannel(handler: guardHandler)
+        guardHandler.expectOneReply()
+        try channel.writeInbound(ByteBuffer(string: "220-ready\r\n220 go"))
+        try channel.writeInbound(ByteBuffer(string: " ahead\r\n"))
+        #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "220-ready\r\n220 go")
+        #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == " ahead\r\n")
+        try guardHandler.passTLS()
+
+        let injected = EmbeddedChannel(handler: PlaintextReplyGuard())
+        let handler = try injected.pipeline.syncOperations.handler(type: PlaintextReplyGuard.self)
+        handler.expectOneReply()
+        #expect(throws: MailDeliveryError.temporary("bytes in clear text after the STARTTLS reply")) {
+            try injected.writeInbound(ByteBuffer(string: "220 go ahead\r\n250 forged\r\n"))
+        }
+        #expect(try injected.readInbound(as: ByteBuffer.self) == nil, "nothing reached the reader")
+        #expect(!injected.isActive, "the connection is closed")
+        #expect(throws: MailDeliveryError.self) { try handler.passTLS() }
+    }
+
+    /// A server that keeps a reply going, slowly or with too many lines, cannot hold a delivery.
+    @Test func aTricklingOrEndlessReplyEndsTheDelivery() async throws {
+        let directory = TemporaryDirectory(prefix: "smtp")
+        defer { directory.remove() }
+        let (trickling, tricklingPort) = try await Self.scripted(
+            """
+            c.sendall(b'220 mail.example.com ESMTP\\r\\n'); line()
+            for _ in range(100000):
+                c.sendall(b'250-still here\\r\\n'); time.sleep(0.2)
+            """,
+            in: directory
+        )
+        defer { kill(trickling.process.processIdentifier, SIGKILL) }
+        let slow = SMTPClient(
+            server: .init(host: "127.0.0.1", port: tricklingPort, security: .none, credentials: nil),
+            stepTimeout: .seconds(1),
+            deliveryTimeout: .seconds(2)
+        )
+        let started = ContinuousClock.now
+        await #expect {
+            try await slow.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        } throws: { error in
+            if case .temporary = error as? MailDeliveryError { return true } else { return false }
+        }
+        #expect(ContinuousClock.now - started < .seconds(6))
+
+        let (endless, endlessPort) = try await Self.scripted(
+            """
+            c.sendall(b'220 mail.example.com ESMTP\\r\\n'); line()
+            c.sendall(b'250-x\\r\\n' * 150 + b'250 ok\\r\\n')
+            """,
+            in: directory
+        )
+        defer { kill(endless.process.processIdentifier, SIGKILL) }
+        let flooded = SMTPClient(server: .init(host: "127.0.0.1", port: endlessPort, security: .none, credentials: nil), stepTimeout: .seconds(3))
+        await #expect(throws: MailDeliveryError.temporary("a reply of more than 100 lines after EHLO localhost")) {
+            try await flooded.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
+        }
+    }
+
     @Test func noSTARTTLSNoMailUnlessPlainTextWasChosen() async throws {
         let directory = TemporaryDirectory(prefix: "smtp")
         defer { directory.remove() }
         let server = try await SMTPTestServer([], in: directory)
         let required = try Self.client(server.port, security: .startTLS, credentials: nil, trusting: nil)
-        await #expect(throws: MailDeliveryError.permanent("the server offers no STARTTLS, and plain text was not allowed")) {
+        await #expect(throws: MailDeliveryError.temporary("the server offers no STARTTLS, and plain text was not allowed")) {
             try await required.send(try Self.message(), envelopeFrom: "no-reply@example.com", recipient: "ada@example.com")
         }
         #expect(server.messages.isEmpty)

@@ -118,6 +118,25 @@ struct AccountChallengeTests {
         )
     }
 
+    @Test func fiftyConcurrentWrongCodesCountAsFiveAtMost() async throws {
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let store = PostgresChallengeStore(pool: database.pool)
+        let userID = try await Self.user(database, "guesser")
+        let challenge = AccountChallenge.make(.resetPassword)
+        try await Self.issue(store, userID: userID, challenge)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for guess in 0..<50 where String(format: "%08d", guess) != challenge.code {
+                let digest = AccountChallenge.codeDigest(String(format: "%08d", guess), userID: userID, purpose: .resetPassword, key: Self.key)
+                group.addTask { _ = try await store.consume(userID: userID, codeDigest: digest, purpose: .resetPassword, maximumAttempts: 5) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await Self.count(database, "SELECT code_attempts FROM account_challenges") == 5, "no more guesses counted than allowed")
+        let right = AccountChallenge.codeDigest(challenge.code, userID: userID, purpose: .resetPassword, key: Self.key)
+        #expect(try await store.consume(userID: userID, codeDigest: right, purpose: .resetPassword, maximumAttempts: 5) == nil)
+    }
+
     @Test func twentyConcurrentSubmissionsOfOneTokenSucceedOnce() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
@@ -135,7 +154,7 @@ struct AccountChallengeTests {
         #expect(successes == 1)
     }
 
-    @Test func theDatabaseHoldsNeitherTheCodeNorTheToken() async throws {
+    @Test func theChallengeTableHoldsNeitherTheCodeNorTheToken() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
         let store = PostgresChallengeStore(pool: database.pool)

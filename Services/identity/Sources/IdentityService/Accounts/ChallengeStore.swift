@@ -73,18 +73,20 @@ public struct PostgresChallengeStore: ChallengeStore {
             """
     )
 
-    static let consumeCodeStatement = PreparedStatement(
-        name: "challenges_consume_code",
+    // Each guess is one conditional update, serialised by the row's lock: at most `$4` guesses
+    // count, however many arrive at once; the right one is then consumed by a delete.
+    static let guessCodeStatement = PreparedStatement(
+        name: "challenges_guess_code",
         sql: """
-            DELETE FROM account_challenges
-            WHERE user_id = $1 AND purpose = $2 AND code_digest = $3 AND code_expires_at > now() AND code_attempts < $4
-            RETURNING email
+            UPDATE account_challenges SET code_attempts = code_attempts + 1
+            WHERE user_id = $1 AND purpose = $2 AND code_expires_at > now() AND code_attempts < $4
+            RETURNING code_digest = $3 AS hit
             """
     )
 
-    static let wrongCodeStatement = PreparedStatement(
-        name: "challenges_wrong_code",
-        sql: "UPDATE account_challenges SET code_attempts = code_attempts + 1 WHERE user_id = $1 AND purpose = $2"
+    static let consumeCodeStatement = PreparedStatement(
+        name: "challenges_consume_code",
+        sql: "DELETE FROM account_challenges WHERE user_id = $1 AND purpose = $2 AND code_digest = $3 RETURNING email"
     )
 
     public func issue(
@@ -113,11 +115,10 @@ public struct PostgresChallengeStore: ChallengeStore {
     }
 
     public func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> String? {
-        try await self.pool.run { connection in
-            let rows = try connection.query(Self.consumeCodeStatement, [String(userID), purpose.rawValue, codeDigest, String(maximumAttempts)])
-            if let email = rows.first("email") { return email }
-            _ = try connection.query(Self.wrongCodeStatement, [String(userID), purpose.rawValue])
-            return nil
+        let parameters = [String(userID), purpose.rawValue, codeDigest, String(maximumAttempts)]
+        return try await self.pool.run { connection in
+            guard try connection.query(Self.guessCodeStatement, parameters).first("hit") == "t" else { return nil }
+            return try connection.query(Self.consumeCodeStatement, Array(parameters.prefix(3))).first("email")
         }
     }
 }

@@ -15,14 +15,16 @@ public struct MailCourier: Service {
     public struct Timing: Sendable {
         /// How often the outbox is read when the last pass found nothing.
         public var pollInterval: Duration = .seconds(1)
-        /// How long a claim keeps other couriers off a message: longer than a delivery can take.
+        /// How long a claim keeps other couriers off a message: longer than a delivery can take
+        /// (the SMTP client's own deadline is 120 s); an outcome is recorded only under its claim.
         public var leaseSeconds: Double = 300
         public var firstRetrySeconds: Double = 60
         public var maximumRetrySeconds: Double = 3600
         /// How long after it was queued a message is still tried (a day).
         public var retryWindowSeconds: Double = 86400
-        /// Messages claimed at once.
-        public var batch: Int = 16
+        /// Messages claimed at once. They are delivered one after another, so the lease must cover
+        /// them all: one at a time by default.
+        public var batch: Int = 1
 
         public init() {}
     }
@@ -78,22 +80,22 @@ public struct MailCourier: Service {
         do {
             switch outcome {
             case .success:
-                try await self.outbox.markSent(id: message.id)
+                try await self.outbox.markSent(message)
                 Counter(label: "mail_sent_total").increment()
                 self.logger.info("mail delivered", metadata: metadata)
             case .failure(.temporary(let reason)):
                 let delay = self.retryDelay(afterAttempts: message.attempts)
                 if message.age + delay > self.timing.retryWindowSeconds {
-                    try await self.outbox.markFailed(id: message.id, error: "gave up after \(message.attempts) attempts: \(reason)")
+                    try await self.outbox.markFailed(message, error: "gave up after \(message.attempts) attempts: \(reason)")
                     Counter(label: "mail_failed_total", dimensions: [("reason", "expired")]).increment()
                     self.logger.error("mail given up: temporary failures for too long", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
                 } else {
-                    try await self.outbox.retry(id: message.id, inSeconds: delay, error: reason)
+                    try await self.outbox.retry(message, inSeconds: delay, error: reason)
                     Counter(label: "mail_retried_total").increment()
                     self.logger.notice("mail not delivered, tried again later", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
                 }
             case .failure(.permanent(let reason)):
-                try await self.outbox.markFailed(id: message.id, error: reason)
+                try await self.outbox.markFailed(message, error: reason)
                 Counter(label: "mail_failed_total", dimensions: [("reason", "rejected")]).increment()
                 self.logger.error("mail refused for good", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             }

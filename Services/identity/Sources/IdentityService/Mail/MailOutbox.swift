@@ -1,3 +1,5 @@
+import ServiceRuntime
+
 /// A message waiting in the outbox, as the courier claimed it.
 public struct OutboxMessage: Sendable, Hashable {
     public var id: Int64
@@ -9,6 +11,9 @@ public struct OutboxMessage: Sendable, Hashable {
     public var attempts: Int
     /// Seconds since it was queued.
     public var age: Double
+    /// This claim's: the outcome is recorded only under it, so a courier whose lease ran out
+    /// (another took the message over) cannot overwrite the other's outcome.
+    public var claimToken: String
 }
 
 /// Where mail waits for the courier. Production: ``PostgresMailOutbox``.
@@ -22,13 +27,13 @@ public protocol MailOutbox: Sendable {
     func claim(limit: Int, leaseSeconds: Double) async throws -> [OutboxMessage]
 
     /// Delivered: the message is erased, the row kept as its record.
-    func markSent(id: Int64) async throws
+    func markSent(_ message: OutboxMessage) async throws
 
     /// Not delivered, worth trying again in `seconds`.
-    func retry(id: Int64, inSeconds seconds: Double, error: String) async throws
+    func retry(_ message: OutboxMessage, inSeconds seconds: Double, error: String) async throws
 
     /// Given up: the message is erased.
-    func markFailed(id: Int64, error: String) async throws
+    func markFailed(_ message: OutboxMessage, error: String) async throws
 
     /// Messages waiting and the age of the oldest, in seconds (0 when none waits).
     func waiting() async throws -> (count: Int, oldestSeconds: Double)
@@ -57,7 +62,8 @@ public struct PostgresMailOutbox: MailOutbox {
                 WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
             )
-            UPDATE mail_outbox o SET next_attempt_at = now() + make_interval(secs => $2::double precision), attempts = o.attempts + 1
+            UPDATE mail_outbox o
+            SET next_attempt_at = now() + make_interval(secs => $2::double precision), attempts = o.attempts + 1, claim_token = $3
             FROM due WHERE o.id = due.id
             RETURNING o.id, o.envelope_from, o.recipient, o.message, o.attempts, extract(epoch FROM now() - o.created_at) AS age
             """
@@ -65,17 +71,20 @@ public struct PostgresMailOutbox: MailOutbox {
 
     static let sentStatement = PreparedStatement(
         name: "mail_outbox_sent",
-        sql: "UPDATE mail_outbox SET sent_at = now(), message = NULL, last_error = NULL WHERE id = $1"
+        sql: "UPDATE mail_outbox SET sent_at = now(), message = NULL, last_error = NULL WHERE id = $1 AND claim_token = $2 AND failed_at IS NULL"
     )
 
     static let retryStatement = PreparedStatement(
         name: "mail_outbox_retry",
-        sql: "UPDATE mail_outbox SET next_attempt_at = now() + make_interval(secs => $2::double precision), last_error = $3 WHERE id = $1"
+        sql: """
+            UPDATE mail_outbox SET next_attempt_at = now() + make_interval(secs => $2::double precision), last_error = $3
+            WHERE id = $1 AND claim_token = $4 AND sent_at IS NULL AND failed_at IS NULL
+            """
     )
 
     static let failedStatement = PreparedStatement(
         name: "mail_outbox_failed",
-        sql: "UPDATE mail_outbox SET failed_at = now(), message = NULL, last_error = $2 WHERE id = $1"
+        sql: "UPDATE mail_outbox SET failed_at = now(), message = NULL, last_error = $2 WHERE id = $1 AND claim_token = $3 AND sent_at IS NULL"
     )
 
     static let waitingStatement = PreparedStatement(
@@ -94,27 +103,29 @@ public struct PostgresMailOutbox: MailOutbox {
     }
 
     public func claim(limit: Int, leaseSeconds: Double) async throws -> [OutboxMessage] {
-        try await self.pool.run { connection in
-            let result = try connection.query(Self.claimStatement, [String(limit), String(leaseSeconds)])
+        let token = Hex.encode(Sodium.randomBytes(16))
+        return try await self.pool.run { connection in
+            let result = try connection.query(Self.claimStatement, [String(limit), String(leaseSeconds), token])
             return result.rows.compactMap { row in
                 guard row.count == 6, let id = row[0].flatMap({ Int64($0) }), let from = row[1], let to = row[2], let message = row[3],
                     let attempts = row[4].flatMap({ Int($0) }), let age = row[5].flatMap({ Double($0) })
                 else { return nil }
-                return OutboxMessage(id: id, envelopeFrom: from, recipient: to, message: message, attempts: attempts, age: age)
+                return OutboxMessage(id: id, envelopeFrom: from, recipient: to, message: message, attempts: attempts, age: age, claimToken: token)
             }
         }
     }
 
-    public func markSent(id: Int64) async throws {
-        _ = try await self.pool.run { try $0.query(Self.sentStatement, [String(id)]) }
+    public func markSent(_ message: OutboxMessage) async throws {
+        _ = try await self.pool.run { try $0.query(Self.sentStatement, [String(message.id), message.claimToken]) }
     }
 
-    public func retry(id: Int64, inSeconds seconds: Double, error: String) async throws {
-        _ = try await self.pool.run { try $0.query(Self.retryStatement, [String(id), String(seconds), String(error.prefix(500))]) }
+    public func retry(_ message: OutboxMessage, inSeconds seconds: Double, error: String) async throws {
+        let parameters = [String(message.id), String(seconds), String(error.prefix(500)), message.claimToken]
+        _ = try await self.pool.run { try $0.query(Self.retryStatement, parameters) }
     }
 
-    public func markFailed(id: Int64, error: String) async throws {
-        _ = try await self.pool.run { try $0.query(Self.failedStatement, [String(id), String(error.prefix(500))]) }
+    public func markFailed(_ message: OutboxMessage, error: String) async throws {
+        _ = try await self.pool.run { try $0.query(Self.failedStatement, [String(message.id), String(error.prefix(500)), message.claimToken]) }
     }
 
     public func waiting() async throws -> (count: Int, oldestSeconds: Double) {

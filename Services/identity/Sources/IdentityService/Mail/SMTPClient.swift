@@ -25,6 +25,8 @@ public struct SMTPClient: MailTransport {
     let group: any EventLoopGroup
     let trustRoots: NIOSSLTrustRoots
     let stepTimeout: TimeAmount
+    /// The longest a whole delivery may take (shorter than the outbox's lease).
+    let deliveryTimeout: TimeAmount
     /// The name given in EHLO.
     let clientName: String
 
@@ -33,12 +35,14 @@ public struct SMTPClient: MailTransport {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         trustRoots: NIOSSLTrustRoots = .default,
         stepTimeout: TimeAmount = .seconds(30),
+        deliveryTimeout: TimeAmount = .seconds(120),
         clientName: String = "localhost"
     ) {
         self.server = server
         self.group = group
         self.trustRoots = trustRoots
         self.stepTimeout = stepTimeout
+        self.deliveryTimeout = deliveryTimeout
         self.clientName = clientName
     }
 
@@ -54,7 +58,16 @@ public struct SMTPClient: MailTransport {
             throw .permanent("not an address for the envelope")
         }
         do {
-            try await self.converse(message, from: envelopeFrom, to: recipient)
+            // A whole delivery ends by its deadline, however slowly a server trickles its replies.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.converse(message, from: envelopeFrom, to: recipient) }
+                group.addTask {
+                    try await Task.sleep(for: .nanoseconds(self.deliveryTimeout.nanoseconds))
+                    throw MailDeliveryError.temporary("the delivery took longer than \(self.deliveryTimeout.nanoseconds / 1_000_000_000) s")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         } catch let error as MailDeliveryError {
             throw error
         } catch {
@@ -67,13 +80,18 @@ public struct SMTPClient: MailTransport {
         let server = self.server
         let tls = try NIOSSLContext(configuration: self.tlsConfiguration())
         let timeout = self.stepTimeout
+        // SNI and the name check take a host name; an address is checked against the certificate's
+        // IP addresses instead.
+        let serverHostname = Self.isAddressLiteral(server.host) ? nil : server.host
+        let guardHandler = PlaintextReplyGuard()
         let channel = try await ClientBootstrap(group: self.group)
             .connectTimeout(timeout)
             .connect(host: server.host, port: server.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if server.security == .implicitTLS {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.host))
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
                     }
+                    try channel.pipeline.syncOperations.addHandler(guardHandler)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
                     try channel.pipeline.syncOperations.addHandler(SilentServerCloser())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: 64 * 1024))
@@ -85,11 +103,22 @@ public struct SMTPClient: MailTransport {
             try await conversation.expect(220)
             var capabilities = try await conversation.command("EHLO \(self.clientName)", expecting: 250)
             if server.security == .startTLS {
+                // Missing STARTTLS may be a middlebox stripping it: no mail in clear, and try later.
                 guard capabilities.contains(where: { $0.uppercased() == "STARTTLS" }) else {
-                    throw MailDeliveryError.permanent("the server offers no STARTTLS, and plain text was not allowed")
+                    throw MailDeliveryError.temporary("the server offers no STARTTLS, and plain text was not allowed")
                 }
+                // Nothing may follow the STARTTLS reply in clear text: a line injected behind it
+                // would otherwise be read as an answer from inside TLS.
+                let eventLoop = channel.channel.eventLoop
+                try await eventLoop.submit { guardHandler.expectOneReply() }.get()
                 _ = try await conversation.command("STARTTLS", expecting: 220)
-                try await channel.channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: server.host), position: .first)
+                try await eventLoop.submit {
+                    try guardHandler.passTLS()
+                    try channel.channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: tls, serverHostname: serverHostname),
+                        position: .first
+                    )
+                }.get()
                 capabilities = try await conversation.command("EHLO \(self.clientName)", expecting: 250)
             }
             if let credentials = server.credentials {
@@ -107,8 +136,8 @@ public struct SMTPClient: MailTransport {
                     throw MailDeliveryError.permanent("the server offers neither AUTH PLAIN nor AUTH LOGIN")
                 }
             }
-            _ = try await conversation.command("MAIL FROM:<\(from)>", expecting: 250)
-            _ = try await conversation.command("RCPT TO:<\(to)>", expecting: 250...251)
+            _ = try await conversation.command("MAIL FROM:<\(from)>", expecting: 250, shown: "MAIL FROM")
+            _ = try await conversation.command("RCPT TO:<\(to)>", expecting: 250...251, shown: "RCPT TO")
             _ = try await conversation.command("DATA", expecting: 354)
             try await outbound.write(ByteBuffer(bytes: Self.dotStuffed(message) + Array(".\r\n".utf8)))
             try await conversation.expect(250)
@@ -137,6 +166,21 @@ public struct SMTPClient: MailTransport {
         if output.last != 10 { output += [13, 10] }
         return output
     }
+
+    /// An IPv4 or IPv6 address rather than a host name.
+    static func isAddressLiteral(_ host: String) -> Bool {
+        host.contains(":") || (!host.isEmpty && host.allSatisfy { $0.isNumber || $0 == "." })
+    }
+
+    /// A server's reply text as an error may carry it: addresses (`…@…`) replaced, so none
+    /// reaches a log line.
+    static func withoutAddresses(_ text: String) -> String {
+        text.split(separator: " ", omittingEmptySubsequences: false).map { $0.contains("@") ? "(address)" : String($0) }
+            .joined(separator: " ")
+    }
+
+    /// Lines one reply may have: a server sending more is not one we talk to.
+    static let maximumReplyLines = 100
 
     /// An address as MAIL FROM and RCPT TO carry it: no brackets, spaces or control characters.
     static func isEnvelopeAddress(_ address: String) -> Bool {
@@ -178,14 +222,78 @@ public struct SMTPClient: MailTransport {
                     throw MailDeliveryError.temporary("not an SMTP reply after \(step)")
                 }
                 texts.append(bytes.count > 4 ? String(decoding: bytes[4...], as: UTF8.self) : "")
+                guard texts.count <= SMTPClient.maximumReplyLines else {
+                    throw MailDeliveryError.temporary("a reply of more than \(SMTPClient.maximumReplyLines) lines after \(step)")
+                }
                 if bytes.count > 3 && bytes[3] == UInt8(ascii: "-") { continue }
                 guard codes.contains(code) else {
-                    let reason = "\(code) \(texts.last ?? "") after \(step)"
+                    let reason = "\(code) \(SMTPClient.withoutAddresses(texts.last ?? "")) after \(step)"
                     throw code >= 500 ? MailDeliveryError.permanent(reason) : MailDeliveryError.temporary(reason)
                 }
                 return texts
             }
         }
+    }
+}
+
+/// Watches the clear-text bytes around STARTTLS: once armed, it lets through exactly one reply
+/// (up to its last line, `NNN text`) and closes the connection if any byte follows before TLS
+/// takes over: a man in the middle may append forged replies to the `220`, which would
+/// otherwise be read as the server's answers from inside TLS (the STARTTLS injection of
+/// CVE-2011-0411). Lives on the channel's event loop.
+final class PlaintextReplyGuard: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private enum State {
+        case passing
+        case awaitingReply
+        case replyEnded
+        /// Bytes followed the reply: the connection is closed, TLS never comes.
+        case refused
+    }
+
+    private var state = State.passing
+    /// The start of the line being read while armed (a line may come in pieces).
+    private var lineStart: [UInt8] = []
+
+    func expectOneReply() {
+        self.state = .awaitingReply
+        self.lineStart = []
+    }
+
+    /// TLS is being added in front: what it decrypts passes. Throws if the reply has not ended.
+    func passTLS() throws {
+        guard self.state == .replyEnded else { throw MailDeliveryError.temporary("STARTTLS reply incomplete") }
+        self.state = .passing
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard self.state != .passing else {
+            context.fireChannelRead(data)
+            return
+        }
+        let buffer = self.unwrapInboundIn(data)
+        let bytes = Array(buffer.readableBytesView)
+        var index = 0
+        while index < bytes.count {
+            guard self.state == .awaitingReply else {
+                self.state = .refused
+                context.fireErrorCaught(MailDeliveryError.temporary("bytes in clear text after the STARTTLS reply"))
+                context.close(promise: nil)
+                return
+            }
+            guard let newline = bytes[index...].firstIndex(of: 10) else {
+                self.lineStart += bytes[index...]
+                break
+            }
+            let line = self.lineStart + bytes[index...newline]
+            self.lineStart = []
+            // `NNN-text` continues the reply; `NNN text` (or a bare code) ends it.
+            if !(line.count > 3 && line[3] == UInt8(ascii: "-")) { self.state = .replyEnded }
+            index = newline + 1
+        }
+        context.fireChannelRead(data)
     }
 }
 

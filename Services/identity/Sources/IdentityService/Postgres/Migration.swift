@@ -127,6 +127,8 @@ public struct Migration: Sendable {
                     created_at timestamptz NOT NULL DEFAULT now(),
                     next_attempt_at timestamptz NOT NULL DEFAULT now(),
                     attempts integer NOT NULL DEFAULT 0,
+                    -- The claim a courier holds: only it may record the outcome.
+                    claim_token text,
                     last_error text,
                     sent_at timestamptz,
                     failed_at timestamptz
