@@ -11,6 +11,7 @@ Each accepted message is written as DIRECTORY/N.eml (the envelope in N.json). Pr
 import asyncio
 import json
 import os
+import signal
 import ssl
 import sys
 import threading
@@ -72,6 +73,10 @@ def main():
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port, **parameters)
     controller.start()
+    # A stop is SIGTERM, whatever the parent left it: an ignored disposition and a blocked mask
+    # are both inherited.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
     print("ready", flush=True)
     try:
         asyncio.run(asyncio.Event().wait())
