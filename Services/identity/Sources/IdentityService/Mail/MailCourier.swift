@@ -29,6 +29,14 @@ public struct MailCourier: Service {
         public init() {}
     }
 
+    // Fixed sets of instruments, made once.
+    private static let sent = Counter(label: "mail_sent_total")
+    private static let retried = Counter(label: "mail_retried_total")
+    private static let rejected = Counter(label: "mail_failed_total", dimensions: [("reason", "rejected")])
+    private static let expired = Counter(label: "mail_failed_total", dimensions: [("reason", "expired")])
+    private static let waiting = Gauge(label: "mail_waiting")
+    private static let oldestWaiting = Gauge(label: "mail_oldest_waiting_seconds")
+
     let outbox: any MailOutbox
     let transport: any MailTransport
     let timing: Timing
@@ -62,8 +70,8 @@ public struct MailCourier: Service {
         }
         for message in messages { await self.deliver(message) }
         if let waiting = try? await self.outbox.waiting() {
-            Gauge(label: "mail_waiting").record(waiting.count)
-            Gauge(label: "mail_oldest_waiting_seconds").record(waiting.oldestSeconds)
+            Self.waiting.record(waiting.count)
+            Self.oldestWaiting.record(waiting.oldestSeconds)
         }
         return messages.count
     }
@@ -81,22 +89,22 @@ public struct MailCourier: Service {
             switch outcome {
             case .success:
                 try await self.outbox.markSent(message)
-                Counter(label: "mail_sent_total").increment()
+                Self.sent.increment()
                 self.logger.info("mail delivered", metadata: metadata)
             case .failure(.temporary(let reason)):
                 let delay = self.retryDelay(afterAttempts: message.attempts)
                 if message.age + delay > self.timing.retryWindowSeconds {
                     try await self.outbox.markFailed(message, error: "gave up after \(message.attempts) attempts: \(reason)")
-                    Counter(label: "mail_failed_total", dimensions: [("reason", "expired")]).increment()
+                    Self.expired.increment()
                     self.logger.error("mail given up: temporary failures for too long", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
                 } else {
                     try await self.outbox.retry(message, inSeconds: delay, error: reason)
-                    Counter(label: "mail_retried_total").increment()
+                    Self.retried.increment()
                     self.logger.notice("mail not delivered, tried again later", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
                 }
             case .failure(.permanent(let reason)):
                 try await self.outbox.markFailed(message, error: reason)
-                Counter(label: "mail_failed_total", dimensions: [("reason", "rejected")]).increment()
+                Self.rejected.increment()
                 self.logger.error("mail refused for good", metadata: metadata.merging(["error": "\(reason)"]) { $1 })
             }
         } catch {
