@@ -134,27 +134,45 @@ struct SMTPClientTests {
         }
     }
 
-    /// The guard itself, byte by byte: one reply passes (in pieces, or over several lines), and
-    /// any byte after it in clear text closes the connection without reaching the reader.
-    @Test func theGuardPassesOneReplyAndNothingAfterIt() throws {
-        let guardHandler = PlaintextReplyGuard()
+    /// The guard itself, byte by byte: each reply (in pieces, or over several lines) answers the
+    /// command before it; any byte after a reply ends and before the next command closes the
+    /// connection without reaching the reader, the greeting's and EHLO's included.
+    @Test func theGuardKeepsClearTextRepliesInStepWithCommands() throws {
+        let guardHandler = PlaintextReplyGuard(strict: true)
         let channel = EmbeddedChannel(handler: guardHandler)
-        guardHandler.expectOneReply()
-        try channel.writeInbound(ByteBuffer(string: "220-ready\r\n220 go"))
-        try channel.writeInbound(ByteBuffer(string: " ahead\r\n"))
-        #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "220-ready\r\n220 go")
-        #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == " ahead\r\n")
+        try channel.writeInbound(ByteBuffer(string: "220 mail.example.com ESMTP\r\n"))
+        try channel.writeOutbound(ByteBuffer(string: "EHLO localhost\r\n"))
+        try channel.writeInbound(ByteBuffer(string: "250-mail.example.com\r\n250 STA"))
+        try channel.writeInbound(ByteBuffer(string: "RTTLS\r\n"))
+        try channel.writeOutbound(ByteBuffer(string: "STARTTLS\r\n"))
+        try channel.writeInbound(ByteBuffer(string: "220 go ahead\r\n"))
+        #expect(try channel.readInbound(as: ByteBuffer.self).map { String(buffer: $0) } == "220 mail.example.com ESMTP\r\n")
         try guardHandler.passTLS()
 
-        let injected = EmbeddedChannel(handler: PlaintextReplyGuard())
-        let handler = try injected.pipeline.syncOperations.handler(type: PlaintextReplyGuard.self)
-        handler.expectOneReply()
-        #expect(throws: MailDeliveryError.temporary("bytes in clear text after the STARTTLS reply")) {
-            try injected.writeInbound(ByteBuffer(string: "220 go ahead\r\n250 forged\r\n"))
+        // Forged lines queued behind the EHLO reply, before STARTTLS was even sent.
+        let early = PlaintextReplyGuard(strict: true)
+        let earlyChannel = EmbeddedChannel(handler: early)
+        try earlyChannel.writeInbound(ByteBuffer(string: "220 mail.example.com ESMTP\r\n"))
+        try earlyChannel.writeOutbound(ByteBuffer(string: "EHLO localhost\r\n"))
+        #expect(throws: MailDeliveryError.temporary("bytes in clear text out of turn")) {
+            try earlyChannel.writeInbound(ByteBuffer(string: "250 STARTTLS\r\n220 go ahead\r\n250 AUTH PLAIN\r\n"))
         }
-        #expect(try injected.readInbound(as: ByteBuffer.self) == nil, "nothing reached the reader")
-        #expect(!injected.isActive, "the connection is closed")
-        #expect(throws: MailDeliveryError.self) { try handler.passTLS() }
+        #expect(!earlyChannel.isActive, "the connection is closed")
+        #expect(throws: MailDeliveryError.self) { try early.passTLS() }
+
+        // Forged lines behind the STARTTLS reply itself.
+        let late = PlaintextReplyGuard(strict: true)
+        let lateChannel = EmbeddedChannel(handler: late)
+        try lateChannel.writeInbound(ByteBuffer(string: "220 mail.example.com ESMTP\r\n"))
+        try lateChannel.writeOutbound(ByteBuffer(string: "STARTTLS\r\n"))
+        #expect(throws: MailDeliveryError.temporary("bytes in clear text out of turn")) {
+            try lateChannel.writeInbound(ByteBuffer(string: "220 go ahead\r\n250 forged\r\n"))
+        }
+
+        // Without STARTTLS nothing is held back.
+        let open = EmbeddedChannel(handler: PlaintextReplyGuard(strict: false))
+        try open.writeInbound(ByteBuffer(string: "220 hello\r\n250 unasked\r\n"))
+        #expect(try open.readInbound(as: ByteBuffer.self) != nil)
     }
 
     /// A server that keeps a reply going, slowly or with too many lines, cannot hold a delivery.

@@ -6,8 +6,9 @@
 import ServiceRuntime
 
 /// What a verification or reset message carries: an 8-digit code to type and a 256-bit token for
-/// the link. Only their keyed hashes (HMAC-SHA-256 under the service's key) are stored, so a
-/// copy of the database yields neither; the code's hash also names the user and the purpose, so
+/// the link. The challenge table keeps only their keyed hashes (HMAC-SHA-256 under the service's
+/// key); the message that carries them waits in the outbox in clear until it is delivered (to be
+/// sealed under an AEAD key before the flows are switched on); the code's hash also names the user and the purpose, so
 /// one code is worth nothing for another account.
 public struct AccountChallenge: Sendable, Hashable {
     public enum Purpose: String, Sendable, CaseIterable {

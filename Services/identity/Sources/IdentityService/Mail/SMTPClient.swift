@@ -83,7 +83,8 @@ public struct SMTPClient: MailTransport {
         // SNI and the name check take a host name; an address is checked against the certificate's
         // IP addresses instead.
         let serverHostname = Self.isAddressLiteral(server.host) ? nil : server.host
-        let guardHandler = PlaintextReplyGuard()
+        // Before STARTTLS, every clear-text reply must answer a command just sent (see the guard).
+        let guardHandler = PlaintextReplyGuard(strict: server.security == .startTLS)
         let channel = try await ClientBootstrap(group: self.group)
             .connectTimeout(timeout)
             .connect(host: server.host, port: server.port) { channel in
@@ -107,10 +108,9 @@ public struct SMTPClient: MailTransport {
                 guard capabilities.contains(where: { $0.uppercased() == "STARTTLS" }) else {
                     throw MailDeliveryError.temporary("the server offers no STARTTLS, and plain text was not allowed")
                 }
-                // Nothing may follow the STARTTLS reply in clear text: a line injected behind it
-                // would otherwise be read as an answer from inside TLS.
+                // Nothing may follow a clear-text reply before the next command: a line injected
+                // behind one would otherwise be read as an answer from inside TLS.
                 let eventLoop = channel.channel.eventLoop
-                try await eventLoop.submit { guardHandler.expectOneReply() }.get()
                 _ = try await conversation.command("STARTTLS", expecting: 220)
                 try await eventLoop.submit {
                     try guardHandler.passTLS()
@@ -236,36 +236,47 @@ public struct SMTPClient: MailTransport {
     }
 }
 
-/// Watches the clear-text bytes around STARTTLS: once armed, it lets through exactly one reply
-/// (up to its last line, `NNN text`) and closes the connection if any byte follows before TLS
-/// takes over: a man in the middle may append forged replies to the `220`, which would
-/// otherwise be read as the server's answers from inside TLS (the STARTTLS injection of
-/// CVE-2011-0411). Lives on the channel's event loop.
-final class PlaintextReplyGuard: ChannelInboundHandler, @unchecked Sendable {
+/// Keeps the clear-text part of a STARTTLS conversation in lock step: each reply must answer
+/// the command just written (the greeting, the connection), and a byte arriving after a reply
+/// has ended, before the next command, closes the connection. A man in the middle may queue
+/// forged replies behind any clear-text reply, which would otherwise be read as the server's
+/// answers from inside TLS (the STARTTLS injection of CVE-2011-0411). Once TLS is in front it
+/// passes everything. Lives on the channel's event loop.
+final class PlaintextReplyGuard: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case passing
         case awaitingReply
         case replyEnded
-        /// Bytes followed the reply: the connection is closed, TLS never comes.
+        /// Bytes came out of turn: the connection is closed, TLS never comes.
         case refused
     }
 
-    private var state = State.passing
-    /// The start of the line being read while armed (a line may come in pieces).
+    private var state: State
+    /// The start of the line being read (a line may come in pieces).
     private var lineStart: [UInt8] = []
 
-    func expectOneReply() {
-        self.state = .awaitingReply
-        self.lineStart = []
+    /// `strict`: a STARTTLS conversation, in lock step from the greeting on; else it passes all.
+    init(strict: Bool) {
+        self.state = strict ? .awaitingReply : .passing
     }
 
-    /// TLS is being added in front: what it decrypts passes. Throws if the reply has not ended.
+    /// TLS is being added in front: what it decrypts passes. Throws unless a reply has just ended.
     func passTLS() throws {
-        guard self.state == .replyEnded else { throw MailDeliveryError.temporary("STARTTLS reply incomplete") }
+        guard self.state == .replyEnded, self.lineStart.isEmpty else {
+            throw MailDeliveryError.temporary("clear-text reply out of step with STARTTLS")
+        }
         self.state = .passing
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A command: its reply may come.
+        if self.state == .replyEnded { self.state = .awaitingReply }
+        context.write(data, promise: promise)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -279,7 +290,7 @@ final class PlaintextReplyGuard: ChannelInboundHandler, @unchecked Sendable {
         while index < bytes.count {
             guard self.state == .awaitingReply else {
                 self.state = .refused
-                context.fireErrorCaught(MailDeliveryError.temporary("bytes in clear text after the STARTTLS reply"))
+                context.fireErrorCaught(MailDeliveryError.temporary("bytes in clear text out of turn"))
                 context.close(promise: nil)
                 return
             }
