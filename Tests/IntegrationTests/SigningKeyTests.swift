@@ -93,8 +93,8 @@ struct SigningKeyTests {
         #expect((refreshed.json?["access_token"] as? String).flatMap(Self.kid) == secondKid)
 
         // The signing key cannot be retired; the old one can, and its tokens die everywhere.
-        #expect(try await self.keyCommand(["retire-key", secondKid], stack: stack).status != 0)
-        let retired = try await self.keyCommand(["retire-key", firstKid], stack: stack)
+        #expect(try await self.keyCommand(["retire-key", "--", secondKid], stack: stack).status != 0)
+        let retired = try await self.keyCommand(["retire-key", "--", firstKid], stack: stack)
         #expect(retired.status == 0, "\(retired.output)")
         try await waitUntil("the retired key's tokens are refused", within: .seconds(10), interval: .milliseconds(200)) {
             var statuses: [Int] = []
