@@ -64,6 +64,8 @@ let package = Package(
         // Spans around backend calls for a tracer a deployment plugs in (already in Hummingbird's
         // graph), and the W3C traceparent the gateway accepts, creates and returns.
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Mail templates (identity).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     ],
     targets: [
@@ -147,7 +149,7 @@ let package = Package(
             dependencies: [
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium",
                 "CommonPasswords", nioCore, .product(name: "NIOExtras", package: "swift-nio-extras"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Mustache", package: "swift-mustache"),
                 nioPosix, logging, lifecycle, metrics,
             ],
             path: "Services/identity/Sources/IdentityService",

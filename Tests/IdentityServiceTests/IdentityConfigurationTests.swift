@@ -1,3 +1,4 @@
+import Foundation
 import IdentityService
 import ServiceConfiguration
 import Testing
@@ -134,5 +135,83 @@ struct Argon2ConfigurationTests {
         } throws: { error in
             (error as? ConfigurationError)?.variable == "API_KEY_SECRET"
         }
+    }
+}
+
+/// The account's mail settings stop identity at start when they are wrong, naming the variable.
+@Suite("Mail settings")
+struct MailSettingsTests {
+    static let base = serveSecrets.merging(["DATABASE_URL": "postgresql://db/auth"]) { $1 }
+    static let mail = base.merging([
+        "MAIL_URL": "smtp://courier:secret@mail.example.com:587", "MAIL_FROM": "Example <no-reply@example.com>",
+        "PUBLIC_URL": "https://auth.example.com/",
+    ]) { $1 }
+
+    static func refusal(_ values: [String: String]) -> ConfigurationError? {
+        do {
+            _ = try IdentityConfiguration(environment: EnvironmentReader(values))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func withoutMailVerificationIsOffAndCannotBeAskedFor() throws {
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(Self.base))
+        #expect(configuration.mail == nil && configuration.emailVerification == .off)
+        #expect(Self.refusal(Self.base.merging(["EMAIL_VERIFICATION": "required"]) { $1 })?.variable == "MAIL_URL")
+    }
+
+    @Test func withMailVerificationIsOptionalAndTheSenderAndLinksAreRead() throws {
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(Self.mail))
+        let mail = try #require(configuration.mail)
+        #expect(configuration.emailVerification == .optional)
+        #expect(mail.envelopeFrom == "no-reply@example.com" && mail.messageIDDomain == "example.com")
+        #expect(mail.publicURL == "https://auth.example.com", "without its trailing slash")
+        #expect(
+            try IdentityConfiguration(environment: EnvironmentReader(Self.mail.merging(["EMAIL_VERIFICATION": "required"]) { $1 })).emailVerification
+                == .required
+        )
+    }
+
+    @Test(
+        arguments: [
+            ("MAIL_FROM", nil, "MAIL_FROM"),
+            ("MAIL_FROM", "no address here", "MAIL_FROM"),
+            ("MAIL_FROM", "Evil <a@b.c>\r\nBcc: x@y.z", "MAIL_FROM"),
+            ("PUBLIC_URL", nil, "PUBLIC_URL"),
+            ("PUBLIC_URL", "ftp://auth.example.com", "PUBLIC_URL"),
+            ("PUBLIC_URL", "https://auth.example.com/?next=x", "PUBLIC_URL"),
+            ("MAIL_URL", "smtp://mail.example.com:587?tls=none", "MAIL_URL"),
+            ("MAIL_TEMPLATES_DIR", "/nonexistent/templates", "MAIL_TEMPLATES_DIR"),
+            ("MAIL_CA_FILE", "/nonexistent/ca.pem", "MAIL_CA_FILE"),
+            ("EMAIL_VERIFICATION", "sometimes", "EMAIL_VERIFICATION"),
+        ] as [(String, String?, String)]
+    )
+    func aWrongValueStopsTheStartNamingIt(variable: String, value: String?, named: String) {
+        var values = Self.mail
+        values[variable] = value
+        #expect(Self.refusal(values)?.variable == named)
+    }
+
+    @Test func aTemplateThatDoesNotParseStopsTheStartAndOthersReplaceTheBuiltInText() throws {
+        let directory = "/tmp/mail-templates-\(UInt32.random(in: .min ... .max))"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "Reset for {{username}} at Example".write(toFile: directory + "/reset_password.subject.mustache", atomically: true, encoding: .utf8)
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(Self.mail.merging(["MAIL_TEMPLATES_DIR": directory]) { $1 }))
+        let rendered = try #require(configuration.mail).templates.render(.resetPassword, ["username": "ada", "code": "12345678"])
+        #expect(rendered.subject == "Reset for ada at Example")
+        #expect(rendered.text.contains("12345678"), "the other parts keep the built-in text")
+        try "{{#unclosed}}".write(toFile: directory + "/verify_email.html.mustache", atomically: true, encoding: .utf8)
+        #expect(Self.refusal(Self.mail.merging(["MAIL_TEMPLATES_DIR": directory]) { $1 })?.variable == "MAIL_TEMPLATES_DIR")
+    }
+
+    @Test func valuesAreEscapedInHTMLAndASubjectStaysOneLine() throws {
+        let templates = try MailTemplates()
+        let rendered = templates.render(.verifyEmail, ["username": "<b>ada</b>", "code": "12345678", "link": "https://x/y?token=a&b"])
+        #expect(rendered.html.contains("&lt;b&gt;ada&lt;/b&gt;") && !rendered.html.contains("<b>ada"))
+        #expect(rendered.text.contains("https://x/y?token=a&b"), "the text part is not HTML")
+        #expect(!rendered.subject.contains("\n"))
     }
 }

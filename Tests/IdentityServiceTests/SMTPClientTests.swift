@@ -199,7 +199,8 @@ struct SMTPClientTests {
         } throws: { error in
             if case .temporary = error as? MailDeliveryError { return true } else { return false }
         }
-        #expect(ContinuousClock.now - started < .seconds(6))
+        // A bound a loaded machine keeps (the deadline is 2 s), not a speed measurement.
+        #expect(ContinuousClock.now - started < .seconds(15))
 
         let (endless, endlessPort) = try await Self.scripted(
             """

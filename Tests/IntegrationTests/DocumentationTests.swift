@@ -9,7 +9,8 @@ struct DocumentationTests {
     static func variablesRead() throws -> Set<String> {
         var names: Set<String> = []
         let pattern = try NSRegularExpression(
-            pattern: #"environment\.(?:string|integer|boolean|choice|require|requireValueOrFile|valueOrFile|secret|optional)\(\s*"([A-Z0-9_]+)""#
+            pattern:
+                #"environment\.(?:string|integer|boolean|choice|require|requireValueOrFile|valueOrFile|secret|optional|publicURL)\(\s*"([A-Z0-9_]+)""#
         )
         let enumerator = FileManager.default.enumerator(at: root.appendingPathComponent("Services"), includingPropertiesForKeys: nil)
         let shared = FileManager.default.enumerator(at: root.appendingPathComponent("Shared/Sources"), includingPropertiesForKeys: nil)

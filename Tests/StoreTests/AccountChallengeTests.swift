@@ -67,7 +67,7 @@ struct AccountChallengeTests {
     @Test func aTokenIsConsumedOnceAndOnlyWhileItLives() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let store = PostgresChallengeStore(pool: database.pool)
+        let store = PostgresChallengeStore(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         let userID = try await Self.user(database, "challenged")
         let first = AccountChallenge.make(.resetPassword)
         try await Self.issue(store, userID: userID, first)
@@ -98,7 +98,7 @@ struct AccountChallengeTests {
     @Test func aCodeAllowsFiveAttemptsAndIsConsumedOnce() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let store = PostgresChallengeStore(pool: database.pool)
+        let store = PostgresChallengeStore(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         let userID = try await Self.user(database, "typist")
         let challenge = AccountChallenge.make(.verifyEmail)
         try await Self.issue(store, userID: userID, challenge)
@@ -121,7 +121,7 @@ struct AccountChallengeTests {
     @Test func fiftyConcurrentWrongCodesCountAsFiveAtMost() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let store = PostgresChallengeStore(pool: database.pool)
+        let store = PostgresChallengeStore(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         let userID = try await Self.user(database, "guesser")
         let challenge = AccountChallenge.make(.resetPassword)
         try await Self.issue(store, userID: userID, challenge)
@@ -140,7 +140,7 @@ struct AccountChallengeTests {
     @Test func twentyConcurrentSubmissionsOfOneTokenSucceedOnce() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let store = PostgresChallengeStore(pool: database.pool)
+        let store = PostgresChallengeStore(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         let userID = try await Self.user(database, "racer")
         let challenge = AccountChallenge.make(.resetPassword)
         try await Self.issue(store, userID: userID, challenge)
@@ -157,7 +157,7 @@ struct AccountChallengeTests {
     @Test func theChallengeTableHoldsNeitherTheCodeNorTheToken() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let store = PostgresChallengeStore(pool: database.pool)
+        let store = PostgresChallengeStore(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         let userID = try await Self.user(database, "copied")
         let challenge = AccountChallenge.make(.resetPassword)
         try await Self.issue(store, userID: userID, challenge)

@@ -24,6 +24,8 @@ struct StaleReadStore: UserStore {
     }
     func create(_ user: NewUser) async throws -> UserRecord { try await self.base.create(user) }
     func find(id: Int64) async throws -> UserRecord? { try await self.base.find(id: id) }
+    func find(email: String) async throws -> UserRecord? { try await self.base.find(email: email) }
+    func markVerified(id: Int64, email: String) async throws -> UserRecord? { try await self.base.markVerified(id: id, email: email) }
     func recordFailedLogin(id: Int64, maximumAttempts: Int, now: Double, lockUntil: Double) async throws -> Bool {
         try await self.base.recordFailedLogin(id: id, maximumAttempts: maximumAttempts, now: now, lockUntil: lockUntil)
     }

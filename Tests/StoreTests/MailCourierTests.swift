@@ -63,7 +63,7 @@ struct MailCourierTests {
         let directory = TemporaryDirectory(prefix: "courier")
         defer { directory.remove() }
         let server = try await SMTPTestServer(["--fail-first", "451"], in: directory)
-        let outbox = PostgresMailOutbox(pool: database.pool)
+        let outbox = PostgresMailOutbox(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         for index in 1...3 {
             try await outbox.enqueue(
                 purpose: "test",
@@ -92,7 +92,7 @@ struct MailCourierTests {
         let directory = TemporaryDirectory(prefix: "courier")
         defer { directory.remove() }
         let server = try await SMTPTestServer(["--reject", "550"], in: directory)
-        let outbox = PostgresMailOutbox(pool: database.pool)
+        let outbox = PostgresMailOutbox(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         try await outbox.enqueue(purpose: "test", envelopeFrom: "no-reply@example.com", recipient: "nobody@example.com", message: try Self.message(1))
         let courier = MailCourier(outbox: outbox, transport: Self.client(server), timing: Self.quick, logger: Self.logger)
         #expect(await courier.deliverDue() == 1)
@@ -109,7 +109,7 @@ struct MailCourierTests {
         let directory = TemporaryDirectory(prefix: "courier")
         defer { directory.remove() }
         let port = freeLoopbackPort()
-        let outbox = PostgresMailOutbox(pool: database.pool)
+        let outbox = PostgresMailOutbox(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         try await outbox.enqueue(purpose: "test", envelopeFrom: "no-reply@example.com", recipient: "user1@example.com", message: try Self.message(1))
         let transport = SMTPClient(server: .init(host: "127.0.0.1", port: port, security: .none, credentials: nil), stepTimeout: .seconds(5))
         let courier = MailCourier(outbox: outbox, transport: transport, timing: Self.quick, logger: Self.logger)
@@ -125,7 +125,7 @@ struct MailCourierTests {
     @Test func temporaryFailuresPastTheWindowAreGivenUp() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }
-        let outbox = PostgresMailOutbox(pool: database.pool)
+        let outbox = PostgresMailOutbox(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         try await outbox.enqueue(purpose: "test", envelopeFrom: "no-reply@example.com", recipient: "user1@example.com", message: try Self.message(1))
         try await database.execute("UPDATE mail_outbox SET created_at = now() - interval '2 days'")
         let transport = SMTPClient(server: .init(host: "127.0.0.1", port: freeLoopbackPort(), security: .none, credentials: nil))
@@ -141,7 +141,7 @@ struct MailCourierTests {
         let directory = TemporaryDirectory(prefix: "courier")
         defer { directory.remove() }
         let server = try await SMTPTestServer([], in: directory)
-        let outbox = PostgresMailOutbox(pool: database.pool)
+        let outbox = PostgresMailOutbox(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
         for index in 1...40 {
             try await outbox.enqueue(
                 purpose: "test",

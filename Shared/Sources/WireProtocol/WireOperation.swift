@@ -32,6 +32,9 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let confirmRevocation = WireOperation(rawValue: 115)
     public static let resolveLogin = WireOperation(rawValue: 116)
     public static let endAllSessions = WireOperation(rawValue: 117)
+    public static let requestAccountChallenge = WireOperation(rawValue: 118)
+    public static let resetPassword = WireOperation(rawValue: 119)
+    public static let verifyEmail = WireOperation(rawValue: 120)
 
     // Token operations: 200...299.
     public static let issueTokens = WireOperation(rawValue: 200)
@@ -52,6 +55,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
         105: "deactivateAccount", 106: "listUsers", 107: "changeRole", 108: "dashboard", 109: "createAPIKey",
         110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit", 113: "setTier",
         114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin", 117: "endAllSessions",
+        118: "requestAccountChallenge", 119: "resetPassword", 120: "verifyEmail",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
         205: "revokeUser", 206: "setSessionTier", 207: "listSessions", 208: "endSession", 209: "endOtherSessions",
         210: "publicKeys",

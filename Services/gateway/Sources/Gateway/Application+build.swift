@@ -98,6 +98,8 @@ func buildRouter(
     AuthRoutes(registration: registration, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits).register(in: registrar)
     OAuthRoutes(identity: identity, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits).register(in: registrar)
     ProfileRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
+    AccountEmailRoutes(identity: identity, sessions: sessions, limits: limits).register(in: registrar)
+    AccountPageRoutes().register(in: registrar)
     APIKeyRoutes(identity: identity, authenticator: authenticator, limits: limits).register(in: registrar)
     AdminRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     SessionRoutes(token: token, authenticator: authenticator, limits: limits, audit: audit).register(in: registrar)

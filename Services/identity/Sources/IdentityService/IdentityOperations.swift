@@ -5,7 +5,7 @@ import WireProtocol
 public import WireTransport
 
 /// The identity service's operations, each family in its room: `Registration/`, `Login/`,
-/// `Accounts/`, `Admin/`, `APIKeys/` and `Audit/` each extend this type with its handlers and
+/// `Accounts/` (the account's email too), `Admin/`, `APIKeys/` and `Audit/` each extend this type with its handlers and
 /// registers them in ``register(in:)``.
 ///
 /// Each handler validates first (cheap checks before any hashing), then touches PostgreSQL
@@ -30,6 +30,12 @@ public struct IdentityOperations: Sendable {
     let auditLoginKey: [UInt8]
     /// Lines failed logins up in time, whatever failed.
     let failurePacing = FailurePacing()
+    /// The account's mail; `nil` when no mail is set up (`MAIL_URL`).
+    let accountMail: AccountMail?
+    /// Where requests for a verification or reset message wait; with ``accountMail``.
+    let challengeRequests: ChallengeRequests?
+    /// `EMAIL_VERIFICATION`.
+    let emailVerification: EmailVerification
 
     public init(
         users: any UserStore,
@@ -40,6 +46,9 @@ public struct IdentityOperations: Sendable {
         hashingPool: BlockingPool,
         rules: RegistrationRules,
         lockout: LockoutPolicy,
+        accountMail: AccountMail? = nil,
+        challengeRequests: ChallengeRequests? = nil,
+        emailVerification: EmailVerification = .off,
         now: @escaping @Sendable () -> Double = IdentityOperations.wallClock
     ) throws {
         self.users = users
@@ -50,6 +59,9 @@ public struct IdentityOperations: Sendable {
         self.hashingPool = hashingPool
         self.rules = rules
         self.lockout = lockout
+        self.accountMail = accountMail
+        self.challengeRequests = challengeRequests
+        self.emailVerification = emailVerification
         self.now = now
         self.dummyHash = try hasher.hash(Sodium.randomBytes(24).map { String($0, radix: 16) }.joined())
         self.auditLoginKey = Sodium.hmacSHA256(key: Array(apiKeySecret.utf8), message: Array("audit login digest".utf8))
@@ -62,6 +74,7 @@ public struct IdentityOperations: Sendable {
         self.registerRegistrationOperations(in: &dispatcher)
         self.registerLoginOperations(in: &dispatcher)
         self.registerAccountOperations(in: &dispatcher)
+        self.registerEmailOperations(in: &dispatcher)
         self.registerAdminOperations(in: &dispatcher)
         self.registerAPIKeyOperations(in: &dispatcher)
         self.registerAuditOperations(in: &dispatcher)

@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import NIOSSL
 import WireProtocol
 public import WireTransport
 
@@ -25,6 +26,8 @@ public struct IdentityServer: Sendable {
     let startupServices: [any Service]
     /// The user change listener, when `USER_CACHE_SIZE` is not 0.
     let listeners: [any Service]
+    /// With mail set up: the challenge requests' worker, the courier and the janitor.
+    let mailServices: [any Service]
 
     public init(configuration: IdentityConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -55,6 +58,31 @@ public struct IdentityServer: Sendable {
             self.listeners = []
         }
         let hasher = Argon2PasswordHasher(backend: configuration.argon2Backend, parameters: configuration.argon2)
+        var accountMail: AccountMail?
+        var challengeRequests: ChallengeRequests?
+        if let settings = configuration.mail {
+            let seal = MailSeal(secret: configuration.apiKeySecret)
+            let challenges = PostgresChallengeStore(pool: self.postgres, seal: seal)
+            let outbox = PostgresMailOutbox(pool: self.postgres, seal: seal)
+            let limits = PostgresMailSendLimits(pool: self.postgres)
+            let mail = AccountMail(
+                challenges: challenges,
+                outbox: outbox,
+                limits: limits,
+                templates: settings.templates,
+                settings: settings,
+                secret: configuration.apiKeySecret
+            )
+            let requests = ChallengeRequests(users: users, mail: mail, audit: self.auditLog, logger: logger)
+            (accountMail, challengeRequests) = (mail, requests)
+            self.mailServices = [
+                requests,
+                MailCourier(outbox: outbox, transport: Self.transport(settings), logger: logger),
+                AccountMailJanitor(challenges: challenges, outbox: outbox, limits: limits, logger: logger),
+            ]
+        } else {
+            self.mailServices = []
+        }
         let operations = try IdentityOperations(
             users: users,
             apiKeys: PostgresAPIKeyStore(pool: self.postgres),
@@ -63,7 +91,10 @@ public struct IdentityServer: Sendable {
             hasher: hasher,
             hashingPool: self.hashingPool,
             rules: configuration.registration,
-            lockout: configuration.lockout
+            lockout: configuration.lockout,
+            accountMail: accountMail,
+            challengeRequests: challengeRequests,
+            emailVerification: configuration.emailVerification
         )
         if let admin = configuration.bootstrapAdmin {
             let bootstrap = SuperuserBootstrap(users: users, hasher: hasher, hashingPool: self.hashingPool, rules: configuration.registration)
@@ -84,9 +115,19 @@ public struct IdentityServer: Sendable {
     }
 
     /// The services to run, in dependency order (shutdown runs backwards: the server stops
-    /// taking work, then the user change listener, then the audit log writes what is queued,
-    /// then the pools stop).
+    /// taking work, then the mail services finish what they hold, then the user change
+    /// listener, then the audit log writes what is queued, then the pools stop).
     public var services: [any Service] {
-        [self.blockingPool, self.hashingPool, self.auditLog] + self.listeners + self.startupServices + [self.wireServer]
+        [self.blockingPool, self.hashingPool, self.auditLog] + self.listeners + self.mailServices + self.startupServices + [self.wireServer]
+    }
+
+    /// Where the courier hands messages: an SMTP server or a directory.
+    static func transport(_ settings: MailSettings) -> any MailTransport {
+        switch settings.endpoint {
+        case .smtp(let server):
+            SMTPClient(server: server, trustRoots: settings.caFile.map { .file($0) } ?? .default, clientName: settings.messageIDDomain)
+        case .file(let directory):
+            MailDirectory(path: directory)
+        }
     }
 }

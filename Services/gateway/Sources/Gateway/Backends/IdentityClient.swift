@@ -41,6 +41,19 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.updateProfile, request, as: WireUser.self, requestID: requestID)
     }
 
+    /// Answered at once whatever the address; the message, if any, is sent afterwards.
+    public func requestAccountChallenge(_ request: WireAccountChallengeRequest, requestID: String) async throws {
+        _ = try await self.pool.request(.requestAccountChallenge, request, as: WireEmpty.self, requestID: requestID)
+    }
+
+    public func resetPassword(_ request: WireResetPasswordRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.resetPassword, request, as: WireUser.self, requestID: requestID)
+    }
+
+    public func verifyEmail(_ request: WireVerifyEmailRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.verifyEmail, request, as: WireUser.self, requestID: requestID)
+    }
+
     public func endAllSessions(_ request: WireEndAllSessionsRequest, requestID: String) async throws -> WireUser {
         try await self.pool.request(.endAllSessions, request, as: WireUser.self, requestID: requestID)
     }

@@ -61,21 +61,9 @@ public struct GatewayConfiguration: Sendable {
     /// executable, in `auth-service_Gateway.resources/Viewers`).
     public var viewerAssetsDirectory: String
 
-    /// `PUBLIC_URL` without its trailing slash: http or https, a host, no query or fragment.
-    static func publicURL(_ text: String?) throws(ConfigurationError) -> String? {
-        guard let text else { return nil }
-        let trimmed = text.hasSuffix("/") ? String(text.dropLast()) : text
-        guard let url = URL(string: trimmed), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false,
-            url.query == nil, url.fragment == nil
-        else {
-            throw ConfigurationError(variable: "PUBLIC_URL", reason: "must be an http or https URL such as https://auth.example.com")
-        }
-        return trimmed
-    }
-
     public init(environment: EnvironmentReader) throws(ConfigurationError) {
         self.host = environment.string("HOST", default: "127.0.0.1")
-        self.publicURL = try Self.publicURL(environment.optional("PUBLIC_URL"))
+        self.publicURL = try environment.publicURL("PUBLIC_URL")
         self.port = try environment.integer("PORT", default: 8000, in: 0...65535)
         if let list = environment.optional("IDENTITY_SOCKETS") {
             self.identitySockets = try Self.addresses(list, variable: "IDENTITY_SOCKETS")

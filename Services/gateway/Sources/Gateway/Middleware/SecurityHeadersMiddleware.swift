@@ -3,7 +3,7 @@ import HTTPTypes
 
 /// Headers every response carries, errors included: no sniffing, no framing, a strict referrer
 /// policy and a content security policy for an API that serves no active content (the
-/// documentation pages set their own, which is kept). Responses under `/api/` and seed 003's router are never
+/// documentation and account pages set their own, which are kept, as a stricter referrer policy is). Responses under `/api/` and seed 003's router are never
 /// cached: they carry tokens or user data.
 public struct SecurityHeadersMiddleware: RouterMiddleware {
     public typealias Context = GatewayRequestContext
@@ -26,7 +26,7 @@ public struct SecurityHeadersMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.xFrameOptions] = "DENY"
-        response.headers[.referrerPolicy] = "strict-origin-when-cross-origin"
+        if response.headers[.referrerPolicy] == nil { response.headers[.referrerPolicy] = "strict-origin-when-cross-origin" }
         if self.strictTransportSecurity { response.headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains" }
         if response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"

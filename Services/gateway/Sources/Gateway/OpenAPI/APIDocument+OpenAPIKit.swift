@@ -249,6 +249,35 @@ extension APIDocument {
         ),
         ("RevokeAllSessions", object([("keep_current", .boolean(required: false))])),
         ("PasswordConfirmation", object([("current_password", .string)])),
+        ("Null", .null()),
+        ("EmailRequest", object([("email", .string(format: .email))])),
+        (
+            "ResetPassword",
+            object([
+                ("token", .string(required: false, description: "The link's token; or `email` and `code`")),
+                ("email", .string(format: .email, required: false)), ("code", .string(required: false, description: "The message's 8 digits")),
+                ("password", .string),
+            ])
+        ),
+        (
+            "VerifyEmail",
+            object([
+                ("token", .string(required: false, description: "The link's token; or `email` and `code`")),
+                ("email", .string(format: .email, required: false)), ("code", .string(required: false, description: "The message's 8 digits")),
+            ])
+        ),
+        (
+            "ResetPasswordError",
+            object([
+                (
+                    "detail",
+                    .one(of: [
+                        .string(allowedValues: ["RESET_PASSWORD_BAD_TOKEN"]),
+                        object([("code", .string(allowedValues: ["RESET_PASSWORD_INVALID_PASSWORD"])), ("reason", .string)]),
+                    ])
+                )
+            ])
+        ),
         ("SessionsEnded", object([("detail", .string), ("sessions_ended", .integer), ("current_kept", .boolean(required: false))])),
         ("JWKS", object([("keys", .array(items: .object(additionalProperties: .a(true))))])),
         ("Discovery", .object(properties: ["issuer": .string, "jwks_uri": .string, "token_endpoint": .string], additionalProperties: .a(true))),

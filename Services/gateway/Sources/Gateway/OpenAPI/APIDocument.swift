@@ -163,6 +163,48 @@ enum APIDocument {
         ),
         .init(
             method: .post,
+            path: "/api/v1/auth/forgot-password",
+            tag: "Account email",
+            summary: "Ask for a password reset message (a code and a link); the same answer for every address",
+            body: .json("EmailRequest"),
+            answers: [.init(status: 202, description: "Accepted: a message goes if an account has the address", schema: "Null")]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/reset-password",
+            tag: "Account email",
+            summary: "Set a new password with the link's token or the address and its code; every session, token and API key ends",
+            body: .json("ResetPassword"),
+            answers: [
+                .init(status: 200, description: "Changed; nobody is logged in", schema: "Null"),
+                .init(
+                    status: 400,
+                    description: "RESET_PASSWORD_BAD_TOKEN, or RESET_PASSWORD_INVALID_PASSWORD with its reason",
+                    schema: "ResetPasswordError"
+                ),
+            ]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/request-verify-token",
+            tag: "Account email",
+            summary: "Ask for a verification message (a code and a link); the same answer for every address",
+            body: .json("EmailRequest"),
+            answers: [.init(status: 202, description: "Accepted: a message goes if an unverified account has the address", schema: "Null")]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/verify",
+            tag: "Account email",
+            summary: "Verify the address with the link's token or the address and its code",
+            body: .json("VerifyEmail"),
+            answers: [
+                .init(status: 200, description: "Verified", schema: "User"),
+                .init(status: 400, description: "VERIFY_USER_BAD_TOKEN or VERIFY_USER_ALREADY_VERIFIED", schema: "Error"),
+            ]
+        ),
+        .init(
+            method: .post,
             path: "/api/v1/auth/logout-all",
             tag: "API flow (seed 001)",
             summary: "Log out everywhere: every session, access token and API key of the user ends",
@@ -387,6 +429,26 @@ enum APIDocument {
             tag: "documentation",
             summary: "This document",
             answers: [.init(status: 200, description: "OpenAPI 3.1", schema: "OpenAPIDocument")],
+            usesBackends: false,
+            rateLimited: false
+        ),
+        .init(
+            method: .get,
+            path: "/account/reset-password",
+            tag: "Account email",
+            summary: "The page a reset link opens: a new-password form that posts to /api/v1/auth/reset-password",
+            query: [(name: "token", description: "The link's token (read by the page's script, never by the server)", required: false)],
+            answers: [.init(status: 200, description: "An HTML page", contentType: .html)],
+            usesBackends: false,
+            rateLimited: false
+        ),
+        .init(
+            method: .get,
+            path: "/account/verify",
+            tag: "Account email",
+            summary: "The page a verification link opens: one button that posts to /api/v1/auth/verify",
+            query: [(name: "token", description: "The link's token (read by the page's script, never by the server)", required: false)],
+            answers: [.init(status: 200, description: "An HTML page", contentType: .html)],
             usesBackends: false,
             rateLimited: false
         ),

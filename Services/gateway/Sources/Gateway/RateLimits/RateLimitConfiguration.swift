@@ -14,6 +14,9 @@ public struct RateLimitConfiguration: Sendable, Hashable {
     public var login: Rate
     /// `RATE_LIMIT_REGISTER` (3/hour), per IP.
     public var register: Rate
+    /// `RATE_LIMIT_EMAIL` (10/hour), per IP: requests that send mail (forgot-password,
+    /// request-verify-token).
+    public var email: Rate
     /// `RATE_LIMIT_DEFAULT` (100/minute): everything else, per user when authenticated, per IP otherwise.
     public var standard: Rate
     /// `RATE_LIMIT_TIERS` (`{"admin": "1000/minute"}`): per-role limits for authenticated users.
@@ -25,6 +28,7 @@ public struct RateLimitConfiguration: Sendable, Hashable {
         self.enabled = try environment.boolean("RATE_LIMIT_ENABLED", default: true)
         self.login = try Self.rate(environment.string("RATE_LIMIT_LOGIN", default: "5/minute"), variable: "RATE_LIMIT_LOGIN")
         self.register = try Self.rate(environment.string("RATE_LIMIT_REGISTER", default: "3/hour"), variable: "RATE_LIMIT_REGISTER")
+        self.email = try Self.rate(environment.string("RATE_LIMIT_EMAIL", default: "10/hour"), variable: "RATE_LIMIT_EMAIL")
         self.standard = try Self.rate(environment.string("RATE_LIMIT_DEFAULT", default: "100/minute"), variable: "RATE_LIMIT_DEFAULT")
         self.tiers = [:]
         if let text = environment.optional("RATE_LIMIT_TIERS") {

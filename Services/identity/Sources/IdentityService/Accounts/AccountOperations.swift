@@ -64,6 +64,7 @@ extension IdentityOperations {
         guard let updated = try await self.users.changePassword(id: user.id, hash: hash, tokensValidAfterMilliseconds: self.revocationMoment())
         else { throw IdentityError.accountInactive }
         self.record(.passwordChanged, user: updated, request.client, context)
+        await self.sendNotice(.passwordChanged, to: updated.email, for: updated, request.client, context)
         return updated.wire
     }
 
@@ -97,10 +98,13 @@ extension IdentityOperations {
     }
 
     /// `full_name` and `email` (validated and normalised as at registration); absent fields stay.
-    /// A new email address needs the current password and is no longer verified.
+    /// A new email address needs the current password and is no longer verified: with mail set
+    /// up, the new address gets a verification message (unless `EMAIL_VERIFICATION` is `off`) and
+    /// the former one a notice.
     func updateProfile(_ request: WireUpdateProfileRequest, _ context: WireRequest) async throws -> WireUser {
         let fullName = request.hasFullName ? try self.rules.normalizedFullName(request.fullName) : nil
         let email = request.hasEmail ? try self.rules.normalizedEmail(request.email) : nil
+        var formerEmail: String?
         if let email {
             guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
             if email != user.email.lowercased() {
@@ -108,10 +112,22 @@ extension IdentityOperations {
                     throw IdentityError.invalidField(field: "current_password", reason: "field required to change the email")
                 }
                 try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+                formerEmail = user.email
             }
         }
         guard let user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
             throw IdentityError.accountInactive
+        }
+        if let formerEmail, let mail = self.accountMail {
+            await self.sendNotice(.emailChanged, to: formerEmail, for: user, request.client, context)
+            if self.emailVerification != .off {
+                do {
+                    try await mail.issue(.verifyEmail, to: user.email, for: user)
+                    self.record(.verificationRequested, user: user, request.client, context, detail: ["outcome": "sent", "cause": "email_change"])
+                } catch {
+                    context.logger.warning("verification message not queued", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
+                }
+            }
         }
         return user.wire
     }

@@ -14,13 +14,36 @@ public protocol ChallengeStore: Sendable {
         mail: QueuedMail
     ) async throws
 
+    /// The live challenge whose link token hashes to `tokenDigest`, left in place: the user and the
+    /// address it was sent to.
+    func find(tokenDigest: String, purpose: AccountChallenge.Purpose) async throws -> (userID: Int64, email: String)?
+
     /// Consumes the challenge whose link token hashes to `tokenDigest`, if it is live: the user
     /// and the address it was sent to. Once only, whoever asks at the same time.
     func consume(tokenDigest: String, purpose: AccountChallenge.Purpose) async throws -> (userID: Int64, email: String)?
 
-    /// Consumes the user's challenge if `codeDigest` is its code's and the code is live with
-    /// attempts left; a wrong code uses one of `maximumAttempts` up. Once only.
-    func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> String?
+    /// Whether `codeDigest` is the live code of the user's challenge, using one of its
+    /// `maximumAttempts` up whatever the answer; the challenge stays.
+    func checkCode(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> Bool
+
+    /// Consumes the user's challenge if `codeDigest` is its live code (checked first with
+    /// ``checkCode(userID:codeDigest:purpose:maximumAttempts:)``): the address it was sent to.
+    /// Once only.
+    func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose) async throws -> String?
+
+    /// Deletes challenges whose code and link have both expired.
+    func pruneExpired() async throws
+}
+
+extension ChallengeStore {
+    /// Checks the code (an attempt used) and, when it is right, consumes the challenge: the
+    /// address it was sent to.
+    public func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> String? {
+        guard try await self.checkCode(userID: userID, codeDigest: codeDigest, purpose: purpose, maximumAttempts: maximumAttempts) else {
+            return nil
+        }
+        return try await self.consume(userID: userID, codeDigest: codeDigest, purpose: purpose)
+    }
 }
 
 /// A message for the outbox.
@@ -38,12 +61,14 @@ public struct QueuedMail: Sendable, Hashable {
     }
 }
 
-/// ``ChallengeStore`` in `account_challenges`, with its mail in `mail_outbox`.
+/// ``ChallengeStore`` in `account_challenges`, with its mail in `mail_outbox`, sealed.
 public struct PostgresChallengeStore: ChallengeStore {
     let pool: PostgresPool
+    let seal: MailSeal
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, seal: MailSeal) {
         self.pool = pool
+        self.seal = seal
     }
 
     static let issueStatement = PreparedStatement(
@@ -62,6 +87,11 @@ public struct PostgresChallengeStore: ChallengeStore {
             INSERT INTO mail_outbox (purpose, envelope_from, recipient, message)
             SELECT $8, $9, $10, $11 FROM challenge
             """
+    )
+
+    static let findTokenStatement = PreparedStatement(
+        name: "challenges_find_token",
+        sql: "SELECT user_id, email FROM account_challenges WHERE token_digest = $1 AND purpose = $2 AND token_expires_at > now()"
     )
 
     static let consumeTokenStatement = PreparedStatement(
@@ -86,7 +116,10 @@ public struct PostgresChallengeStore: ChallengeStore {
 
     static let consumeCodeStatement = PreparedStatement(
         name: "challenges_consume_code",
-        sql: "DELETE FROM account_challenges WHERE user_id = $1 AND purpose = $2 AND code_digest = $3 RETURNING email"
+        sql: """
+            DELETE FROM account_challenges WHERE user_id = $1 AND purpose = $2 AND code_digest = $3 AND code_expires_at > now()
+            RETURNING email
+            """
     )
 
     public func issue(
@@ -101,24 +134,43 @@ public struct PostgresChallengeStore: ChallengeStore {
     ) async throws {
         let parameters: [String?] = [
             String(userID), purpose.rawValue, email, codeDigest, tokenDigest, String(codeLifetimeSeconds), String(tokenLifetimeSeconds),
-            mail.purpose, mail.envelopeFrom, mail.recipient, mail.message,
+            mail.purpose, mail.envelopeFrom, mail.recipient, self.seal.seal(mail.message, recipient: mail.recipient),
         ]
         _ = try await self.pool.run { try $0.query(Self.issueStatement, parameters) }
     }
 
-    public func consume(tokenDigest: String, purpose: AccountChallenge.Purpose) async throws -> (userID: Int64, email: String)? {
+    public func find(tokenDigest: String, purpose: AccountChallenge.Purpose) async throws -> (userID: Int64, email: String)? {
         try await self.pool.run { connection in
-            let rows = try connection.query(Self.consumeTokenStatement, [tokenDigest, purpose.rawValue])
-            guard let userID = rows.first("user_id").flatMap({ Int64($0) }), let email = rows.first("email") else { return nil }
-            return (userID, email)
+            Self.userAndEmail(try connection.query(Self.findTokenStatement, [tokenDigest, purpose.rawValue]))
         }
     }
 
-    public func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> String? {
-        let parameters = [String(userID), purpose.rawValue, codeDigest, String(maximumAttempts)]
-        return try await self.pool.run { connection in
-            guard try connection.query(Self.guessCodeStatement, parameters).first("hit") == "t" else { return nil }
-            return try connection.query(Self.consumeCodeStatement, Array(parameters.prefix(3))).first("email")
+    public func consume(tokenDigest: String, purpose: AccountChallenge.Purpose) async throws -> (userID: Int64, email: String)? {
+        try await self.pool.run { connection in
+            Self.userAndEmail(try connection.query(Self.consumeTokenStatement, [tokenDigest, purpose.rawValue]))
         }
+    }
+
+    public func checkCode(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> Bool {
+        let parameters = [String(userID), purpose.rawValue, codeDigest, String(maximumAttempts)]
+        return try await self.pool.run { try $0.query(Self.guessCodeStatement, parameters).first("hit") == "t" }
+    }
+
+    public func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose) async throws -> String? {
+        try await self.pool.run { try $0.query(Self.consumeCodeStatement, [String(userID), purpose.rawValue, codeDigest]).first("email") }
+    }
+
+    static let pruneStatement = PreparedStatement(
+        name: "challenges_prune",
+        sql: "DELETE FROM account_challenges WHERE code_expires_at < now() AND token_expires_at < now()"
+    )
+
+    public func pruneExpired() async throws {
+        _ = try await self.pool.run { try $0.query(Self.pruneStatement) }
+    }
+
+    static func userAndEmail(_ rows: PostgresRows) -> (userID: Int64, email: String)? {
+        guard let userID = rows.first("user_id").flatMap({ Int64($0) }), let email = rows.first("email") else { return nil }
+        return (userID, email)
     }
 }

@@ -21,6 +21,14 @@ public struct AuditEvent: Sendable, Hashable {
         case loggedOutEverywhere = "logout_everywhere"
         case sessionEnded = "session_ended"
         case sessionEvicted = "session_evicted"
+        case verificationRequested = "email_verification_requested"
+        case emailVerified = "email_verified"
+        case passwordResetRequested = "password_reset_requested"
+        case passwordReset = "password_reset"
+        /// A wrong code or link for a verification or reset.
+        case accountChallengeFailed = "account_challenge_failed"
+        /// A notice queued: the password or the address changed.
+        case accountNoticeQueued = "account_notice_queued"
 
         /// What another process may report through `recordAudit`: the events only it sees.
         public static let reportable: Set<Kind> = [

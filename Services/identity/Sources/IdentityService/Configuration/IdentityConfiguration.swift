@@ -51,6 +51,10 @@ public struct IdentityConfiguration: Sendable {
     /// `BOOTSTRAP_ADMIN_EMAIL`, `BOOTSTRAP_ADMIN_PASSWORD` or `BOOTSTRAP_ADMIN_PASSWORD_FILE`:
     /// all or none).
     public var bootstrapAdmin: BootstrapAdmin?
+    /// The account's mail (`MAIL_URL` and the rest, ``MailSettings``); `nil`: no mail.
+    public var mail: MailSettings?
+    /// `EMAIL_VERIFICATION`: `optional` by default when mail is set up, `off` without it.
+    public var emailVerification: EmailVerification
 
     public struct BootstrapAdmin: Sendable {
         public var username: String
@@ -128,6 +132,16 @@ public struct IdentityConfiguration: Sendable {
         self.apiKeySecret = serving ? try environment.secret("API_KEY_SECRET") : ""
         if serving { try environment.requireDistinct() }
         self.bootstrapAdmin = serving ? try Self.bootstrapAdmin(environment, rules: self.registration) : nil
+        self.mail = serving ? try MailSettings.read(environment) : nil
+        let verification = try environment.choice(
+            "EMAIL_VERIFICATION",
+            default: self.mail == nil ? "off" : "optional",
+            from: EmailVerification.allCases.map(\.rawValue)
+        )
+        self.emailVerification = EmailVerification(rawValue: verification) ?? .off
+        if serving, self.mail == nil, self.emailVerification != .off {
+            throw ConfigurationError(variable: "MAIL_URL", reason: "is required with EMAIL_VERIFICATION=\(verification): messages must be sent")
+        }
     }
 
     /// All three `BOOTSTRAP_ADMIN_*` values or none; a weak password or a bad name stops the start.

@@ -1,6 +1,6 @@
 internal import CSodium
 
-/// libsodium's Argon2id, HMAC-SHA-256 and random bytes. The only file that imports `CSodium`.
+/// libsodium's Argon2id, HMAC-SHA-256, XChaCha20-Poly1305 and random bytes. The only file that imports `CSodium`.
 enum Sodium {
     /// `sodium_init` once per process; safe to call from many threads.
     static let initialized: Bool = sodium_init() >= 0
@@ -52,5 +52,53 @@ enum Sodium {
         guard a.count == b.count else { return false }
         guard !a.isEmpty else { return true }
         return sodium_memcmp(a, b, a.count) == 0
+    }
+
+    /// XChaCha20-Poly1305 (IETF): a random 24-byte nonce followed by the ciphertext and its tag.
+    /// `key` is 32 bytes; `context` is authenticated, not encrypted.
+    static func seal(_ plaintext: [UInt8], key: [UInt8], context: [UInt8]) -> [UInt8] {
+        precondition(Self.initialized, "libsodium failed to initialise")
+        precondition(key.count == Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES), "an XChaCha20-Poly1305 key is 32 bytes")
+        let nonce = Self.randomBytes(Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES))
+        var ciphertext = [UInt8](repeating: 0, count: plaintext.count + Int(crypto_aead_xchacha20poly1305_ietf_ABYTES))
+        var length: UInt64 = 0
+        crypto_aead_xchacha20poly1305_ietf_encrypt(
+            &ciphertext,
+            &length,
+            plaintext,
+            UInt64(plaintext.count),
+            context,
+            UInt64(context.count),
+            nil,
+            nonce,
+            key
+        )
+        return nonce + ciphertext.prefix(Int(length))
+    }
+
+    /// The plaintext of what ``seal(_:key:context:)`` made, or `nil` when it was altered, made
+    /// under another key or for another context.
+    static func open(_ sealed: [UInt8], key: [UInt8], context: [UInt8]) -> [UInt8]? {
+        precondition(Self.initialized, "libsodium failed to initialise")
+        let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+        let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
+        guard key.count == Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES), sealed.count >= nonceBytes + tagBytes else { return nil }
+        let nonce = Array(sealed.prefix(nonceBytes))
+        let ciphertext = Array(sealed.dropFirst(nonceBytes))
+        var output = [UInt8](repeating: 0, count: ciphertext.count - tagBytes)
+        var length: UInt64 = 0
+        let code = crypto_aead_xchacha20poly1305_ietf_decrypt(
+            &output,
+            &length,
+            nil,
+            ciphertext,
+            UInt64(ciphertext.count),
+            context,
+            UInt64(context.count),
+            nonce,
+            key
+        )
+        guard code == 0 else { return nil }
+        return Array(output.prefix(Int(length)))
     }
 }

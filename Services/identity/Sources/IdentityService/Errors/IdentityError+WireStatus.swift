@@ -9,7 +9,9 @@ extension IdentityError: WireErrorConvertible {
         case .wrongCurrentPassword, .passwordUnchanged, .ownRole: .failedPrecondition
         case .superAdminNotAssignable, .superAdminImmutable: .permissionDenied
         case .invalidAPIKey: .invalidCredentials
-        case .noAPIKey: .notFound
+        case .noAPIKey, .emailNotConfigured: .notFound
+        case .badResetToken, .badVerifyToken, .alreadyVerified: .failedPrecondition
+        case .notVerified: .permissionDenied
         case .invalidCredentials: .invalidCredentials
         case .userNotFound: .notFound
         case .accountInactive: .accountInactive
@@ -34,6 +36,12 @@ extension IdentityError: WireErrorConvertible {
         case .noAPIKey: "No API key to revoke"
         case .tooManyAPIKeys(let limit): "At most \(limit) API keys per user; revoke one first"
         case .invalidCredentials: "Incorrect username or password"
+        case .emailNotConfigured: "Email is not set up on this server"
+        // fastapi-users' codes, which its clients compare against.
+        case .badResetToken: "RESET_PASSWORD_BAD_TOKEN"
+        case .badVerifyToken: "VERIFY_USER_BAD_TOKEN"
+        case .alreadyVerified: "VERIFY_USER_ALREADY_VERIFIED"
+        case .notVerified: "LOGIN_USER_NOT_VERIFIED"
         case .userNotFound: "User not found"
         case .accountInactive: "Inactive user"
         case .overloaded: "Service overloaded, retry later"

@@ -28,6 +28,16 @@ public enum IdentityError: Error, Sendable, Hashable {
     case userNotFound
     /// The account exists but may not be used (inactive or deleted).
     case accountInactive
+    /// No mail is set up (`MAIL_URL`): the email routes do not exist.
+    case emailNotConfigured
+    /// A reset link or code that is wrong, used, expired, or for an address no longer the user's.
+    case badResetToken
+    /// A verification link or code that is wrong, used, expired, or for an address no longer the user's.
+    case badVerifyToken
+    /// The address is verified already.
+    case alreadyVerified
+    /// The right password, but `EMAIL_VERIFICATION=required` and the address is not verified.
+    case notVerified
     /// The hashing pool is full; answered at once rather than queued.
     case overloaded
     /// PostgreSQL is not answering.

@@ -72,6 +72,11 @@ extension IdentityOperations {
             self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "locked"])
             throw IdentityError.invalidCredentials
         }
+        // Only once the password is known to be right: the answer tells nothing to anyone else.
+        if self.emailVerification == .required, !user.isVerified {
+            self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "not verified"])
+            throw IdentityError.notVerified
+        }
         self.record(.loginSuccess, user: user, login: login, request.client, context, detail: rehashed == nil ? [:] : ["rehashed": "true"])
         return user.wire
     }

@@ -37,16 +37,24 @@ public protocol MailOutbox: Sendable {
 
     /// Messages waiting and the age of the oldest, in seconds (0 when none waits).
     func waiting() async throws -> (count: Int, oldestSeconds: Double)
+
+    /// Forgets the records of messages delivered or given up more than `days` ago.
+    func prune(olderThanDays days: Int) async throws
 }
 
 /// ``MailOutbox`` in PostgreSQL's `mail_outbox`: a claim is one statement, `FOR UPDATE SKIP
 /// LOCKED`, which pushes the claimed rows' next attempt past the lease; couriers of several
 /// identity instances never deliver one message twice.
+///
+/// Messages wait sealed (``MailSeal``); one that no longer opens (the secret changed) is given up
+/// as it is claimed, not tried again.
 public struct PostgresMailOutbox: MailOutbox {
     let pool: PostgresPool
+    let seal: MailSeal
 
-    public init(pool: PostgresPool) {
+    public init(pool: PostgresPool, seal: MailSeal) {
         self.pool = pool
+        self.seal = seal
     }
 
     static let enqueueStatement = PreparedStatement(
@@ -97,7 +105,8 @@ public struct PostgresMailOutbox: MailOutbox {
 
     public func enqueue(purpose: String, envelopeFrom: String, recipient: String, message: String) async throws -> Int64 {
         try await self.pool.run { connection in
-            let rows = try connection.query(Self.enqueueStatement, [purpose, envelopeFrom, recipient, message])
+            let sealed = self.seal.seal(message, recipient: recipient)
+            let rows = try connection.query(Self.enqueueStatement, [purpose, envelopeFrom, recipient, sealed])
             return rows.first("id").flatMap { Int64($0) } ?? 0
         }
     }
@@ -106,12 +115,20 @@ public struct PostgresMailOutbox: MailOutbox {
         let token = Hex.encode(Sodium.randomBytes(16))
         return try await self.pool.run { connection in
             let result = try connection.query(Self.claimStatement, [String(limit), String(leaseSeconds), token])
-            return result.rows.compactMap { row in
-                guard row.count == 6, let id = row[0].flatMap({ Int64($0) }), let from = row[1], let to = row[2], let message = row[3],
+            var claimed: [OutboxMessage] = []
+            for row in result.rows {
+                guard row.count == 6, let id = row[0].flatMap({ Int64($0) }), let from = row[1], let to = row[2],
                     let attempts = row[4].flatMap({ Int($0) }), let age = row[5].flatMap({ Double($0) })
-                else { return nil }
-                return OutboxMessage(id: id, envelopeFrom: from, recipient: to, message: message, attempts: attempts, age: age, claimToken: token)
+                else { continue }
+                guard let message = row[3].flatMap({ self.seal.open($0, recipient: to) }) else {
+                    _ = try connection.query(Self.failedStatement, [String(id), "the sealed message does not open (API_KEY_SECRET changed?)", token])
+                    continue
+                }
+                claimed.append(
+                    OutboxMessage(id: id, envelopeFrom: from, recipient: to, message: message, attempts: attempts, age: age, claimToken: token)
+                )
             }
+            return claimed
         }
     }
 
@@ -126,6 +143,15 @@ public struct PostgresMailOutbox: MailOutbox {
 
     public func markFailed(_ message: OutboxMessage, error: String) async throws {
         _ = try await self.pool.run { try $0.query(Self.failedStatement, [String(message.id), String(error.prefix(500)), message.claimToken]) }
+    }
+
+    static let pruneStatement = PreparedStatement(
+        name: "mail_outbox_prune",
+        sql: "DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < now() - make_interval(days => $1::int)"
+    )
+
+    public func prune(olderThanDays days: Int) async throws {
+        _ = try await self.pool.run { try $0.query(Self.pruneStatement, [String(days)]) }
     }
 
     public func waiting() async throws -> (count: Int, oldestSeconds: Double) {

@@ -158,5 +158,22 @@ public struct Migration: Sendable {
                 CREATE UNIQUE INDEX account_challenges_token_idx ON account_challenges (token_digest);
                 """
         ),
+        Migration(
+            version: 7,
+            name: "mail sends per address",
+            // How often each address was sent a message of each purpose: at most one a minute and
+            // five an hour, registered or not. The address is a keyed hash, never the address.
+            sql: """
+                CREATE TABLE mail_send_limits (
+                    target_digest text NOT NULL,
+                    purpose text NOT NULL,
+                    last_sent_at timestamptz NOT NULL,
+                    window_started_at timestamptz NOT NULL,
+                    window_count integer NOT NULL,
+                    PRIMARY KEY (target_digest, purpose)
+                );
+                CREATE INDEX mail_send_limits_window_idx ON mail_send_limits (window_started_at);
+                """
+        ),
     ]
 }

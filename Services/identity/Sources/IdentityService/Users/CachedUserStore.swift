@@ -25,6 +25,10 @@ public struct CachedUserStore: UserStore {
         try await self.base.find(login: login)
     }
 
+    public func find(email: String) async throws -> UserRecord? {
+        try await self.base.find(email: email)
+    }
+
     // Each write drops the entry even when it throws: the statement may have committed before
     // the connection broke.
 
@@ -41,6 +45,11 @@ public struct CachedUserStore: UserStore {
     public func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
         defer { self.cache.invalidate(id) }
         return try await self.base.changePassword(id: id, hash: hash, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
+
+    public func markVerified(id: Int64, email: String) async throws -> UserRecord? {
+        defer { self.cache.invalidate(id) }
+        return try await self.base.markVerified(id: id, email: email)
     }
 
     public func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord? {

@@ -26,6 +26,15 @@ public struct PostgresUserStore: UserStore {
             "SELECT \(columns) FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) ORDER BY lower(username) = lower($1) DESC LIMIT 1"
     )
     static let byID = PreparedStatement(name: "users_by_id", sql: "SELECT \(columns) FROM users WHERE id = $1")
+    static let byEmail = PreparedStatement(name: "users_by_email", sql: "SELECT \(columns) FROM users WHERE lower(email) = lower($1)")
+    static let markVerified = PreparedStatement(
+        name: "users_mark_verified",
+        sql: """
+            UPDATE users SET is_verified = true, updated_at = now()
+            WHERE id = $1 AND lower(email) = lower($2) AND is_active AND deleted_at IS NULL
+            RETURNING \(columns)
+            """
+    )
     static let failedLogin = PreparedStatement(
         name: "users_failed_login",
         sql: """
@@ -104,6 +113,14 @@ public struct PostgresUserStore: UserStore {
 
     public func find(id: Int64) async throws -> UserRecord? {
         try await self.pool.run { try Self.records($0.query(Self.byID, [String(id)])).first }
+    }
+
+    public func find(email: String) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.byEmail, [email])).first }
+    }
+
+    public func markVerified(id: Int64, email: String) async throws -> UserRecord? {
+        try await self.pool.run { try Self.records($0.query(Self.markVerified, [String(id), email])).first }
     }
 
     public func recordFailedLogin(id: Int64, maximumAttempts: Int, now: Double, lockUntil: Double) async throws -> Bool {

@@ -10,6 +10,13 @@ public protocol UserStore: Sendable {
 
     func find(id: Int64) async throws -> UserRecord?
 
+    /// The user whose email (case-insensitively) is `email`; a username never matches.
+    func find(email: String) async throws -> UserRecord?
+
+    /// Marks the address verified, if it is still the user's (`email`, case-insensitively) and
+    /// the account can log in; `nil` otherwise.
+    func markVerified(id: Int64, email: String) async throws -> UserRecord?
+
     /// Counts a failed login; at `maximumAttempts` locks the account until `lockUntil` and
     /// starts counting again. Returns whether this failure locked the account.
     func recordFailedLogin(id: Int64, maximumAttempts: Int, now: Double, lockUntil: Double) async throws -> Bool
