@@ -162,6 +162,12 @@ struct MailSettingsTests {
         #expect(Self.refusal(Self.base.merging(["EMAIL_VERIFICATION": "required"]) { $1 })?.variable == "MAIL_URL")
     }
 
+    @Test func plainHTTPLinksOnlyToThisMachine() throws {
+        for url in ["http://127.0.0.1:8000", "http://localhost:8000/auth", "http://[::1]:8000"] {
+            #expect(throws: Never.self) { try IdentityConfiguration(environment: EnvironmentReader(Self.mail.merging(["PUBLIC_URL": url]) { $1 })) }
+        }
+    }
+
     @Test func withMailVerificationIsOptionalAndTheSenderAndLinksAreRead() throws {
         let configuration = try IdentityConfiguration(environment: EnvironmentReader(Self.mail))
         let mail = try #require(configuration.mail)
@@ -185,6 +191,9 @@ struct MailSettingsTests {
             ("MAIL_URL", "smtp://mail.example.com:587?tls=none", "MAIL_URL"),
             ("MAIL_TEMPLATES_DIR", "/nonexistent/templates", "MAIL_TEMPLATES_DIR"),
             ("MAIL_CA_FILE", "/nonexistent/ca.pem", "MAIL_CA_FILE"),
+            ("MAIL_CA_FILE", "/etc/hostname", "MAIL_CA_FILE"),
+            ("PUBLIC_URL", "http://auth.example.com", "PUBLIC_URL"),
+            ("MAIL_URL", "file:///nonexistent/parent/mail", "MAIL_URL"),
             ("EMAIL_VERIFICATION", "sometimes", "EMAIL_VERIFICATION"),
         ] as [(String, String?, String)]
     )
@@ -203,6 +212,9 @@ struct MailSettingsTests {
         let rendered = try #require(configuration.mail).templates.render(.resetPassword, ["username": "ada", "code": "12345678"])
         #expect(rendered.subject == "Reset for ada at Example")
         #expect(rendered.text.contains("12345678"), "the other parts keep the built-in text")
+        try "Hello".write(toFile: directory + "/reset_pasword.subject.mustache", atomically: true, encoding: .utf8)
+        #expect(Self.refusal(Self.mail.merging(["MAIL_TEMPLATES_DIR": directory]) { $1 })?.variable == "MAIL_TEMPLATES_DIR", "a misnamed file")
+        try FileManager.default.removeItem(atPath: directory + "/reset_pasword.subject.mustache")
         try "{{#unclosed}}".write(toFile: directory + "/verify_email.html.mustache", atomically: true, encoding: .utf8)
         #expect(Self.refusal(Self.mail.merging(["MAIL_TEMPLATES_DIR": directory]) { $1 })?.variable == "MAIL_TEMPLATES_DIR")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import ServiceTesting
 import Testing
 import WireTesting
 
@@ -9,11 +10,14 @@ import WireTesting
 struct AccountEmailTests {
     static func unique(_ prefix: String) -> String { SeedFlowTests.unique(prefix) }
 
-    /// A stack whose identity sends mail to its own SMTP server (STARTTLS, AUTH PLAIN/LOGIN).
+    /// A stack whose identity sends mail to its own SMTP server (STARTTLS, AUTH PLAIN/LOGIN), on
+    /// a database schema of its own: its courier delivers its messages only, not another
+    /// stack's.
     final class MailStack: Sendable {
         let stack: Stack
         let smtp: SMTPTestServer
         let directory: TemporaryDirectory
+        let database: TestDatabase
         var api: APIClient { APIClient(base: self.stack.baseURL) }
 
         init(_ overrides: [String: String] = [:]) async throws {
@@ -21,9 +25,11 @@ struct AccountEmailTests {
             let (certificate, key) = try await SMTPTestServer.certificate(in: directory)
             self.smtp = try await SMTPTestServer(["--tls", certificate, key, "--auth", "courier", "s3cret"], in: directory)
             self.directory = directory
+            self.database = try await TestDatabase()
             self.stack = try await Stack(
                 tokenInstances: 1,
                 overrides: [
+                    "DATABASE_URL": self.database.url,
                     "MAIL_URL": "smtp://courier:s3cret@localhost:\(self.smtp.port)",
                     "MAIL_CA_FILE": certificate,
                     "MAIL_FROM": "Auth Tests <no-reply@auth.example.test>",
@@ -31,6 +37,11 @@ struct AccountEmailTests {
                 ].merging(overrides) { _, new in new }
             )
             try await self.stack.waitUntilReady()
+        }
+
+        deinit {
+            let database = self.database
+            Task { await database.drop() }
         }
 
         /// The messages to `address` so far, decoded (quoted-printable undone).
@@ -176,7 +187,19 @@ struct AccountEmailTests {
         let link = try #require(Self.token(in: try await mail.message(to: "\(name)@example.com"), page: "verify"))
         let verified = try await api.json(.POST, "/api/v1/auth/verify", ["token": link])
         #expect(verified.status == 200 && verified.json?["is_verified"] as? Bool == true, "\(verified.body)")
-        #expect((try await api.token(name)).status == 200)
+        let session = try await api.tokens(name)
+
+        // A new address is unverified, and an unverified account has no session here.
+        let moved = try await api.json(
+            .PUT,
+            "/api/v1/users/me",
+            ["email": "moved.\(name)@example.com", "current_password": "StrongPass123"],
+            bearer: session.access
+        )
+        #expect(moved.status == 200 && moved.json?["is_verified"] as? Bool == false, "\(moved.body)")
+        #expect((try await api.me(bearer: session.access)).status == 401, "the sessions ended with the change")
+        #expect((try await api.json(.POST, "/api/v1/auth/refresh", ["refresh_token": session.refresh])).status == 401)
+        #expect((try await api.token(name)).detail == "LOGIN_USER_NOT_VERIFIED")
     }
 
     @Test func aNewAddressIsVerifiedAgainAndTheFormerOneToldOfTheChange() async throws {
@@ -199,6 +222,20 @@ struct AccountEmailTests {
         #expect(stale.status == 400 && stale.detail == "VERIFY_USER_BAD_TOKEN", "the former address's link is dead")
         let verified = try await api.json(.POST, "/api/v1/auth/verify", ["token": newLink])
         #expect(verified.status == 200 && verified.json?["email"] as? String == new, "\(verified.body)")
+
+        // A reset sent to an address that is no longer the account's does not land.
+        _ = try await api.json(.POST, "/api/v1/auth/forgot-password", ["email": new])
+        let resetLink = try #require(Self.token(in: try await mail.message(to: new, number: 2), page: "reset-password"))
+        let session2 = try await api.tokens(name)
+        let away = try await api.json(
+            .PUT,
+            "/api/v1/users/me",
+            ["email": "third.\(name)@example.com", "current_password": "StrongPass123"],
+            bearer: session2.access
+        )
+        #expect(away.status == 200)
+        let late = try await api.json(.POST, "/api/v1/auth/reset-password", ["token": resetLink, "password": "BrandNewPass456"])
+        #expect(late.status == 400 && late.detail == "RESET_PASSWORD_BAD_TOKEN")
     }
 
     @Test func sendsToOneAddressAreLimitedAndBadRequestsRefused() async throws {
@@ -293,6 +330,83 @@ struct AccountEmailTests {
         #expect(reset.last as? Int == 0)
         #expect((try await api.token(name, password: "PagesNewPass456")).status == 200)
         #expect((try await api.me(bearer: session.access)).status == 401, "the reset ended the session")
+    }
+
+    /// An Argon2id hash (of a password nobody types).
+    static let someHash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Kq1bUCoBW3IgQIq2JmSjRx0GW0jLxRFg8XhyWL0Ul2s"
+
+    /// Mean and 90th percentile of `samples`, in milliseconds.
+    static func figures(_ samples: [Duration]) -> (mean: Double, p90: Double) {
+        let milliseconds = samples.map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 }.sorted()
+        return (milliseconds.reduce(0, +) / Double(milliseconds.count), milliseconds[Int(Double(milliseconds.count) * 0.9)])
+    }
+
+    /// No enumeration by timing: forgot-password for 200 registered addresses (each sent a
+    /// message) and 200 unregistered ones, interleaved so the machine's drift falls on both,
+    /// answer in the same time: means and 90th percentiles within 5 %. A round on a busy machine
+    /// may be noisier than that; up to five rounds are measured and the best counts, since a real
+    /// difference (work done before answering) shows in every round.
+    @Test func forgotPasswordTakesAsLongForEveryAddress() async throws {
+        let directory = TemporaryDirectory(prefix: "timing-mail")
+        defer { directory.remove() }
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        try FileManager.default.createDirectory(atPath: directory.appending("mail"), withIntermediateDirectories: true)
+        let stack = try await Stack(
+            tokenInstances: 1,
+            overrides: [
+                "DATABASE_URL": database.url, "MAIL_URL": "file://\(directory.appending("mail"))", "MAIL_FROM": "no-reply@auth.example.test",
+                "PUBLIC_URL": "https://auth.example.test",
+            ]
+        )
+        try await stack.waitUntilReady()
+        let api = APIClient(base: stack.baseURL)
+        let prefix = Self.unique("timing")
+        let count = 200
+        // The registered addresses, loaded as the FastAPI service's users are (no hashing to wait for).
+        let users = (0..<(count * 5)).map {
+            ["username": "\(prefix)_\($0)", "email": "\(prefix)_\($0)@example.com", "hashed_password": Self.someHash, "is_active": "true"]
+        }
+        let file = directory.appending("users.json")
+        try JSONSerialization.data(withJSONObject: users).write(to: URL(fileURLWithPath: file))
+        let imported = try await ChildProcess.run(Executables.path("identity"), ["import-users", file], environment: stack.environment)
+        #expect(imported.status == 0, "\(imported.output)")
+        var best: (registered: (mean: Double, p90: Double), unknown: (mean: Double, p90: Double), difference: Double)?
+        for round in 0..<5 {
+            var registered: [Duration] = []
+            var unknown: [Duration] = []
+            for index in 0..<count {
+                for known in (index % 2 == 0 ? [true, false] : [false, true]) {
+                    let address = known ? "\(prefix)_\(round * count + index)@example.com" : "\(prefix)_nobody_\(round)_\(index)@example.com"
+                    let started = ContinuousClock.now
+                    let reply = try await api.json(.POST, "/api/v1/auth/forgot-password", ["email": address])
+                    let elapsed = ContinuousClock.now - started
+                    #expect(reply.status == 202)
+                    if known { registered.append(elapsed) } else { unknown.append(elapsed) }
+                }
+            }
+            let (a, b) = (Self.figures(registered), Self.figures(unknown))
+            let difference = max(abs(a.mean - b.mean) / max(a.mean, b.mean), abs(a.p90 - b.p90) / max(a.p90, b.p90))
+            print(
+                String(
+                    format:
+                        "forgot-password timing, round %d: registered mean %.3f ms p90 %.3f ms; unregistered mean %.3f ms p90 %.3f ms; difference %.1f %%",
+                    round + 1,
+                    a.mean,
+                    a.p90,
+                    b.mean,
+                    b.p90,
+                    difference * 100
+                )
+            )
+            if best == nil || difference < best!.difference { best = (a, b, difference) }
+            if difference <= 0.05 { break }
+        }
+        #expect((best?.difference ?? 1) <= 0.05, "means and 90th percentiles within 5 %")
+        // Each registered address was sent its message, afterwards.
+        try await waitUntil("a message for each registered address", within: .seconds(90), interval: .milliseconds(200)) {
+            (try FileManager.default.contentsOfDirectory(atPath: directory.appending("mail")).filter { $0.hasSuffix(".eml") }.count) >= count
+        }
     }
 
     @Test func withoutMailTheRoutesAreNotThere() async throws {

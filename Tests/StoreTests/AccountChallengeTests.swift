@@ -118,6 +118,31 @@ struct AccountChallengeTests {
         )
     }
 
+    @Test func askingAgainBuysNoMoreThanTenWrongCodesADay() async throws {
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let store = PostgresChallengeStore(pool: database.pool, seal: MailSeal(secret: "a-test-secret-of-at-least-32-characters"))
+        let userID = try await Self.user(database, "patient")
+        let wrong = AccountChallenge.codeDigest("00000000", userID: userID, purpose: .resetPassword, key: Self.key)
+        for _ in 0..<2 {
+            try await Self.issue(store, userID: userID, AccountChallenge.make(.resetPassword))
+            for _ in 0..<5 { #expect(try await !store.checkCode(userID: userID, codeDigest: wrong, purpose: .resetPassword, maximumAttempts: 5)) }
+        }
+        let third = AccountChallenge.make(.resetPassword)
+        try await Self.issue(store, userID: userID, third)
+        let right = AccountChallenge.codeDigest(third.code, userID: userID, purpose: .resetPassword, key: Self.key)
+        #expect(
+            try await !store.checkCode(userID: userID, codeDigest: right, purpose: .resetPassword, maximumAttempts: 5),
+            "ten wrong codes today: no code is checked"
+        )
+        let token = AccountChallenge.tokenDigest(third.token, purpose: .resetPassword, key: Self.key)
+        #expect(try await store.consume(tokenDigest: token, purpose: .resetPassword)?.userID == userID, "the link still works")
+        let other = AccountChallenge.make(.verifyEmail)
+        try await Self.issue(store, userID: userID, other)
+        let otherRight = AccountChallenge.codeDigest(other.code, userID: userID, purpose: .verifyEmail, key: Self.key)
+        #expect(try await store.checkCode(userID: userID, codeDigest: otherRight, purpose: .verifyEmail, maximumAttempts: 5), "counted per purpose")
+    }
+
     @Test func fiftyConcurrentWrongCodesCountAsFiveAtMost() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }

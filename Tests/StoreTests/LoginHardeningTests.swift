@@ -35,6 +35,9 @@ struct StaleReadStore: UserStore {
     func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
         try await self.base.changePassword(id: id, hash: hash, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
     }
+    func resetPassword(id: Int64, email: String, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        try await self.base.resetPassword(id: id, email: email, hash: hash, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
     func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord? {
         try await self.base.updateProfile(id: id, fullName: fullName, email: email)
     }

@@ -73,9 +73,9 @@ func buildRouter(
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: TraceContextMiddleware())
-    // At debug level, a line per request with its request and trace ids (no headers: they hold
-    // tokens); at any other level the middleware is left out, so no request pays for it.
-    if logger.logLevel <= .debug { router.add(middleware: LogRequestsMiddleware(.debug)) }
+    // At debug level, a line per request with its request and trace ids (no query, no headers:
+    // they hold tokens); at any other level the middleware is left out, so no request pays for it.
+    if logger.logLevel <= .debug { router.add(middleware: RequestLogMiddleware()) }
     router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     router.add(

@@ -80,10 +80,11 @@ public struct AccountMail: Sendable {
         try await self.outbox.enqueue(purpose: mail.purpose, envelopeFrom: mail.envelopeFrom, recipient: mail.recipient, message: mail.message)
     }
 
-    /// Whether another message of `purpose` may go to `email` now (and counts it).
-    public func admitSend(to email: String, purpose: AccountChallenge.Purpose) async throws -> Bool {
+    /// Whether another message of `purpose` (a challenge's or a letter's) may go to `email` now
+    /// (and counts it).
+    public func admitSend(to email: String, purpose: String) async throws -> Bool {
         let digest = Hex.encode(Sodium.hmacSHA256(key: self.targetKey, message: Array(email.lowercased().utf8)))
-        return try await self.limits.admit(targetDigest: digest, purpose: purpose.rawValue)
+        return try await self.limits.admit(targetDigest: digest, purpose: purpose)
     }
 
     func codeDigest(_ code: String, userID: Int64, purpose: AccountChallenge.Purpose) -> String {

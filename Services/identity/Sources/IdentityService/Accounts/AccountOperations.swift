@@ -107,7 +107,8 @@ extension IdentityOperations {
         var formerEmail: String?
         if let email {
             guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
-            if email != user.email.lowercased() {
+            // Byte for byte: canonically equivalent spellings are different addresses to the store.
+            if !email.utf8.elementsEqual(user.email.lowercased().utf8) {
                 guard request.hasCurrentPassword else {
                     throw IdentityError.invalidField(field: "current_password", reason: "field required to change the email")
                 }
@@ -115,18 +116,17 @@ extension IdentityOperations {
                 formerEmail = user.email
             }
         }
-        guard let user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
+        guard var user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
             throw IdentityError.accountInactive
         }
-        if let formerEmail, let mail = self.accountMail {
+        if formerEmail != nil, self.emailVerification == .required {
+            // An unverified account has no session where verification is required.
+            user = try await self.users.endAllSessions(id: user.id, tokensValidAfterMilliseconds: self.revocationMoment()) ?? user
+        }
+        if let formerEmail {
             await self.sendNotice(.emailChanged, to: formerEmail, for: user, request.client, context)
             if self.emailVerification != .off {
-                do {
-                    try await mail.issue(.verifyEmail, to: user.email, for: user)
-                    self.record(.verificationRequested, user: user, request.client, context, detail: ["outcome": "sent", "cause": "email_change"])
-                } catch {
-                    context.logger.warning("verification message not queued", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
-                }
+                await self.sendVerification(to: user, cause: "email_change", request.client, context)
             }
         }
         return user.wire

@@ -24,11 +24,20 @@ public struct ChallengeRequests: Service {
 
     /// - Parameter capacity: requests waiting before new ones are dropped (the answer is the same).
     public init(users: any UserStore, mail: AccountMail, audit: AuditLog?, capacity: Int = 1024, logger: Logger) {
-        self.queue = BoundedWorkQueue(name: "account_challenges", capacity: capacity, maximumBatch: 16, logger: logger) { batch in
+        // The work starts a moment after the request that queued it was answered, so that it
+        // competes with no answer of its own kind: a registered address must not answer slower.
+        let queue = BoundedWorkQueue<Request>(
+            name: "account_challenges",
+            capacity: capacity,
+            maximumBatch: 16,
+            gatherDelay: .milliseconds(50),
+            logger: logger
+        ) { batch in
             for request in batch {
                 await Self.work(request, users: users, mail: mail, audit: audit, logger: logger)
             }
         }
+        self.queue = queue
     }
 
     /// Queues `request`; `false` when the queue was full and it was dropped.
@@ -57,7 +66,7 @@ public struct ChallengeRequests: Service {
             )
         }
         do {
-            let admitted = try await mail.admitSend(to: request.email, purpose: request.purpose)
+            let admitted = try await mail.admitSend(to: request.email, purpose: request.purpose.rawValue)
             let user = try await users.find(email: request.email)
             guard admitted else { return record(user, "limited") }
             guard let user, user.canLogIn else { return record(user, user == nil ? "no_account" : "inactive") }

@@ -24,6 +24,7 @@ public protocol ChallengeStore: Sendable {
 
     /// Whether `codeDigest` is the live code of the user's challenge, using one of its
     /// `maximumAttempts` up whatever the answer; the challenge stays.
+    /// A user's wrong codes in a day are limited too (``dailyWrongCodes``), across challenges.
     func checkCode(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> Bool
 
     /// Consumes the user's challenge if `codeDigest` is its live code (checked first with
@@ -31,7 +32,7 @@ public protocol ChallengeStore: Sendable {
     /// Once only.
     func consume(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose) async throws -> String?
 
-    /// Deletes challenges whose code and link have both expired.
+    /// Deletes challenges whose code and link have both expired, and wrong-code counts over a day old.
     func pruneExpired() async throws
 }
 
@@ -84,8 +85,8 @@ public struct PostgresChallengeStore: ChallengeStore {
                     code_attempts = 0, created_at = now()
                 RETURNING user_id
             )
-            INSERT INTO mail_outbox (purpose, envelope_from, recipient, message)
-            SELECT $8, $9, $10, $11 FROM challenge
+            INSERT INTO mail_outbox (purpose, envelope_from, recipient, message, expires_at)
+            SELECT $8, $9, $10, $11, now() + make_interval(secs => $7::int) FROM challenge
             """
     )
 
@@ -104,13 +105,29 @@ public struct PostgresChallengeStore: ChallengeStore {
     )
 
     // Each guess is one conditional update, serialised by the row's lock: at most `$4` guesses
-    // count, however many arrive at once; the right one is then consumed by a delete.
+    // count, however many arrive at once; the right one is then consumed by a delete. Besides, a
+    // user's wrong codes of the last day (`challenge_failures`, kept across new challenges) must
+    // be under `$5`, or no code is checked at all (the link still works).
     static let guessCodeStatement = PreparedStatement(
         name: "challenges_guess_code",
         sql: """
-            UPDATE account_challenges SET code_attempts = code_attempts + 1
-            WHERE user_id = $1 AND purpose = $2 AND code_expires_at > now() AND code_attempts < $4
-            RETURNING code_digest = $3 AS hit
+            WITH budget AS (
+                SELECT coalesce(
+                    (SELECT failures FROM challenge_failures
+                     WHERE user_id = $1 AND purpose = $2 AND window_started_at > now() - interval '1 day'), 0) AS failures
+            ), guess AS (
+                UPDATE account_challenges SET code_attempts = code_attempts + 1
+                WHERE user_id = $1 AND purpose = $2 AND code_expires_at > now() AND code_attempts < $4
+                    AND (SELECT failures FROM budget) < $5
+                RETURNING code_digest = $3 AS hit
+            ), failed AS (
+                INSERT INTO challenge_failures AS f (user_id, purpose, window_started_at, failures)
+                SELECT $1, $2, now(), 1 FROM guess WHERE NOT hit
+                ON CONFLICT (user_id, purpose) DO UPDATE SET
+                    failures = CASE WHEN f.window_started_at <= now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
+                    window_started_at = CASE WHEN f.window_started_at <= now() - interval '1 day' THEN now() ELSE f.window_started_at END
+            )
+            SELECT hit FROM guess
             """
     )
 
@@ -151,8 +168,11 @@ public struct PostgresChallengeStore: ChallengeStore {
         }
     }
 
+    /// The wrong codes a user may type in a day for one purpose, whatever the challenges.
+    public static let dailyWrongCodes = 10
+
     public func checkCode(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> Bool {
-        let parameters = [String(userID), purpose.rawValue, codeDigest, String(maximumAttempts)]
+        let parameters = [String(userID), purpose.rawValue, codeDigest, String(maximumAttempts), String(Self.dailyWrongCodes)]
         return try await self.pool.run { try $0.query(Self.guessCodeStatement, parameters).first("hit") == "t" }
     }
 
@@ -162,7 +182,10 @@ public struct PostgresChallengeStore: ChallengeStore {
 
     static let pruneStatement = PreparedStatement(
         name: "challenges_prune",
-        sql: "DELETE FROM account_challenges WHERE code_expires_at < now() AND token_expires_at < now()"
+        sql: """
+            WITH failures AS (DELETE FROM challenge_failures WHERE window_started_at < now() - interval '1 day')
+            DELETE FROM account_challenges WHERE code_expires_at < now() AND token_expires_at < now()
+            """
     )
 
     public func pruneExpired() async throws {

@@ -44,7 +44,10 @@ extension IdentityOperations {
             guard let challenge = try await mail.challenges.find(tokenDigest: digest, purpose: .resetPassword),
                 let owner = try await self.users.find(id: challenge.userID), owner.canLogIn,
                 owner.email.lowercased() == challenge.email.lowercased()
-            else { throw IdentityError.badResetToken }
+            else {
+                self.record(.accountChallengeFailed, user: nil, request.client, context, detail: ["purpose": "reset_password", "by": "link"])
+                throw IdentityError.badResetToken
+            }
             user = owner
             consume = {
                 try await mail.challenges.consume(tokenDigest: digest, purpose: .resetPassword).flatMap { $0.userID == owner.id ? $0.email : nil }
@@ -66,8 +69,15 @@ extension IdentityOperations {
         try self.rules.checkPassword(request.password, field: "password", username: user.username, email: user.email)
         let password = request.password
         let hash = try await self.hashing { try self.hasher.hash(password) }
-        guard let sentTo = try await consume(), sentTo.lowercased() == user.email.lowercased(),
-            let updated = try await self.users.changePassword(id: user.id, hash: hash, tokensValidAfterMilliseconds: self.revocationMoment())
+        // The address is checked again in the write itself: it may have changed while the new
+        // password was hashed, and a reset sent to a former address must not land.
+        guard let sentTo = try await consume(),
+            let updated = try await self.users.resetPassword(
+                id: user.id,
+                email: sentTo,
+                hash: hash,
+                tokensValidAfterMilliseconds: self.revocationMoment()
+            )
         else { throw IdentityError.badResetToken }
         self.record(.passwordReset, user: updated, request.client, context)
         await self.sendNotice(.passwordChanged, to: updated.email, for: updated, request.client, context)
@@ -85,7 +95,10 @@ extension IdentityOperations {
                     tokenDigest: mail.tokenDigest(request.token, purpose: .verifyEmail),
                     purpose: .verifyEmail
                 )
-            else { throw IdentityError.badVerifyToken }
+            else {
+                self.record(.accountChallengeFailed, user: nil, request.client, context, detail: ["purpose": "verify_email", "by": "link"])
+                throw IdentityError.badVerifyToken
+            }
             (userID, sentTo) = challenge
         } else {
             let owner = try await self.challengeOwner(
@@ -113,7 +126,8 @@ extension IdentityOperations {
     }
 
     /// The account whose address is `email` when `code` is its live code for `purpose` (an attempt
-    /// used either way); `nil` for anything else, a wrong code audited.
+    /// used either way); `nil` for anything else, a wrong code audited. An address no account has
+    /// costs the same statement (on no row), so the time taken tells nothing about the address.
     func challengeOwner(
         email: String,
         code: String,
@@ -122,23 +136,46 @@ extension IdentityOperations {
         _ client: WireClientInfo,
         _ context: WireRequest
     ) async throws -> UserRecord? {
-        guard AccountChallenge.isCode(code), let address = try? self.rules.normalizedEmail(email),
-            let owner = try await self.users.find(email: address), owner.canLogIn
-        else { return nil }
-        let digest = mail.codeDigest(code, userID: owner.id, purpose: purpose)
-        guard try await mail.challenges.checkCode(userID: owner.id, codeDigest: digest, purpose: purpose, maximumAttempts: AccountMail.codeAttempts)
-        else {
-            self.record(.accountChallengeFailed, user: owner, client, context, detail: ["purpose": purpose.rawValue])
+        guard AccountChallenge.isCode(code) else { return nil }
+        let address = try? self.rules.normalizedEmail(email)
+        var found: UserRecord?
+        if let address { found = try await self.users.find(email: address) }
+        let owner = found?.canLogIn == true ? found : nil
+        let userID = owner?.id ?? 0
+        let digest = mail.codeDigest(code, userID: userID, purpose: purpose)
+        let hit = try await mail.challenges.checkCode(userID: userID, codeDigest: digest, purpose: purpose, maximumAttempts: AccountMail.codeAttempts)
+        guard let owner, hit else {
+            self.record(.accountChallengeFailed, user: owner, client, context, detail: ["purpose": purpose.rawValue, "by": "code"])
             return nil
         }
         return owner
     }
 
-    /// Queues a notice about the account when mail is set up; a notice that cannot be queued is
-    /// logged, and what it tells has happened anyway.
+    /// Sends `user` a verification message when mail is set up and the address's limits allow
+    /// (a registration or a change of address may be repeated to flood an address, or to get
+    /// fresh codes). The account exists either way: a message not sent is asked for again.
+    func sendVerification(to user: UserRecord, cause: String, _ client: WireClientInfo, _ context: WireRequest) async {
+        guard let mail = self.accountMail else { return }
+        do {
+            guard try await mail.admitSend(to: user.email, purpose: AccountChallenge.Purpose.verifyEmail.rawValue) else {
+                return self.record(.verificationRequested, user: user, client, context, detail: ["outcome": "limited", "cause": cause])
+            }
+            try await mail.issue(.verifyEmail, to: user.email, for: user)
+            self.record(.verificationRequested, user: user, client, context, detail: ["outcome": "sent", "cause": cause])
+        } catch {
+            context.logger.warning("verification message not queued", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Queues a notice about the account when mail is set up and the address's limits for the
+    /// notice allow; a notice that cannot be queued is logged, and what it tells has happened anyway.
     func sendNotice(_ letter: MailTemplates.Letter, to email: String, for user: UserRecord, _ client: WireClientInfo, _ context: WireRequest) async {
         guard let mail = self.accountMail else { return }
         do {
+            guard try await mail.admitSend(to: email, purpose: letter.rawValue) else {
+                context.logger.notice("account notice not sent: the address's limit", metadata: ["user_id": "\(user.id)"])
+                return
+            }
             try await mail.notify(letter, to: email, for: user)
             self.record(.accountNoticeQueued, user: user, client, context, detail: ["letter": letter.rawValue])
         } catch {

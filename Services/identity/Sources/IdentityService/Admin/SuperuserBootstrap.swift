@@ -18,7 +18,7 @@ public struct SuperuserBootstrap: Sendable {
         self.rules = rules
     }
 
-    /// Validates like registration, then creates a `super_admin`; idempotent (a second run, or a
+    /// Validates like registration, then creates a `super_admin` with its address verified; idempotent (a second run, or a
     /// second identity instance starting at the same time, finds it and changes nothing).
     public func create(username: String, email: String, password: String) async throws -> Outcome {
         try self.rules.checkUsername(username)
@@ -32,6 +32,9 @@ public struct SuperuserBootstrap: Sendable {
             let user = try await self.users.create(
                 NewUser(username: username, email: normalized, fullName: nil, passwordHash: hash, role: "super_admin")
             )
+            // The operator vouches for the address: EMAIL_VERIFICATION=required must not lock
+            // the first administrator out.
+            _ = try await self.users.markVerified(id: user.id, email: normalized)
             return .created(id: user.id)
         } catch IdentityError.usernameTaken, IdentityError.emailTaken {
             return .exists

@@ -1,3 +1,4 @@
+import NIOSSL
 public import ServiceConfiguration
 
 #if canImport(Glibc)
@@ -52,9 +53,23 @@ public struct MailSettings: Sendable {
     static func read(_ environment: EnvironmentReader) throws(ConfigurationError) -> MailSettings? {
         guard let url = try environment.valueOrFile("MAIL_URL") else { return nil }
         let endpoint = try MailEndpoint(url: url.trimmingSpaces)
+        if case .file(let directory) = endpoint {
+            // The directory is made at the first message if need be, its parent must exist.
+            var status = stat()
+            let parent = directory.split(separator: "/").dropLast().joined(separator: "/")
+            guard stat("/" + parent, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                throw ConfigurationError(variable: "MAIL_URL", reason: "the parent of \(directory) is not a directory")
+            }
+        }
         let from = try environment.require("MAIL_FROM")
         guard let publicURL = try environment.publicURL("PUBLIC_URL") else {
             throw ConfigurationError(variable: "PUBLIC_URL", reason: "is required with MAIL_URL: the links in messages point there")
+        }
+        guard publicURL.lowercased().hasPrefix("https://") || Self.isLoopback(publicURL) else {
+            throw ConfigurationError(
+                variable: "PUBLIC_URL",
+                reason: "must be https (the links in messages carry tokens), unless it is a loopback address"
+            )
         }
         let directory = environment.optional("MAIL_TEMPLATES_DIR")
         if let directory {
@@ -64,10 +79,19 @@ public struct MailSettings: Sendable {
             }
         }
         let caFile = environment.optional("MAIL_CA_FILE")
-        if let caFile, EnvironmentReader.readFile(caFile, limit: 4 << 20) == nil {
-            throw ConfigurationError(variable: "MAIL_CA_FILE", reason: "cannot read \(caFile)")
+        if let caFile {
+            guard let certificates = try? NIOSSLCertificate.fromPEMFile(caFile), !certificates.isEmpty else {
+                throw ConfigurationError(variable: "MAIL_CA_FILE", reason: "\(caFile) holds no PEM certificate")
+            }
         }
         return try MailSettings(endpoint: endpoint, from: from, publicURL: publicURL, templates: MailTemplates(directory: directory), caFile: caFile)
+    }
+
+    /// Whether `url` (`http://host[:port][/path]`) names this machine.
+    static func isLoopback(_ url: String) -> Bool {
+        let rest = url.drop { $0 != "/" }.dropFirst(2)
+        let host = rest.hasPrefix("[") ? rest.prefix { $0 != "]" }.dropFirst() : rest.prefix { $0 != ":" && $0 != "/" }
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// The address of `Name <address>` or of a bare address: one `@`, no space or control

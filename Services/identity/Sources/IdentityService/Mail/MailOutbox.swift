@@ -38,7 +38,8 @@ public protocol MailOutbox: Sendable {
     /// Messages waiting and the age of the oldest, in seconds (0 when none waits).
     func waiting() async throws -> (count: Int, oldestSeconds: Double)
 
-    /// Forgets the records of messages delivered or given up more than `days` ago.
+    /// Gives up messages whose code and link have died, and forgets the records of messages
+    /// delivered or given up more than `days` ago.
     func prune(olderThanDays days: Int) async throws
 }
 
@@ -67,7 +68,7 @@ public struct PostgresMailOutbox: MailOutbox {
         sql: """
             WITH due AS (
                 SELECT id FROM mail_outbox
-                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+                WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() AND (expires_at IS NULL OR expires_at > now())
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
             )
             UPDATE mail_outbox o
@@ -99,7 +100,7 @@ public struct PostgresMailOutbox: MailOutbox {
         name: "mail_outbox_waiting",
         sql: """
             SELECT count(*) AS count, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest
-            FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+            FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())
             """
     )
 
@@ -150,8 +151,20 @@ public struct PostgresMailOutbox: MailOutbox {
         sql: "DELETE FROM mail_outbox WHERE coalesce(sent_at, failed_at) < now() - make_interval(days => $1::int)"
     )
 
+    // A code or link that died before it was delivered is not worth sending.
+    static let expireStatement = PreparedStatement(
+        name: "mail_outbox_expire",
+        sql: """
+            UPDATE mail_outbox SET failed_at = now(), message = NULL, last_error = 'expired before delivery'
+            WHERE expires_at <= now() AND sent_at IS NULL AND failed_at IS NULL
+            """
+    )
+
     public func prune(olderThanDays days: Int) async throws {
-        _ = try await self.pool.run { try $0.query(Self.pruneStatement, [String(days)]) }
+        _ = try await self.pool.run { connection in
+            _ = try connection.query(Self.expireStatement)
+            return try connection.query(Self.pruneStatement, [String(days)])
+        }
     }
 
     public func waiting() async throws -> (count: Int, oldestSeconds: Double) {

@@ -1,6 +1,14 @@
 public import Mustache
 public import ServiceConfiguration
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The texts of the account's mail: a subject, a plain-text body and an HTML body for each
 /// ``Letter``, as Mustache templates. Each may be replaced by a file in `MAIL_TEMPLATES_DIR`
 /// named `<letter>.<part>.mustache` (`reset_password.html.mustache`); the rest keep the built-in
@@ -36,6 +44,13 @@ public struct MailTemplates: Sendable {
 
     /// The built-in texts, with those found in `directory` in their place.
     public init(directory: String? = nil, variable: String = "MAIL_TEMPLATES_DIR") throws(ConfigurationError) {
+        if let directory {
+            // A file meant to replace a text but misnamed would be ignored without a word.
+            let known = Set(Letter.allCases.flatMap { letter in Part.allCases.map { "\(letter.rawValue).\($0.rawValue).mustache" } })
+            for name in Self.files(in: directory) where name.hasSuffix(".mustache") && !known.contains(name) {
+                throw ConfigurationError(variable: variable, reason: "\(name) names no template (\(known.sorted().joined(separator: ", ")))")
+            }
+        }
         var templates: [String: MustacheTemplate] = [:]
         for letter in Letter.allCases {
             for part in Part.allCases {
@@ -52,6 +67,18 @@ public struct MailTemplates: Sendable {
             }
         }
         self.templates = templates
+    }
+
+    /// The names of the entries of `directory`.
+    static func files(in directory: String) -> [String] {
+        guard let stream = opendir(directory) else { return [] }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            names.append(name)
+        }
+        return names
     }
 
     /// `letter` with `values` in place; a subject is cut to one line.

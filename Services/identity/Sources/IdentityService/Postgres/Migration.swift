@@ -175,5 +175,22 @@ public struct Migration: Sendable {
                 CREATE INDEX mail_send_limits_window_idx ON mail_send_limits (window_started_at);
                 """
         ),
+        Migration(
+            version: 8,
+            name: "wrong codes per day, and when a message stops being worth sending",
+            // A new challenge gives its code a fresh five attempts; the wrong codes of a day are
+            // counted here too, across challenges, so asking again and again buys no more guesses.
+            // A message whose code and link have died is not delivered any more.
+            sql: """
+                CREATE TABLE challenge_failures (
+                    user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+                    purpose text NOT NULL,
+                    window_started_at timestamptz NOT NULL,
+                    failures integer NOT NULL,
+                    PRIMARY KEY (user_id, purpose)
+                );
+                ALTER TABLE mail_outbox ADD COLUMN expires_at timestamptz;
+                """
+        ),
     ]
 }

@@ -20,14 +20,8 @@ extension IdentityOperations {
             NewUser(username: request.username, email: email, fullName: fullName, passwordHash: hash)
         )
         context.logger.info("user registered", metadata: ["user_id": "\(user.id)"])
-        if let mail = self.accountMail, self.emailVerification != .off {
-            // The account exists either way: a message that could not be queued is asked for again.
-            do {
-                try await mail.issue(.verifyEmail, to: user.email, for: user)
-                self.record(.verificationRequested, user: user, WireClientInfo(), context, detail: ["outcome": "sent", "cause": "registration"])
-            } catch {
-                context.logger.warning("verification message not queued", metadata: ["user_id": "\(user.id)", "error": "\(error)"])
-            }
+        if self.emailVerification != .off {
+            await self.sendVerification(to: user, cause: "registration", WireClientInfo(), context)
         }
         return user.wire
     }

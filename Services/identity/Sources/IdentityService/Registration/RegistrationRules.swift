@@ -36,7 +36,10 @@ public struct RegistrationRules: Sendable {
         let trimmed = email.trimmingCharacters(in: " \t\r\n")
         let lowered = trimmed.lowercased()
         let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
-        guard lowered.utf8.count <= 254, parts.count == 2 else {
+        // Letters of any script, but no invisible or line-breaking character (controls, format
+        // characters such as zero-width and bidi marks, separators): two addresses that look the
+        // same must be the same bytes.
+        guard lowered.utf8.count <= 254, parts.count == 2, lowered.unicodeScalars.allSatisfy(Self.isVisible) else {
             throw .invalidField(field: "email", reason: "is not a valid email address")
         }
         let local = parts[0]
@@ -127,6 +130,13 @@ public struct RegistrationRules: Sendable {
     static func isLocalPartByte(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) || byte >= 0x80
             || "!#$%&'*+-/=?^_`{|}~.".utf8.contains(byte)
+    }
+
+    static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .unassigned, .privateUse, .surrogate: false
+        default: true
+        }
     }
 
     static func isDomainLabel(_ label: Substring) -> Bool {

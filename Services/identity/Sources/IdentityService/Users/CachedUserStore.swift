@@ -47,6 +47,11 @@ public struct CachedUserStore: UserStore {
         return try await self.base.changePassword(id: id, hash: hash, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
     }
 
+    public func resetPassword(id: Int64, email: String, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        defer { self.cache.invalidate(id) }
+        return try await self.base.resetPassword(id: id, email: email, hash: hash, tokensValidAfterMilliseconds: tokensValidAfterMilliseconds)
+    }
+
     public func markVerified(id: Int64, email: String) async throws -> UserRecord? {
         defer { self.cache.invalidate(id) }
         return try await self.base.markVerified(id: id, email: email)

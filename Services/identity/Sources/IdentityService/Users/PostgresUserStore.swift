@@ -150,6 +150,16 @@ public struct PostgresUserStore: UserStore {
             RETURNING \(columns)
             """
     )
+    static let resetPassword = PreparedStatement(
+        name: "users_reset_password",
+        sql: """
+            WITH keys AS (UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
+                          AND EXISTS (SELECT 1 FROM users WHERE id = $1 AND lower(email) = lower($4)))
+            UPDATE users SET password_hash = $2, token_epoch = $3, failed_login_attempts = 0, locked_until = NULL, updated_at = now()
+            WHERE id = $1 AND is_active AND deleted_at IS NULL AND lower(email) = lower($4)
+            RETURNING \(columns)
+            """
+    )
     // A new address is not verified yet.
     static let updateProfile = PreparedStatement(
         name: "users_update_profile",
@@ -206,6 +216,11 @@ public struct PostgresUserStore: UserStore {
 
     public func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
         try await self.pool.run { try Self.records($0.query(Self.changePassword, [String(id), hash, String(tokensValidAfterMilliseconds)])).first }
+    }
+
+    public func resetPassword(id: Int64, email: String, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord? {
+        let parameters = [String(id), hash, String(tokensValidAfterMilliseconds), email]
+        return try await self.pool.run { try Self.records($0.query(Self.resetPassword, parameters)).first }
     }
 
     public func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord? {

@@ -31,6 +31,10 @@ public protocol UserStore: Sendable {
     /// `nil` when the user is gone or inactive.
     func changePassword(id: Int64, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
 
+    /// As ``changePassword(id:hash:tokensValidAfterMilliseconds:)``, only while `email` is still
+    /// the user's address (a reset sent to a former address must not land); `nil` otherwise.
+    func resetPassword(id: Int64, email: String, hash: String, tokensValidAfterMilliseconds: Int64) async throws -> UserRecord?
+
     /// Changes the fields that are not `nil`; `nil` when the user is gone or inactive.
     /// - Throws: ``IdentityError/emailInUse``.
     func updateProfile(id: Int64, fullName: String?, email: String?) async throws -> UserRecord?
