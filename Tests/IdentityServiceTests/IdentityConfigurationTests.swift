@@ -162,6 +162,14 @@ struct MailSettingsTests {
         #expect(Self.refusal(Self.base.merging(["EMAIL_VERIFICATION": "required"]) { $1 })?.variable == "MAIL_URL")
     }
 
+    @Test func anEmptyMailURLFileMeansNoMail() throws {
+        let file = "/tmp/mail-url-\(UInt32.random(in: .min ... .max))"
+        try "\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try IdentityConfiguration(environment: EnvironmentReader(Self.base.merging(["MAIL_URL_FILE": file]) { $1 }))
+        #expect(configuration.mail == nil && configuration.emailVerification == .off)
+    }
+
     @Test func plainHTTPLinksOnlyToThisMachine() throws {
         for url in ["http://127.0.0.1:8000", "http://localhost:8000/auth", "http://[::1]:8000"] {
             #expect(throws: Never.self) { try IdentityConfiguration(environment: EnvironmentReader(Self.mail.merging(["PUBLIC_URL": url]) { $1 })) }
@@ -193,6 +201,7 @@ struct MailSettingsTests {
             ("MAIL_CA_FILE", "/nonexistent/ca.pem", "MAIL_CA_FILE"),
             ("MAIL_CA_FILE", "/etc/hostname", "MAIL_CA_FILE"),
             ("PUBLIC_URL", "http://auth.example.com", "PUBLIC_URL"),
+            ("PUBLIC_URL", "http://127.0.0.1.nip.io", "PUBLIC_URL"),
             ("MAIL_URL", "file:///nonexistent/parent/mail", "MAIL_URL"),
             ("EMAIL_VERIFICATION", "sometimes", "EMAIL_VERIFICATION"),
         ] as [(String, String?, String)]

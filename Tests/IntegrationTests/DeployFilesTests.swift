@@ -86,11 +86,11 @@ struct DeployFilesTests {
     @Test func eachServiceSeesOnlyItsOwnSecrets() async throws {
         let services = try #require(try await Self.compose()["services"] as? [String: [String: Any]])
         let expected: [String: Set<String>] = [
-            "identity": ["database_url", "api_key_secret", "bootstrap_admin_password"],
+            "identity": ["database_url", "api_key_secret", "mail_url", "bootstrap_admin_password"],
             "token": ["redis_url", "access_secret", "refresh_secret"],
             "gateway": [],
         ]
-        let secretNames = ["SECRET", "PASSWORD", "DATABASE_URL", "REDIS_URL"]
+        let secretNames = ["SECRET", "PASSWORD", "DATABASE_URL", "REDIS_URL", "MAIL_URL"]
         var users: Set<String> = []
         for (name, secrets) in expected {
             let service = try #require(services[name])

@@ -45,6 +45,32 @@ struct MailSealTests {
         #expect(try await outbox.waiting().count == 0)
     }
 
+    @Test func anAddressGetsTenMessagesAnHourInAllWhateverTheirKinds() async throws {
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let seal = MailSeal(secret: Self.secret)
+        let mail = AccountMail(
+            challenges: PostgresChallengeStore(pool: database.pool, seal: seal),
+            outbox: PostgresMailOutbox(pool: database.pool, seal: seal),
+            limits: PostgresMailSendLimits(pool: database.pool, minimumGapSeconds: 0, perHour: 5),
+            overall: PostgresMailSendLimits(pool: database.pool, minimumGapSeconds: 0, perHour: 10),
+            templates: try MailTemplates(),
+            settings: try MailSettings(
+                endpoint: .file(directory: "/tmp"),
+                from: "no-reply@example.com",
+                publicURL: "https://auth.example.com",
+                templates: try MailTemplates()
+            ),
+            secret: Self.secret
+        )
+        var admitted: [String: Int] = [:]
+        for kind in ["reset_password", "verify_email", "email_changed"] {
+            for _ in 0..<6 where try await mail.admitSend(to: "Ada@example.com", purpose: kind) { admitted[kind, default: 0] += 1 }
+        }
+        #expect(admitted == ["reset_password": 5, "verify_email": 5], "five of a kind, ten in all: \(admitted)")
+        #expect(try await mail.admitSend(to: "bob@example.com", purpose: "email_changed"), "another address counts apart")
+    }
+
     @Test func oneAddressGetsOneMessageAMinuteAndFiveAnHour() async throws {
         let database = try await TestDatabase()
         defer { Task { await database.drop() } }

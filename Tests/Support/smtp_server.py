@@ -6,6 +6,7 @@ smtp_server.py PORT DIRECTORY [options]
   --auth-mechanisms M  offer only these AUTH mechanisms (comma-separated, e.g. LOGIN)
   --fail-first CODE    answer the first DATA with CODE (e.g. 451), then accept
   --reject CODE        answer every RCPT with CODE (e.g. 550)
+  --bind ADDRESS       listen there instead of 127.0.0.1 (the compose stand-in: 0.0.0.0)
 Each accepted message is written as DIRECTORY/N.eml (the envelope in N.json). Prints "ready".
 """
 import asyncio
@@ -71,7 +72,7 @@ def main():
             offered = set(options["--auth-mechanisms"].split(","))
             parameters["auth_exclude_mechanism"] = [m for m in ("PLAIN", "LOGIN") if m not in offered]
 
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port, **parameters)
+    controller = Controller(Handler(), hostname=options.get("--bind", "127.0.0.1"), port=port, **parameters)
     controller.start()
     # A stop is SIGTERM, whatever the parent left it: an ignored disposition and a blocked mask
     # are both inherited.

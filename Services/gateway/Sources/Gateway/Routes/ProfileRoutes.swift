@@ -32,10 +32,6 @@ struct ProfileRoutes {
             _ = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
         }
         let user = try await BackendCall.run("identity") { try await self.identity.updateProfile(update, requestID: context.requestID) }
-        if user.tokensValidAfterMs > caller.user.tokensValidAfterMs {
-            // A new address where verification is required: the sessions ended with it.
-            await self.sessions.endAll(user: user, context: context)
-        }
         var headers = HTTPFields()
         RateLimits.apply(caller.rateLimit, to: &headers)
         return JSONBody.response(.ok, UserJSON.body(user), headers: headers)

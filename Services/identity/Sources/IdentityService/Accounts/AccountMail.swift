@@ -1,3 +1,4 @@
+import Metrics
 import ServiceRuntime
 
 /// What the account's mail needs, put together: the challenge store and the outbox (both seal
@@ -18,9 +19,16 @@ public struct AccountMail: Sendable {
         }
     }
 
+    /// `mail_queued_total{letter}`: messages written to the outbox, by letter (a fixed set).
+    static let queuedCounters = Dictionary(
+        uniqueKeysWithValues: MailTemplates.Letter.allCases.map { ($0, Counter(label: "mail_queued_total", dimensions: [("letter", $0.rawValue)])) }
+    )
+
     let challenges: any ChallengeStore
     let outbox: any MailOutbox
     let limits: any MailSendLimits
+    /// Every kind together: an address gets at most ten messages an hour from us.
+    let overall: any MailSendLimits
     let templates: MailTemplates
     let settings: MailSettings
     /// Keys the challenges' digests.
@@ -34,6 +42,7 @@ public struct AccountMail: Sendable {
         challenges: any ChallengeStore,
         outbox: any MailOutbox,
         limits: any MailSendLimits,
+        overall: any MailSendLimits,
         templates: MailTemplates,
         settings: MailSettings,
         secret: String,
@@ -42,6 +51,7 @@ public struct AccountMail: Sendable {
         self.challenges = challenges
         self.outbox = outbox
         self.limits = limits
+        self.overall = overall
         self.templates = templates
         self.settings = settings
         self.challengeKey = Sodium.hmacSHA256(key: Array(secret.utf8), message: Array("account challenge digest".utf8))
@@ -72,19 +82,22 @@ public struct AccountMail: Sendable {
             tokenLifetimeSeconds: lifetime,
             mail: try self.queued(letter, values, to: email)
         )
+        Self.queuedCounters[letter]?.increment()
     }
 
     /// Queues a notice to `email` about `user`'s account.
     public func notify(_ letter: MailTemplates.Letter, to email: String, for user: UserRecord) async throws {
         let mail = try self.queued(letter, ["username": user.username], to: email)
         try await self.outbox.enqueue(purpose: mail.purpose, envelopeFrom: mail.envelopeFrom, recipient: mail.recipient, message: mail.message)
+        Self.queuedCounters[letter]?.increment()
     }
 
-    /// Whether another message of `purpose` (a challenge's or a letter's) may go to `email` now
-    /// (and counts it).
+    /// Whether another message of `purpose` (a challenge's or a letter's) may go to `email` now,
+    /// within its kind's limits and the address's overall one (and counts it).
     public func admitSend(to email: String, purpose: String) async throws -> Bool {
         let digest = Hex.encode(Sodium.hmacSHA256(key: self.targetKey, message: Array(email.lowercased().utf8)))
-        return try await self.limits.admit(targetDigest: digest, purpose: purpose)
+        guard try await self.limits.admit(targetDigest: digest, purpose: purpose) else { return false }
+        return try await self.overall.admit(targetDigest: digest, purpose: "all")
     }
 
     func codeDigest(_ code: String, userID: Int64, purpose: AccountChallenge.Purpose) -> String {

@@ -116,12 +116,10 @@ extension IdentityOperations {
                 formerEmail = user.email
             }
         }
-        guard var user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
+        // The sessions go on: under EMAIL_VERIFICATION=required the next login waits for the new
+        // address to be verified, and a mistyped address can still be corrected meanwhile.
+        guard let user = try await self.users.updateProfile(id: request.userID, fullName: fullName, email: email) else {
             throw IdentityError.accountInactive
-        }
-        if formerEmail != nil, self.emailVerification == .required {
-            // An unverified account has no session where verification is required.
-            user = try await self.users.endAllSessions(id: user.id, tokensValidAfterMilliseconds: self.revocationMoment()) ?? user
         }
         if let formerEmail {
             await self.sendNotice(.emailChanged, to: formerEmail, for: user, request.client, context)

@@ -105,29 +105,28 @@ public struct PostgresChallengeStore: ChallengeStore {
     )
 
     // Each guess is one conditional update, serialised by the row's lock: at most `$4` guesses
-    // count, however many arrive at once; the right one is then consumed by a delete. Besides, a
-    // user's wrong codes of the last day (`challenge_failures`, kept across new challenges) must
-    // be under `$5`, or no code is checked at all (the link still works).
+    // count, however many arrive at once; the right one is then consumed by a delete. Before it,
+    // the user's attempts of the day (`challenge_failures`, kept across new challenges) are
+    // counted in a conditional upsert, serialised by that row's lock: past `$5`, no code is
+    // checked at all (the link still works). An unknown user (id 0) counts nothing and matches
+    // nothing.
     static let guessCodeStatement = PreparedStatement(
         name: "challenges_guess_code",
         sql: """
-            WITH budget AS (
-                SELECT coalesce(
-                    (SELECT failures FROM challenge_failures
-                     WHERE user_id = $1 AND purpose = $2 AND window_started_at > now() - interval '1 day'), 0) AS failures
-            ), guess AS (
-                UPDATE account_challenges SET code_attempts = code_attempts + 1
-                WHERE user_id = $1 AND purpose = $2 AND code_expires_at > now() AND code_attempts < $4
-                    AND (SELECT failures FROM budget) < $5
-                RETURNING code_digest = $3 AS hit
-            ), failed AS (
+            WITH gate AS (
                 INSERT INTO challenge_failures AS f (user_id, purpose, window_started_at, failures)
-                SELECT $1, $2, now(), 1 FROM guess WHERE NOT hit
+                SELECT $1, $2, now(), 1 WHERE EXISTS (
+                    SELECT 1 FROM account_challenges WHERE user_id = $1 AND purpose = $2 AND code_expires_at > now() AND code_attempts < $4
+                )
                 ON CONFLICT (user_id, purpose) DO UPDATE SET
                     failures = CASE WHEN f.window_started_at <= now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
                     window_started_at = CASE WHEN f.window_started_at <= now() - interval '1 day' THEN now() ELSE f.window_started_at END
+                WHERE f.window_started_at <= now() - interval '1 day' OR f.failures < $5
+                RETURNING 1
             )
-            SELECT hit FROM guess
+            UPDATE account_challenges SET code_attempts = code_attempts + 1
+            WHERE user_id = $1 AND purpose = $2 AND code_expires_at > now() AND code_attempts < $4 AND EXISTS (SELECT 1 FROM gate)
+            RETURNING code_digest = $3 AS hit
             """
     )
 
@@ -168,7 +167,7 @@ public struct PostgresChallengeStore: ChallengeStore {
         }
     }
 
-    /// The wrong codes a user may type in a day for one purpose, whatever the challenges.
+    /// The codes a user may try in a day for one purpose, whatever the challenges.
     public static let dailyWrongCodes = 10
 
     public func checkCode(userID: Int64, codeDigest: String, purpose: AccountChallenge.Purpose, maximumAttempts: Int) async throws -> Bool {

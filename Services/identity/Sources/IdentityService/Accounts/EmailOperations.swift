@@ -173,8 +173,7 @@ extension IdentityOperations {
         guard let mail = self.accountMail else { return }
         do {
             guard try await mail.admitSend(to: email, purpose: letter.rawValue) else {
-                context.logger.notice("account notice not sent: the address's limit", metadata: ["user_id": "\(user.id)"])
-                return
+                return self.record(.accountNoticeQueued, user: user, client, context, detail: ["letter": letter.rawValue, "outcome": "limited"])
             }
             try await mail.notify(letter, to: email, for: user)
             self.record(.accountNoticeQueued, user: user, client, context, detail: ["letter": letter.rawValue])

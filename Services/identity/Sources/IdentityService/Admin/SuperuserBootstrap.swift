@@ -29,12 +29,11 @@ public struct SuperuserBootstrap: Sendable {
         if byName != nil || byEmail != nil { return .exists }
         let hash = try await self.hashingPool.run { try self.hasher.hash(password) }
         do {
-            let user = try await self.users.create(
-                NewUser(username: username, email: normalized, fullName: nil, passwordHash: hash, role: "super_admin")
-            )
             // The operator vouches for the address: EMAIL_VERIFICATION=required must not lock
             // the first administrator out.
-            _ = try await self.users.markVerified(id: user.id, email: normalized)
+            let user = try await self.users.create(
+                NewUser(username: username, email: normalized, fullName: nil, passwordHash: hash, role: "super_admin", isVerified: true)
+            )
             return .created(id: user.id)
         } catch IdentityError.usernameTaken, IdentityError.emailTaken {
             return .exists

@@ -51,7 +51,8 @@ public struct MailSettings: Sendable {
 
     /// The settings in `environment`; `nil` when `MAIL_URL` is not set.
     static func read(_ environment: EnvironmentReader) throws(ConfigurationError) -> MailSettings? {
-        guard let url = try environment.valueOrFile("MAIL_URL") else { return nil }
+        // Unset, or an empty secret file (compose mounts one either way): no mail.
+        guard let url = try environment.valueOrFile("MAIL_URL"), !url.trimmingSpaces.isEmpty else { return nil }
         let endpoint = try MailEndpoint(url: url.trimmingSpaces)
         if case .file(let directory) = endpoint {
             // The directory is made at the first message if need be, its parent must exist.
@@ -91,7 +92,9 @@ public struct MailSettings: Sendable {
     static func isLoopback(_ url: String) -> Bool {
         let rest = url.drop { $0 != "/" }.dropFirst(2)
         let host = rest.hasPrefix("[") ? rest.prefix { $0 != "]" }.dropFirst() : rest.prefix { $0 != ":" && $0 != "/" }
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        let loopbackIPv4 = octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        return host == "localhost" || host == "::1" || loopbackIPv4
     }
 
     /// The address of `Name <address>` or of a bare address: one `@`, no space or control

@@ -156,7 +156,7 @@ public struct PostgresMailOutbox: MailOutbox {
         name: "mail_outbox_expire",
         sql: """
             UPDATE mail_outbox SET failed_at = now(), message = NULL, last_error = 'expired before delivery'
-            WHERE expires_at <= now() AND sent_at IS NULL AND failed_at IS NULL
+            WHERE expires_at <= now() AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
             """
     )
 

@@ -37,8 +37,9 @@ public struct RegistrationRules: Sendable {
         let lowered = trimmed.lowercased()
         let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
         // Letters of any script, but no invisible or line-breaking character (controls, format
-        // characters such as zero-width and bidi marks, separators): two addresses that look the
-        // same must be the same bytes.
+        // characters such as zero-width and bidi marks, separators), which would make addresses
+        // that look alike differ. Addresses are not Unicode-normalised: an NFC and an NFD spelling
+        // are two addresses.
         guard lowered.utf8.count <= 254, parts.count == 2, lowered.unicodeScalars.allSatisfy(Self.isVisible) else {
             throw .invalidField(field: "email", reason: "is not a valid email address")
         }

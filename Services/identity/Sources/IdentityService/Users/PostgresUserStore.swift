@@ -18,7 +18,7 @@ public struct PostgresUserStore: UserStore {
 
     static let insert = PreparedStatement(
         name: "users_insert",
-        sql: "INSERT INTO users (username, email, full_name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING \(columns)"
+        sql: "INSERT INTO users (username, email, full_name, password_hash, role, is_verified) VALUES ($1, $2, $3, $4, $5, $6) RETURNING \(columns)"
     )
     static let byLogin = PreparedStatement(
         name: "users_by_login",
@@ -96,7 +96,10 @@ public struct PostgresUserStore: UserStore {
     public func create(_ user: NewUser) async throws -> UserRecord {
         do {
             let rows = try await self.pool.withConnection { connection in
-                try connection.query(Self.insert, [user.username, user.email, user.fullName, user.passwordHash, user.role])
+                try connection.query(
+                    Self.insert,
+                    [user.username, user.email, user.fullName, user.passwordHash, user.role, user.isVerified ? "t" : "f"]
+                )
             }
             guard let record = Self.records(rows).first else { throw IdentityError.databaseUnavailable }
             return record
@@ -153,11 +156,12 @@ public struct PostgresUserStore: UserStore {
     static let resetPassword = PreparedStatement(
         name: "users_reset_password",
         sql: """
-            WITH keys AS (UPDATE api_keys SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL
-                          AND EXISTS (SELECT 1 FROM users WHERE id = $1 AND lower(email) = lower($4)))
-            UPDATE users SET password_hash = $2, token_epoch = $3, failed_login_attempts = 0, locked_until = NULL, updated_at = now()
-            WHERE id = $1 AND is_active AND deleted_at IS NULL AND lower(email) = lower($4)
-            RETURNING \(columns)
+            WITH reset AS (
+                UPDATE users SET password_hash = $2, token_epoch = $3, failed_login_attempts = 0, locked_until = NULL, updated_at = now()
+                WHERE id = $1 AND is_active AND deleted_at IS NULL AND lower(email) = lower($4)
+                RETURNING \(columns)
+            ), keys AS (UPDATE api_keys SET revoked_at = now() WHERE user_id IN (SELECT id FROM reset) AND revoked_at IS NULL)
+            SELECT * FROM reset
             """
     )
     // A new address is not verified yet.

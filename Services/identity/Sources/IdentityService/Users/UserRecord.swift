@@ -33,13 +33,16 @@ public struct NewUser: Sendable, Hashable {
     public var fullName: String?
     public var passwordHash: String
     public var role: String
+    /// Created with its address verified (an administrator made by the operator).
+    public var isVerified: Bool
 
-    public init(username: String, email: String, fullName: String?, passwordHash: String, role: String = "user") {
+    public init(username: String, email: String, fullName: String?, passwordHash: String, role: String = "user", isVerified: Bool = false) {
         self.username = username
         self.email = email
         self.fullName = fullName
         self.passwordHash = passwordHash
         self.role = role
+        self.isVerified = isVerified
     }
 }
 
