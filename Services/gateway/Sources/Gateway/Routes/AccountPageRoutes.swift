@@ -69,13 +69,18 @@ struct AccountPageRoutes {
         """
     }
 
+    /// The address and code, shown when the page was opened without a link's token.
+    static let codeFields = """
+        <p id="by-code" hidden>Type the address and the code from the message.<br>
+        <label>Email <input id="email" type="email" autocomplete="email"></label><br>
+        <label>Code <input id="code" inputmode="numeric" pattern="[0-9]{8}" maxlength="8" autocomplete="one-time-code"></label></p>
+        """
+
     static let resetPage = document(
         title: "Choose a new password",
         body: """
             <form id="reset" data-action="/api/v1/auth/reset-password">
-            <p id="by-code" hidden>Type the address and the code from the message.<br>
-            <label>Email <input id="email" type="email" autocomplete="email"></label><br>
-            <label>Code <input id="code" inputmode="numeric" pattern="[0-9]{8}" maxlength="8" autocomplete="one-time-code"></label></p>
+            \(codeFields)
             <p><label>New password <input id="password" type="password" autocomplete="new-password" required></label></p>
             <p><label>Repeat it <input id="repeat" type="password" autocomplete="new-password" required></label></p>
             <p><button type="submit">Set the new password</button></p>
@@ -87,9 +92,7 @@ struct AccountPageRoutes {
         title: "Confirm your email address",
         body: """
             <form id="verify" data-action="/api/v1/auth/verify">
-            <p id="by-code" hidden>Type the address and the code from the message.<br>
-            <label>Email <input id="email" type="email" autocomplete="email"></label><br>
-            <label>Code <input id="code" inputmode="numeric" pattern="[0-9]{8}" maxlength="8" autocomplete="one-time-code"></label></p>
+            \(codeFields)
             <p><button type="submit">Confirm my address</button></p>
             </form>
             """
