@@ -166,9 +166,14 @@ struct SlowClientTests {
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
         let started = ContinuousClock.now
-        try await channel.executeThenClose { inbound, outbound in
-            if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
-            for try await _ in inbound {}
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                if !bytes.isEmpty { try await outbound.write(ByteBuffer(string: bytes)) }
+                for try await _ in inbound {}
+            }
+        } catch ChannelError.ioOnClosedChannel {
+            // On a loaded machine the gateway may close the connection before the bytes go out:
+            // closed is what is measured.
         }
         return ContinuousClock.now - started
     }
