@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import W3CTraceContext
 
 /// The W3C trace context the gateway accepts, creates and returns.
 @Suite("Trace context")
@@ -59,5 +60,8 @@ struct CorrelationIDTests {
         #expect(seen.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
         let traceparent = TraceContextMiddleware.newTraceParent()
         #expect(traceparent.hasPrefix("00-") && traceparent.hasSuffix("-00") && traceparent.utf8.count == 55)
+        #expect((try? TraceContext(traceParentHeaderValue: traceparent)) != nil, "a valid W3C traceparent")
+        let parents = (0..<10_000).map { _ in TraceContextMiddleware.newTraceParent() }
+        #expect(Set(parents).count == parents.count && Set(parents.map { $0.dropFirst(3).prefix(32) }).count == parents.count)
     }
 }

@@ -26,17 +26,31 @@ enum CorrelationID {
 
     /// `words` words of 64 bits as lower-case hex, 16 digits each.
     static func hex(words: Int) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: words * 16) { buffer in
-            digits.withUTF8Buffer { digits in
-                for word in 0..<words {
-                    let value = Self.next()
-                    for nibble in 0..<16 {
-                        buffer[word * 16 + nibble] = digits[Int((value >> UInt64(60 - 4 * nibble)) & 0xF)]
-                    }
-                }
-            }
+        String(unsafeUninitializedCapacity: words * 16) { buffer in
+            for word in 0..<words { Self.writeHex(Self.next(), into: buffer, at: word * 16) }
             return words * 16
+        }
+    }
+
+    /// A new W3C `traceparent`, not sampled: `00-<32 hex trace id>-<16 hex span id>-00`, made in
+    /// one buffer (this runs for every request that comes without one).
+    static func traceParent() -> String {
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            let zero = UInt8(ascii: "0")
+            let dash = UInt8(ascii: "-")
+            (buffer[0], buffer[1], buffer[2], buffer[35], buffer[52], buffer[53], buffer[54]) = (zero, zero, dash, dash, dash, zero, zero)
+            Self.writeHex(Self.next(), into: buffer, at: 3)
+            Self.writeHex(Self.next(), into: buffer, at: 19)
+            Self.writeHex(Self.next(), into: buffer, at: 36)
+            return 55
+        }
+    }
+
+    /// 16 lower-case hex digits of `value` at `offset`.
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for nibble in 0..<16 {
+            let digit = UInt8(truncatingIfNeeded: (value >> UInt64(60 - 4 * nibble)) & 0xF)
+            buffer[offset + nibble] = digit < 10 ? 0x30 + digit : 0x57 + digit
         }
     }
 }

@@ -57,8 +57,7 @@ public struct TraceContextMiddleware: RouterMiddleware {
 
     /// A new trace: a trace id and a span id from ``CorrelationID``, not sampled.
     static func newTraceParent() -> String {
-        let ids = CorrelationID.hex(words: 3)
-        return "00-\(ids.prefix(32))-\(ids.dropFirst(32))-00"
+        CorrelationID.traceParent()
     }
 }
 
