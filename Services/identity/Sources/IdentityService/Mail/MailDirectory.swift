@@ -1,3 +1,5 @@
+import NIOPosix
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -16,7 +18,27 @@ public struct MailDirectory: MailTransport {
         self.path = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
     }
 
+    /// The file is written on NIO's blocking thread pool, never on a task's thread.
     public func deliver(_ message: [UInt8], from: String, to: String) async throws(MailDeliveryError) {
+        let result: Result<Void, MailDeliveryError>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive { self.store(message) }
+        } catch {
+            throw .temporary("the thread pool is not running")
+        }
+        try result.get()
+    }
+
+    func store(_ message: [UInt8]) -> Result<Void, MailDeliveryError> {
+        do {
+            try self.writeFile(message)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func writeFile(_ message: [UInt8]) throws(MailDeliveryError) {
         if mkdir(self.path, 0o700) != 0 && errno != EEXIST {
             throw .temporary("\(self.path): \(String(cString: strerror(errno)))")
         }
