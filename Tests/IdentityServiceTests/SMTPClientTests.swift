@@ -293,7 +293,7 @@ struct SMTPClientTests {
         } throws: { error in
             if case .temporary = error as? MailDeliveryError { return true } else { return false }
         }
-        #expect(ContinuousClock.now - started < .seconds(5), "the step's timeout ended the wait")
+        #expect(ContinuousClock.now - started < .seconds(15), "the step's timeout ended the wait (a bound a loaded machine keeps)")
     }
 
     @Test func dotStuffingDoublesALeadingDot() {
