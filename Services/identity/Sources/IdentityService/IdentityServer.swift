@@ -69,7 +69,6 @@ public struct IdentityServer: Sendable {
                 challenges: challenges,
                 outbox: outbox,
                 limits: limits,
-                overall: PostgresMailSendLimits(pool: self.postgres, minimumGapSeconds: 0, perHour: 10),
                 templates: settings.templates,
                 settings: settings,
                 secret: configuration.apiKeySecret

@@ -27,8 +27,6 @@ public struct AccountMail: Sendable {
     let challenges: any ChallengeStore
     let outbox: any MailOutbox
     let limits: any MailSendLimits
-    /// Every kind together: an address gets at most ten messages an hour from us.
-    let overall: any MailSendLimits
     let templates: MailTemplates
     let settings: MailSettings
     /// Keys the challenges' digests.
@@ -42,7 +40,6 @@ public struct AccountMail: Sendable {
         challenges: any ChallengeStore,
         outbox: any MailOutbox,
         limits: any MailSendLimits,
-        overall: any MailSendLimits,
         templates: MailTemplates,
         settings: MailSettings,
         secret: String,
@@ -51,7 +48,6 @@ public struct AccountMail: Sendable {
         self.challenges = challenges
         self.outbox = outbox
         self.limits = limits
-        self.overall = overall
         self.templates = templates
         self.settings = settings
         self.challengeKey = Sodium.hmacSHA256(key: Array(secret.utf8), message: Array("account challenge digest".utf8))
@@ -92,12 +88,13 @@ public struct AccountMail: Sendable {
         Self.queuedCounters[letter]?.increment()
     }
 
-    /// Whether another message of `purpose` (a challenge's or a letter's) may go to `email` now,
-    /// within its kind's limits and the address's overall one (and counts it).
+    /// Whether another message of `purpose` (a challenge's or a letter's) may go to `email` now
+    /// (and counts it). Each kind has its own limits: asking for challenges to an address cannot
+    /// use up what the notices of the account's own changes need (a thief who could would change
+    /// the address and the password unannounced).
     public func admitSend(to email: String, purpose: String) async throws -> Bool {
         let digest = Hex.encode(Sodium.hmacSHA256(key: self.targetKey, message: Array(email.lowercased().utf8)))
-        guard try await self.limits.admit(targetDigest: digest, purpose: purpose) else { return false }
-        return try await self.overall.admit(targetDigest: digest, purpose: "all")
+        return try await self.limits.admit(targetDigest: digest, purpose: purpose)
     }
 
     func codeDigest(_ code: String, userID: Int64, purpose: AccountChallenge.Purpose) -> String {

@@ -25,18 +25,20 @@ public struct PostgresMailSendLimits: MailSendLimits {
         self.perHour = perHour
     }
 
-    // A row is written only when the send is admitted: refused sends move nothing on.
+    // A row is written only when the send is admitted: refused sends move nothing on. The time is
+    // the clock's (`clock_timestamp()`), not the transaction's start: a send that waited on the
+    // row's lock behind a later one must not find that one's time in its future.
     static let admitStatement = PreparedStatement(
         name: "mail_send_limits_admit",
         sql: """
             INSERT INTO mail_send_limits AS l (target_digest, purpose, last_sent_at, window_started_at, window_count)
-            VALUES ($1, $2, now(), now(), 1)
+            VALUES ($1, $2, clock_timestamp(), clock_timestamp(), 1)
             ON CONFLICT (target_digest, purpose) DO UPDATE SET
-                last_sent_at = now(),
-                window_started_at = CASE WHEN l.window_started_at <= now() - interval '1 hour' THEN now() ELSE l.window_started_at END,
-                window_count = CASE WHEN l.window_started_at <= now() - interval '1 hour' THEN 1 ELSE l.window_count + 1 END
-            WHERE l.last_sent_at <= now() - make_interval(secs => $3::int)
-                AND (l.window_started_at <= now() - interval '1 hour' OR l.window_count < $4)
+                last_sent_at = clock_timestamp(),
+                window_started_at = CASE WHEN l.window_started_at <= clock_timestamp() - interval '1 hour' THEN clock_timestamp() ELSE l.window_started_at END,
+                window_count = CASE WHEN l.window_started_at <= clock_timestamp() - interval '1 hour' THEN 1 ELSE l.window_count + 1 END
+            WHERE l.last_sent_at <= clock_timestamp() - make_interval(secs => $3::int)
+                AND (l.window_started_at <= clock_timestamp() - interval '1 hour' OR l.window_count < $4)
             RETURNING 1 AS admitted
             """
     )

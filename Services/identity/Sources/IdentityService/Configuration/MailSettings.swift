@@ -52,8 +52,8 @@ public struct MailSettings: Sendable {
     /// The settings in `environment`; `nil` when `MAIL_URL` is not set.
     static func read(_ environment: EnvironmentReader) throws(ConfigurationError) -> MailSettings? {
         // Unset, or an empty secret file (compose mounts one either way): no mail.
-        guard let url = try environment.valueOrFile("MAIL_URL"), !url.trimmingSpaces.isEmpty else { return nil }
-        let endpoint = try MailEndpoint(url: url.trimmingSpaces)
+        guard let url = try environment.valueOrFile("MAIL_URL"), !url.trimmingCharacters(in: " \r\n").isEmpty else { return nil }
+        let endpoint = try MailEndpoint(url: url.trimmingCharacters(in: " \r\n"))
         if case .file(let directory) = endpoint {
             // The directory is made at the first message if need be, its parent must exist.
             var status = stat()
@@ -110,13 +110,5 @@ public struct MailSettings: Sendable {
             candidate.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"<>()[],;:\\\"".unicodeScalars.contains($0) })
         else { return nil }
         return String(candidate)
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        String(
-            self.drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\n" || $0 == "\r" }).reversed()
-        )
     }
 }

@@ -85,7 +85,7 @@ public struct MailTemplates: Sendable {
     public func render(_ letter: Letter, _ values: [String: String]) -> Rendered {
         func part(_ part: Part) -> String { self.templates["\(letter.rawValue).\(part.rawValue)"]?.render(values) ?? "" }
         let subject = part(.subject).split(whereSeparator: { $0.isNewline }).first.map(String.init) ?? ""
-        return Rendered(subject: subject.trimmingSpaces, text: part(.text), html: part(.html))
+        return Rendered(subject: subject.trimmingCharacters(in: " \t"), text: part(.text), html: part(.html))
     }
 
     static func builtIn(_ letter: Letter, _ part: Part) -> String {
@@ -181,11 +181,5 @@ public struct MailTemplates: Sendable {
         \(body)
         </body></html>
         """
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        String(self.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }
