@@ -188,4 +188,22 @@ struct SlowClientTests {
         #expect(try await HTTP.get(stack.baseURL + "/health/live").status == 200)
         _ = await stack.stop()
     }
+
+    /// A client that connected and said nothing, or stopped mid-request, must not hold a stop:
+    /// the gateway closes such connections when SIGTERM comes, not when their idle timeout ends.
+    @Test func silentConnectionsDoNotHoldTheStop() async throws {
+        let stack = try await Stack(tokenInstances: 1)
+        try await stack.waitUntilReady()
+        let silent = Task { try await Self.secondsUntilClosed(port: stack.port, sending: "") }
+        let halfSent = Task { try await Self.secondsUntilClosed(port: stack.port, sending: "GET /health/live HTTP/1.1\r\nHost: x\r\n") }
+        let h2Silent = Task { try await Self.secondsUntilClosed(port: stack.port, sending: "PRI * HTTP/2.0\r\n") }
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        let status = await stack.gateway.stop(timeout: .seconds(30))
+        let took = ContinuousClock.now - started
+        #expect(status == 0, "the gateway exits 0\n\(stack.gateway.log)")
+        #expect(took < .seconds(5), "the stop took \(took) (the idle timeout is 60 s)")
+        for connection in [silent, halfSent, h2Silent] { _ = try? await connection.value }
+        _ = await stack.stop()
+    }
 }

@@ -54,6 +54,8 @@ extension ServiceEntryPoint {
         )
         // Below a container's default 10 s stop timeout, so we exit before being killed.
         configuration.maximumGracefulShutdownDuration = .seconds(8)
+        // Then the tasks are cancelled; one that ignores it must not keep the process alive.
+        configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
         try await group.run()
     }

@@ -46,7 +46,14 @@ struct CleartextHTTPChannel: ServerChildChannel {
 
     func handle(value: Value, logger: Logger) async {
         do {
-            switch try await value.negotiated.get() {
+            // A future's wait ignores cancellation: closing the channel ends it (the server's
+            // task group is cancelled when a stop runs past its bound).
+            let negotiated = try await withTaskCancellationHandler {
+                try await value.negotiated.get()
+            } onCancel: {
+                value.channel.close(promise: nil)
+            }
+            switch negotiated {
             case .http1_1(let http1): await self.http1.handle(value: http1, logger: logger)
             case .http2(let http2): await self.http2.handle(value: http2, logger: logger)
             }
@@ -91,6 +98,16 @@ final class HTTP2PrefaceDetector: ChannelInboundHandler, RemovableChannelHandler
         } else if count == Self.preface.count {
             self.decide(context: context, http2: true)
         }
+    }
+
+    /// A stop asks every connection to finish: one that has not yet said what it speaks has no
+    /// request to finish, and would otherwise hold the stop until its first-bytes timeout.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !self.decided, event is ChannelShouldQuiesceEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
