@@ -58,10 +58,10 @@ struct CorrelationIDTests {
         for _ in 0..<100_000 { seen.insert(CorrelationID.hex(words: 2)) }
         #expect(seen.count == 100_000)
         #expect(seen.allSatisfy { $0.utf8.count == 32 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
-        let traceparent = TraceContextMiddleware.newTraceParent()
+        let traceparent = CorrelationID.traceParent()
         #expect(traceparent.hasPrefix("00-") && traceparent.hasSuffix("-00") && traceparent.utf8.count == 55)
         #expect((try? TraceContext(traceParentHeaderValue: traceparent)) != nil, "a valid W3C traceparent")
-        let parents = (0..<10_000).map { _ in TraceContextMiddleware.newTraceParent() }
+        let parents = (0..<10_000).map { _ in CorrelationID.traceParent() }
         #expect(Set(parents).count == parents.count && Set(parents.map { $0.dropFirst(3).prefix(32) }).count == parents.count)
     }
 }

@@ -71,12 +71,10 @@ func buildRouter(
     // a method no route can have is refused here, before any label is made of it.
     router.add(middleware: RequestMetricsMiddleware())
     router.add(middleware: CORSMiddleware(origins: configuration.corsOrigins))
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: TraceContextMiddleware())
+    router.add(middleware: RequestContextMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     // At debug level, a line per request with its request and trace ids (no query, no headers:
     // they hold tokens); at any other level the middleware is left out, so no request pays for it.
     if logger.logLevel <= .debug { router.add(middleware: RequestLogMiddleware()) }
-    router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.rateLimits.trustedProxies))
     router.add(middleware: DetailErrorMiddleware(routes: routes))
     router.add(
         middleware: RequestLimitsMiddleware(

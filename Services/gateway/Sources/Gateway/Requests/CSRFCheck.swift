@@ -20,7 +20,7 @@ enum CSRFCheck {
 
     /// 256 random bits for the double-submit cookie, when the token service sent no session token.
     static func newToken() -> String {
-        RequestIDMiddleware.make() + RequestIDMiddleware.make()
+        RequestContextMiddleware.makeRequestID() + RequestContextMiddleware.makeRequestID()
     }
 
     /// Compares in time that depends only on the lengths.

@@ -18,8 +18,13 @@ struct ClientAddress: Sendable {
     static let maximumLength = 64
 
     func resolve(peer: String?, headers: HTTPFields) -> String {
+        self.resolve(peer: peer, forwardedFor: headers[.xForwardedFor])
+    }
+
+    /// The same from the `X-Forwarded-For` value alone.
+    func resolve(peer: String?, forwardedFor: String?) -> String {
         let peer = peer ?? "unknown"
-        guard self.trustedProxies.contains(peer), let forwarded = headers[.xForwardedFor] else { return peer }
+        guard self.trustedProxies.contains(peer), let forwarded = forwardedFor else { return peer }
         let hops = forwarded.split(separator: ",").map { $0.filter { !$0.isWhitespace } }
         // Walk back from the nearest hop, skipping our own proxies.
         for hop in hops.reversed() where !self.trustedProxies.contains(hop) && !hop.isEmpty {
