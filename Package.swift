@@ -150,6 +150,7 @@ let package = Package(
                 "AccessControl", "WireProtocol", "WireTransport", "ServiceConfiguration", "ServiceRuntime", "CLibPQ", "CArgon2", "CSodium",
                 "CommonPasswords", nioCore, .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "ExtrasBase64", package: "swift-extras-base64"),
                 nioPosix, logging, lifecycle, metrics,
             ],
             path: "Services/identity/Sources/IdentityService",
@@ -295,7 +296,7 @@ let package = Package(
             name: "StoreTests",
             dependencies: [
                 "ServiceTesting", "IdentityService", "TokenService", "WireProtocol", "WireTransport", "WireTesting", "ServiceRuntime",
-                nioCore, logging,
+                nioCore, logging, .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -131,7 +131,7 @@ public struct EnvironmentReader: Sendable {
 
     /// The secrets a deployment keeps apart: each keys something else (token signatures, refresh
     /// digests, API-key digests), so one leaking must not give away another.
-    public static let distinctSecrets = ["ACCESS_SECRET", "REFRESH_SECRET", "API_KEY_SECRET"]
+    public static let distinctSecrets = ["ACCESS_SECRET", "REFRESH_SECRET", "API_KEY_SECRET", "MFA_ENCRYPTION_KEY"]
 
     /// Throws naming the later variable when two of `names` that this process can see (directly
     /// or through `NAME_FILE`) hold the same value. A process checks the pairs it sees; which it

@@ -35,6 +35,11 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let requestAccountChallenge = WireOperation(rawValue: 118)
     public static let resetPassword = WireOperation(rawValue: 119)
     public static let verifyEmail = WireOperation(rawValue: 120)
+    public static let enrollTOTP = WireOperation(rawValue: 121)
+    public static let confirmTOTP = WireOperation(rawValue: 122)
+    public static let regenerateRecoveryCodes = WireOperation(rawValue: 123)
+    public static let disableTOTP = WireOperation(rawValue: 124)
+    public static let completeMFALogin = WireOperation(rawValue: 125)
 
     // Token operations: 200...299.
     public static let issueTokens = WireOperation(rawValue: 200)
@@ -55,7 +60,8 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
         105: "deactivateAccount", 106: "listUsers", 107: "changeRole", 108: "dashboard", 109: "createAPIKey",
         110: "revokeAPIKeys", 111: "authenticateAPIKey", 112: "recordAudit", 113: "setTier",
         114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin", 117: "endAllSessions",
-        118: "requestAccountChallenge", 119: "resetPassword", 120: "verifyEmail",
+        118: "requestAccountChallenge", 119: "resetPassword", 120: "verifyEmail", 121: "enrollTOTP",
+        122: "confirmTOTP", 123: "regenerateRecoveryCodes", 124: "disableTOTP", 125: "completeMFALogin",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
         205: "revokeUser", 206: "setSessionTier", 207: "listSessions", 208: "endSession", 209: "endOtherSessions",
         210: "publicKeys",

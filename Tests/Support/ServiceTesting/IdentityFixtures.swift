@@ -10,9 +10,15 @@ public import WireTesting
 public enum IdentityFixtures {
     public static let light = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
 
-    public static func operations(_ database: TestDatabase, parameters: Argon2Parameters = light, clock: ManualClock? = nil) throws
-        -> IdentityOperations
-    {
+    /// The second factor's key in tests.
+    public static let mfaKey = "an-mfa-encryption-key-of-at-least-32-characters"
+
+    public static func operations(
+        _ database: TestDatabase,
+        parameters: Argon2Parameters = light,
+        clock: ManualClock? = nil,
+        secondFactor: Bool = false
+    ) throws -> IdentityOperations {
         let now: @Sendable () -> Double
         if let clock {
             now = { clock.now }
@@ -27,6 +33,7 @@ public enum IdentityFixtures {
             hashingPool: BlockingPool(threads: 2, maximumPending: 1000),
             rules: RegistrationRules(),
             lockout: LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800),
+            secondFactor: secondFactor ? SecondFactor(secret: Self.mfaKey, store: PostgresMFAStore(pool: database.pool), issuer: "auth-service") : nil,
             now: now
         )
     }

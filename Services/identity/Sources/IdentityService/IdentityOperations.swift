@@ -5,7 +5,7 @@ import WireProtocol
 public import WireTransport
 
 /// The identity service's operations, each family in its room: `Registration/`, `Login/`,
-/// `Accounts/` (the account's email too), `Admin/`, `APIKeys/` and `Audit/` each extend this type with its handlers and
+/// `Accounts/` (the account's email too), `MFA/` (the second factor), `Admin/`, `APIKeys/` and `Audit/` each extend this type with its handlers and
 /// registers them in ``register(in:)``.
 ///
 /// Each handler validates first (cheap checks before any hashing), then touches PostgreSQL
@@ -36,6 +36,8 @@ public struct IdentityOperations: Sendable {
     let challengeRequests: ChallengeRequests?
     /// `EMAIL_VERIFICATION`.
     let emailVerification: EmailVerification
+    /// The second factor; `nil` without `MFA_ENCRYPTION_KEY`.
+    let secondFactor: SecondFactor?
 
     public init(
         users: any UserStore,
@@ -49,6 +51,7 @@ public struct IdentityOperations: Sendable {
         accountMail: AccountMail? = nil,
         challengeRequests: ChallengeRequests? = nil,
         emailVerification: EmailVerification = .off,
+        secondFactor: SecondFactor? = nil,
         now: @escaping @Sendable () -> Double = IdentityOperations.wallClock
     ) throws {
         self.users = users
@@ -62,6 +65,7 @@ public struct IdentityOperations: Sendable {
         self.accountMail = accountMail
         self.challengeRequests = challengeRequests
         self.emailVerification = emailVerification
+        self.secondFactor = secondFactor
         self.now = now
         self.dummyHash = try hasher.hash(Sodium.randomBytes(24).map { String($0, radix: 16) }.joined())
         self.auditLoginKey = Sodium.hmacSHA256(key: Array(apiKeySecret.utf8), message: Array("audit login digest".utf8))
@@ -75,6 +79,7 @@ public struct IdentityOperations: Sendable {
         self.registerLoginOperations(in: &dispatcher)
         self.registerAccountOperations(in: &dispatcher)
         self.registerEmailOperations(in: &dispatcher)
+        self.registerMFAOperations(in: &dispatcher)
         self.registerAdminOperations(in: &dispatcher)
         self.registerAPIKeyOperations(in: &dispatcher)
         self.registerAuditOperations(in: &dispatcher)

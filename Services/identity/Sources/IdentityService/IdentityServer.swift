@@ -94,7 +94,10 @@ public struct IdentityServer: Sendable {
             lockout: configuration.lockout,
             accountMail: accountMail,
             challengeRequests: challengeRequests,
-            emailVerification: configuration.emailVerification
+            emailVerification: configuration.emailVerification,
+            secondFactor: configuration.mfaEncryptionKey.map { [postgres = self.postgres] in
+                SecondFactor(secret: $0, store: PostgresMFAStore(pool: postgres), issuer: configuration.mfaIssuer)
+            }
         )
         if let admin = configuration.bootstrapAdmin {
             let bootstrap = SuperuserBootstrap(users: users, hasher: hasher, hashingPool: self.hashingPool, rules: configuration.registration)

@@ -49,6 +49,9 @@ public nonisolated struct WireIssueTokensRequest: Sendable {
   /// The user's subscription tier (seed 002), empty when none; carried as the `tier` claim.
   public var tier: String = String()
 
+  /// How the user authenticated (RFC 8176 `amr`), kept for the session; `pwd` when empty.
+  public var amr: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -255,52 +258,97 @@ public nonisolated struct WireRateLimitReply: Sendable {
 }
 
 /// The verified claims of an access token.
-public nonisolated struct WireAccessClaims: Sendable {
+public nonisolated struct WireAccessClaims: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var userID: Int64 = 0
+  public var userID: Int64 {
+    get {_storage._userID}
+    set {_uniqueStorage()._userID = newValue}
+  }
 
-  public var username: String = String()
+  public var username: String {
+    get {_storage._username}
+    set {_uniqueStorage()._username = newValue}
+  }
 
-  public var role: String = String()
+  public var role: String {
+    get {_storage._role}
+    set {_uniqueStorage()._role = newValue}
+  }
 
-  public var scope: String = String()
+  public var scope: String {
+    get {_storage._scope}
+    set {_uniqueStorage()._scope = newValue}
+  }
 
-  public var jti: String = String()
+  public var jti: String {
+    get {_storage._jti}
+    set {_uniqueStorage()._jti = newValue}
+  }
 
-  public var issuedAt: Int64 = 0
+  public var issuedAt: Int64 {
+    get {_storage._issuedAt}
+    set {_uniqueStorage()._issuedAt = newValue}
+  }
 
-  public var expiresAt: Int64 = 0
+  public var expiresAt: Int64 {
+    get {_storage._expiresAt}
+    set {_uniqueStorage()._expiresAt = newValue}
+  }
 
   /// Present when the request asked for the user's rate limit.
   public var rateLimit: WireRateLimitDecision {
-    get {_rateLimit ?? WireRateLimitDecision()}
-    set {_rateLimit = newValue}
+    get {_storage._rateLimit ?? WireRateLimitDecision()}
+    set {_uniqueStorage()._rateLimit = newValue}
   }
   /// Returns true if `rateLimit` has been explicitly set.
-  public var hasRateLimit: Bool {self._rateLimit != nil}
+  public var hasRateLimit: Bool {_storage._rateLimit != nil}
   /// Clears the value of `rateLimit`. Subsequent reads from it will return its default value.
-  public mutating func clearRateLimit() {self._rateLimit = nil}
+  public mutating func clearRateLimit() {_uniqueStorage()._rateLimit = nil}
 
   /// `iat` in milliseconds, to compare with a user's tokens_valid_after_ms.
-  public var issuedAtMs: Int64 = 0
+  public var issuedAtMs: Int64 {
+    get {_storage._issuedAtMs}
+    set {_uniqueStorage()._issuedAtMs = newValue}
+  }
 
   /// The `tier` claim, empty when the token has none.
-  public var tier: String = String()
+  public var tier: String {
+    get {_storage._tier}
+    set {_uniqueStorage()._tier = newValue}
+  }
 
   /// The CSRF token of the token's session (empty for a token that names no session).
-  public var csrfToken: String = String()
+  public var csrfToken: String {
+    get {_storage._csrfToken}
+    set {_uniqueStorage()._csrfToken = newValue}
+  }
 
   /// The session (refresh family) the token was issued in (empty for a token that names none).
-  public var sessionID: String = String()
+  public var sessionID: String {
+    get {_storage._sessionID}
+    set {_uniqueStorage()._sessionID = newValue}
+  }
+
+  /// The `amr` claim (empty for a token that has none).
+  public var amr: [String] {
+    get {_storage._amr}
+    set {_uniqueStorage()._amr = newValue}
+  }
+
+  /// The `auth_time` claim, seconds since 1970 (0 when absent).
+  public var authTime: Int64 {
+    get {_storage._authTime}
+    set {_uniqueStorage()._authTime = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _rateLimit: WireRateLimitDecision? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// revokeSession (203): logout. Either or both may be given.
@@ -569,7 +617,7 @@ fileprivate nonisolated let _protobuf_package = "auth.wire.v1"
 
 nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".IssueTokensRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}client\0\u{1}tier\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}client\0\u{1}tier\0\u{1}amr\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -583,6 +631,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
       case 4: try { try decoder.decodeSingularStringField(value: &self.scope) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.tier) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.amr) }()
       default: break
       }
     }
@@ -611,6 +660,9 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
     if !self.tier.isEmpty {
       try visitor.visitSingularStringField(value: self.tier, fieldNumber: 6)
     }
+    if !self.amr.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.amr, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -621,6 +673,7 @@ nonisolated extension WireIssueTokensRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.scope != rhs.scope {return false}
     if lhs._client != rhs._client {return false}
     if lhs.tier != rhs.tier {return false}
+    if lhs.amr != rhs.amr {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -990,88 +1043,160 @@ nonisolated extension WireRateLimitReply: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension WireAccessClaims: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AccessClaims"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0\u{1}tier\0\u{3}csrf_token\0\u{3}session_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}username\0\u{1}role\0\u{1}scope\0\u{1}jti\0\u{3}issued_at\0\u{3}expires_at\0\u{3}rate_limit\0\u{3}issued_at_ms\0\u{1}tier\0\u{3}csrf_token\0\u{3}session_id\0\u{1}amr\0\u{3}auth_time\0")
+
+  fileprivate class _StorageClass {
+    var _userID: Int64 = 0
+    var _username: String = String()
+    var _role: String = String()
+    var _scope: String = String()
+    var _jti: String = String()
+    var _issuedAt: Int64 = 0
+    var _expiresAt: Int64 = 0
+    var _rateLimit: WireRateLimitDecision? = nil
+    var _issuedAtMs: Int64 = 0
+    var _tier: String = String()
+    var _csrfToken: String = String()
+    var _sessionID: String = String()
+    var _amr: [String] = []
+    var _authTime: Int64 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _userID = source._userID
+      _username = source._username
+      _role = source._role
+      _scope = source._scope
+      _jti = source._jti
+      _issuedAt = source._issuedAt
+      _expiresAt = source._expiresAt
+      _rateLimit = source._rateLimit
+      _issuedAtMs = source._issuedAtMs
+      _tier = source._tier
+      _csrfToken = source._csrfToken
+      _sessionID = source._sessionID
+      _amr = source._amr
+      _authTime = source._authTime
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.username) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.role) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.scope) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.jti) }()
-      case 6: try { try decoder.decodeSingularInt64Field(value: &self.issuedAt) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.expiresAt) }()
-      case 8: try { try decoder.decodeSingularMessageField(value: &self._rateLimit) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self.issuedAtMs) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.tier) }()
-      case 11: try { try decoder.decodeSingularStringField(value: &self.csrfToken) }()
-      case 12: try { try decoder.decodeSingularStringField(value: &self.sessionID) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._userID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._username) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._role) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._scope) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._jti) }()
+        case 6: try { try decoder.decodeSingularInt64Field(value: &_storage._issuedAt) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._expiresAt) }()
+        case 8: try { try decoder.decodeSingularMessageField(value: &_storage._rateLimit) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._issuedAtMs) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._tier) }()
+        case 11: try { try decoder.decodeSingularStringField(value: &_storage._csrfToken) }()
+        case 12: try { try decoder.decodeSingularStringField(value: &_storage._sessionID) }()
+        case 13: try { try decoder.decodeRepeatedStringField(value: &_storage._amr) }()
+        case 14: try { try decoder.decodeSingularInt64Field(value: &_storage._authTime) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.userID != 0 {
-      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
-    }
-    if !self.username.isEmpty {
-      try visitor.visitSingularStringField(value: self.username, fieldNumber: 2)
-    }
-    if !self.role.isEmpty {
-      try visitor.visitSingularStringField(value: self.role, fieldNumber: 3)
-    }
-    if !self.scope.isEmpty {
-      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 4)
-    }
-    if !self.jti.isEmpty {
-      try visitor.visitSingularStringField(value: self.jti, fieldNumber: 5)
-    }
-    if self.issuedAt != 0 {
-      try visitor.visitSingularInt64Field(value: self.issuedAt, fieldNumber: 6)
-    }
-    if self.expiresAt != 0 {
-      try visitor.visitSingularInt64Field(value: self.expiresAt, fieldNumber: 7)
-    }
-    try { if let v = self._rateLimit {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
-    } }()
-    if self.issuedAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.issuedAtMs, fieldNumber: 9)
-    }
-    if !self.tier.isEmpty {
-      try visitor.visitSingularStringField(value: self.tier, fieldNumber: 10)
-    }
-    if !self.csrfToken.isEmpty {
-      try visitor.visitSingularStringField(value: self.csrfToken, fieldNumber: 11)
-    }
-    if !self.sessionID.isEmpty {
-      try visitor.visitSingularStringField(value: self.sessionID, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._userID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._userID, fieldNumber: 1)
+      }
+      if !_storage._username.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._username, fieldNumber: 2)
+      }
+      if !_storage._role.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._role, fieldNumber: 3)
+      }
+      if !_storage._scope.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._scope, fieldNumber: 4)
+      }
+      if !_storage._jti.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._jti, fieldNumber: 5)
+      }
+      if _storage._issuedAt != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._issuedAt, fieldNumber: 6)
+      }
+      if _storage._expiresAt != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._expiresAt, fieldNumber: 7)
+      }
+      try { if let v = _storage._rateLimit {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+      } }()
+      if _storage._issuedAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._issuedAtMs, fieldNumber: 9)
+      }
+      if !_storage._tier.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._tier, fieldNumber: 10)
+      }
+      if !_storage._csrfToken.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._csrfToken, fieldNumber: 11)
+      }
+      if !_storage._sessionID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._sessionID, fieldNumber: 12)
+      }
+      if !_storage._amr.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._amr, fieldNumber: 13)
+      }
+      if _storage._authTime != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._authTime, fieldNumber: 14)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireAccessClaims, rhs: WireAccessClaims) -> Bool {
-    if lhs.userID != rhs.userID {return false}
-    if lhs.username != rhs.username {return false}
-    if lhs.role != rhs.role {return false}
-    if lhs.scope != rhs.scope {return false}
-    if lhs.jti != rhs.jti {return false}
-    if lhs.issuedAt != rhs.issuedAt {return false}
-    if lhs.expiresAt != rhs.expiresAt {return false}
-    if lhs._rateLimit != rhs._rateLimit {return false}
-    if lhs.issuedAtMs != rhs.issuedAtMs {return false}
-    if lhs.tier != rhs.tier {return false}
-    if lhs.csrfToken != rhs.csrfToken {return false}
-    if lhs.sessionID != rhs.sessionID {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._userID != rhs_storage._userID {return false}
+        if _storage._username != rhs_storage._username {return false}
+        if _storage._role != rhs_storage._role {return false}
+        if _storage._scope != rhs_storage._scope {return false}
+        if _storage._jti != rhs_storage._jti {return false}
+        if _storage._issuedAt != rhs_storage._issuedAt {return false}
+        if _storage._expiresAt != rhs_storage._expiresAt {return false}
+        if _storage._rateLimit != rhs_storage._rateLimit {return false}
+        if _storage._issuedAtMs != rhs_storage._issuedAtMs {return false}
+        if _storage._tier != rhs_storage._tier {return false}
+        if _storage._csrfToken != rhs_storage._csrfToken {return false}
+        if _storage._sessionID != rhs_storage._sessionID {return false}
+        if _storage._amr != rhs_storage._amr {return false}
+        if _storage._authTime != rhs_storage._authTime {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

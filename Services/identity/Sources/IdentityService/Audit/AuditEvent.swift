@@ -29,6 +29,16 @@ public struct AuditEvent: Sendable, Hashable {
         case accountChallengeFailed = "account_challenge_failed"
         /// A notice queued: the password or the address changed.
         case accountNoticeQueued = "account_notice_queued"
+        /// The right password of an account with a second factor: a login challenge was issued.
+        case mfaChallenged = "mfa_challenged"
+        case mfaEnabled = "mfa_enabled"
+        case mfaDisabled = "mfa_disabled"
+        case mfaRecoveryCodesReplaced = "mfa_recovery_codes_replaced"
+        case mfaRecoveryCodeUsed = "mfa_recovery_code_used"
+        /// A wrong, used or malformed second-factor code.
+        case mfaFailure = "mfa_failure"
+        /// Too many wrong codes: codes are refused for a while.
+        case mfaLocked = "mfa_locked"
 
         /// What another process may report through `recordAudit`: the events only it sees.
         public static let reportable: Set<Kind> = [

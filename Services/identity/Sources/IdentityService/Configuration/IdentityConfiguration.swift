@@ -55,6 +55,11 @@ public struct IdentityConfiguration: Sendable {
     public var mail: MailSettings?
     /// `EMAIL_VERIFICATION`: `optional` by default when mail is set up, `off` without it.
     public var emailVerification: EmailVerification
+    /// The key the second factor's secrets are sealed under (`MFA_ENCRYPTION_KEY` or `_FILE`, at
+    /// least 32 characters, unlike every other secret); `nil`: no second factor.
+    public var mfaEncryptionKey: String?
+    /// The issuer authenticator apps show beside the account (`MFA_ISSUER`, `auth-service`).
+    public var mfaIssuer: String
 
     public struct BootstrapAdmin: Sendable {
         public var username: String
@@ -131,6 +136,12 @@ public struct IdentityConfiguration: Sendable {
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
         self.apiKeySecret = serving ? try environment.secret("API_KEY_SECRET") : ""
         if serving { try environment.requireDistinct() }
+        let mfaKeyGiven = try environment.valueOrFile("MFA_ENCRYPTION_KEY") != nil
+        self.mfaEncryptionKey = serving && mfaKeyGiven ? try environment.secret("MFA_ENCRYPTION_KEY") : nil
+        self.mfaIssuer = environment.string("MFA_ISSUER", default: "auth-service")
+        guard (1...64).contains(self.mfaIssuer.count), !self.mfaIssuer.contains(":"), self.mfaIssuer.allSatisfy({ !$0.isNewline }) else {
+            throw ConfigurationError(variable: "MFA_ISSUER", reason: "must be 1 to 64 characters without a colon (apps split the label at it)")
+        }
         self.bootstrapAdmin = serving ? try Self.bootstrapAdmin(environment, rules: self.registration) : nil
         self.mail = serving ? try MailSettings.read(environment) : nil
         let verification = try environment.choice(

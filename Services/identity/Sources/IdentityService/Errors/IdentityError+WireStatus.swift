@@ -11,7 +11,11 @@ extension IdentityError: WireErrorConvertible {
         case .invalidAPIKey: .invalidCredentials
         case .noAPIKey, .emailNotConfigured: .notFound
         case .badResetToken, .badVerifyToken, .alreadyVerified: .failedPrecondition
-        case .notVerified: .permissionDenied
+        case .notVerified, .mfaRequired: .permissionDenied
+        case .mfaNotConfigured: .notFound
+        case .mfaAlreadyEnabled: .conflict
+        case .mfaNotEnabled, .badMFACode, .badMFAToken: .failedPrecondition
+        case .mfaLocked: .rateLimited
         case .invalidCredentials: .invalidCredentials
         case .userNotFound: .notFound
         case .accountInactive: .accountInactive
@@ -42,6 +46,13 @@ extension IdentityError: WireErrorConvertible {
         case .badVerifyToken: "VERIFY_USER_BAD_TOKEN"
         case .alreadyVerified: "VERIFY_USER_ALREADY_VERIFIED"
         case .notVerified: "LOGIN_USER_NOT_VERIFIED"
+        case .mfaRequired: "mfa_required"
+        case .mfaNotConfigured: "Two-factor sign-in is not set up on this server"
+        case .mfaAlreadyEnabled: "MFA_ALREADY_ENABLED"
+        case .mfaNotEnabled: "MFA_NOT_ENABLED"
+        case .badMFACode: "MFA_BAD_CODE"
+        case .badMFAToken: "MFA_BAD_TOKEN"
+        case .mfaLocked: "MFA_LOCKED"
         case .userNotFound: "User not found"
         case .accountInactive: "Inactive user"
         case .overloaded: "Service overloaded, retry later"
@@ -50,7 +61,10 @@ extension IdentityError: WireErrorConvertible {
     }
 
     public var wireMetadata: [String: String] {
-        if case .invalidField(let field, _) = self { return ["field": field] }
-        return [:]
+        switch self {
+        case .invalidField(let field, _): ["field": field]
+        case .mfaRequired(let challenge?): ["mfa_token": challenge.value]
+        default: [:]
+        }
     }
 }

@@ -38,8 +38,33 @@ public enum IdentityError: Error, Sendable, Hashable {
     case alreadyVerified
     /// The right password, but `EMAIL_VERIFICATION=required` and the address is not verified.
     case notVerified
+    /// The right password of an account with a confirmed second factor: the login goes on at
+    /// `mfa/verify` with the challenge's token. With no token: a change the factor guards was asked
+    /// for without a code.
+    case mfaRequired(challenge: SecretText?)
+    /// No `MFA_ENCRYPTION_KEY`: the second factor's routes do not exist.
+    case mfaNotConfigured
+    /// The account has a confirmed factor already.
+    case mfaAlreadyEnabled
+    /// The account has no confirmed factor (or, to confirm, no pending one).
+    case mfaNotEnabled
+    /// A wrong, used or malformed TOTP or recovery code.
+    case badMFACode
+    /// A login challenge that is unknown, used, expired or out of attempts.
+    case badMFAToken
+    /// Too many wrong codes lately: codes are refused for a while.
+    case mfaLocked
     /// The hashing pool is full; answered at once rather than queued.
     case overloaded
     /// PostgreSQL is not answering.
     case databaseUnavailable
+}
+
+/// A secret carried in a value (an error, a reply) that must never reach a log line: it prints
+/// as `<redacted>`.
+public struct SecretText: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
 }

@@ -77,6 +77,11 @@ extension IdentityOperations {
             self.record(.loginFailure, user: user, login: login, request.client, context, detail: ["reason": "not verified"])
             throw IdentityError.notVerified
         }
+        // Only once the password is known to be right, too: the second step's challenge.
+        if user.mfaEnabled {
+            let challenge = try await self.openLoginChallenge(for: user, route: request.route, request.client, context)
+            throw IdentityError.mfaRequired(challenge: challenge)
+        }
         self.record(.loginSuccess, user: user, login: login, request.client, context, detail: rehashed == nil ? [:] : ["rehashed": "true"])
         return user.wire
     }

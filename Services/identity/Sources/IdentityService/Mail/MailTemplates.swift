@@ -27,6 +27,12 @@ public struct MailTemplates: Sendable {
         case passwordChanged = "password_changed"
         /// To the former address: the account's address was changed.
         case emailChanged = "email_changed"
+        /// A second factor was turned on.
+        case mfaEnabled = "mfa_enabled"
+        /// The second factor was turned off (by the user or an administrator).
+        case mfaDisabled = "mfa_disabled"
+        /// A recovery code was used to sign in or confirm a change.
+        case recoveryCodeUsed = "recovery_code_used"
     }
 
     public enum Part: String, Sendable, CaseIterable {
@@ -168,6 +174,60 @@ public struct MailTemplates: Sendable {
                 <p>Hello {{username}},</p>
                 <p>The email address of your account was just changed; this address will get no more mail about it.</p>
                 <p>If you did not do this, contact support.</p>
+                """
+            )
+        case (.mfaEnabled, .subject): "Two-step sign-in was turned on"
+        case (.mfaEnabled, .text):
+            """
+            Hello {{{username}}},
+
+            Two-step sign-in was just turned on for your account: signing in now takes a code from your authenticator app.
+
+            If you did not do this, reset your password now and contact support.
+            """
+        case (.mfaEnabled, .html):
+            Self.html(
+                "Two-step sign-in was turned on",
+                """
+                <p>Hello {{username}},</p>
+                <p>Two-step sign-in was just turned on for your account: signing in now takes a code from your authenticator app.</p>
+                <p>If you did not do this, reset your password now and contact support.</p>
+                """
+            )
+        case (.mfaDisabled, .subject): "Two-step sign-in was turned off"
+        case (.mfaDisabled, .text):
+            """
+            Hello {{{username}}},
+
+            Two-step sign-in was just turned off for your account: your password alone signs in again.
+
+            If you did not do this, reset your password now and contact support.
+            """
+        case (.mfaDisabled, .html):
+            Self.html(
+                "Two-step sign-in was turned off",
+                """
+                <p>Hello {{username}},</p>
+                <p>Two-step sign-in was just turned off for your account: your password alone signs in again.</p>
+                <p>If you did not do this, reset your password now and contact support.</p>
+                """
+            )
+        case (.recoveryCodeUsed, .subject): "A recovery code was used"
+        case (.recoveryCodeUsed, .text):
+            """
+            Hello {{{username}}},
+
+            One of your recovery codes was just used on your account; it cannot be used again.
+
+            If you did not do this, reset your password now and contact support.
+            """
+        case (.recoveryCodeUsed, .html):
+            Self.html(
+                "A recovery code was used",
+                """
+                <p>Hello {{username}},</p>
+                <p>One of your recovery codes was just used on your account; it cannot be used again.</p>
+                <p>If you did not do this, reset your password now and contact support.</p>
                 """
             )
         }

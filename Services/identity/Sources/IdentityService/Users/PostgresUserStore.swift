@@ -13,7 +13,7 @@ public struct PostgresUserStore: UserStore {
         id, username, email, full_name, password_hash, role, is_active, is_verified, deleted_at IS NOT NULL AS is_deleted,
         failed_login_attempts, extract(epoch FROM locked_until)::float8 AS locked_until,
         to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at,
-        extract(epoch FROM last_login_at)::float8 AS last_login_at, token_epoch, tier
+        extract(epoch FROM last_login_at)::float8 AS last_login_at, token_epoch, tier, mfa_enabled
         """
 
     static let insert = PreparedStatement(
@@ -298,7 +298,7 @@ public struct PostgresUserStore: UserStore {
 
     static func records(_ rows: PostgresRows) -> [UserRecord] {
         rows.rows.compactMap { row in
-            guard row.count == 15, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
+            guard row.count == 16, let idText = row[0], let id = Int64(idText), let username = row[1], let email = row[2],
                 let hash = row[4], let role = row[5], let createdAt = row[11]
             else { return nil }
             return UserRecord(
@@ -316,7 +316,8 @@ public struct PostgresUserStore: UserStore {
                 createdAt: createdAt,
                 lastLoginAt: row[12].flatMap { Double($0) },
                 tokensValidAfterMilliseconds: row[13].flatMap { Int64($0) } ?? 0,
-                tier: row[14]
+                tier: row[14],
+                mfaEnabled: row[15] == "t"
             )
         }
     }

@@ -15,6 +15,7 @@ extension UserRecord {
         user.createdAt = self.createdAt
         user.tokensValidAfterMs = self.tokensValidAfterMilliseconds
         if let tier = self.tier { user.tier = tier }
+        user.mfaEnabled = self.mfaEnabled
         return user
     }
 }

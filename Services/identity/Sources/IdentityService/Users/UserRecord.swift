@@ -21,6 +21,8 @@ public struct UserRecord: Sendable, Hashable {
     public var tokensValidAfterMilliseconds: Int64 = 0
     /// The subscription tier (seed 002), if an administrator gave one.
     public var tier: String? = nil
+    /// A confirmed second factor (TOTP) guards the account.
+    public var mfaEnabled: Bool = false
 
     /// Whether the account may log in at all (not counting a lock).
     public var canLogIn: Bool { self.isActive && !self.isDeleted }

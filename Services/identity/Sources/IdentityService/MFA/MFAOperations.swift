@@ -1,0 +1,162 @@
+import ServiceRuntime
+import WireProtocol
+import WireTransport
+
+/// The second factor: enrolment, confirmation, recovery codes, turning it off, and the second
+/// step of a login. Each code is accepted once (``MFAStore/useStep(userID:step:)``), wrong codes
+/// are counted per account, and codes and secrets never reach a log line or the audit trail.
+extension IdentityOperations {
+    func registerMFAOperations(in dispatcher: inout OperationDispatcher) {
+        dispatcher.on(.enrollTOTP) { (request: WireEnrollTotpRequest, context) in try await self.enrollTOTP(request, context) }
+        dispatcher.on(.confirmTOTP) { (request: WireConfirmTotpRequest, context) in try await self.confirmTOTP(request, context) }
+        dispatcher.on(.regenerateRecoveryCodes) { (request: WireRegenerateRecoveryCodesRequest, context) in
+            try await self.regenerateRecoveryCodes(request, context)
+        }
+        dispatcher.on(.disableTOTP) { (request: WireDisableTotpRequest, context) in try await self.disableTOTP(request, context) }
+        dispatcher.on(.completeMFALogin) { (request: WireCompleteMfaLoginRequest, context) in try await self.completeMFALogin(request, context) }
+    }
+
+    func requireSecondFactor() throws -> SecondFactor {
+        guard let secondFactor = self.secondFactor else { throw IdentityError.mfaNotConfigured }
+        return secondFactor
+    }
+
+    /// A new pending secret, after the password typed again; replaces a pending one.
+    func enrollTOTP(_ request: WireEnrollTotpRequest, _ context: WireRequest) async throws -> WireTotpEnrollment {
+        let mfa = try self.requireSecondFactor()
+        guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
+        try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+        let secret = Sodium.randomBytes(TOTP.secretBytes)
+        guard try await mfa.store.enroll(userID: user.id, sealedSecret: mfa.keys.seal(secret: secret, userID: user.id)) else {
+            throw IdentityError.mfaAlreadyEnabled
+        }
+        var reply = WireTotpEnrollment()
+        reply.secret = SecondFactor.base32(secret)
+        reply.otpauthUri = mfa.otpauthURI(secret: secret, account: user.username)
+        return reply
+    }
+
+    /// The first code from the app turns the pending secret on; its step counts as used.
+    func confirmTOTP(_ request: WireConfirmTotpRequest, _ context: WireRequest) async throws -> WireRecoveryCodes {
+        let mfa = try self.requireSecondFactor()
+        guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
+        guard let factor = try await mfa.store.factor(userID: user.id), !factor.confirmed else { throw IdentityError.mfaNotEnabled }
+        if let lockedUntil = factor.lockedUntil, lockedUntil > self.now() { throw IdentityError.mfaLocked }
+        guard let secret = mfa.keys.open(factor.sealedSecret, userID: user.id) else { throw IdentityError.mfaNotEnabled }
+        let codes = (0..<RecoveryCode.count).map { _ in RecoveryCode.generate() }
+        let digests = codes.compactMap { RecoveryCode.normalized($0).map { mfa.keys.recoveryDigest($0, userID: user.id) } }
+        guard let step = TOTP.matchingStep(secret: secret, code: request.code, now: self.now(), after: factor.lastStep),
+            try await mfa.store.confirm(userID: user.id, step: step, recoveryDigests: digests)
+        else {
+            try await self.countWrongCode(user, mfa, request.client, context, purpose: "confirm")
+            throw IdentityError.badMFACode
+        }
+        self.record(.mfaEnabled, user: user, request.client, context)
+        await self.sendNotice(.mfaEnabled, to: user.email, for: user, request.client, context)
+        var reply = WireRecoveryCodes()
+        reply.codes = codes
+        return reply
+    }
+
+    /// A new set of recovery codes; the old set dies. Needs the password and a code.
+    func regenerateRecoveryCodes(_ request: WireRegenerateRecoveryCodesRequest, _ context: WireRequest) async throws -> WireRecoveryCodes {
+        let mfa = try self.requireSecondFactor()
+        guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
+        try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+        _ = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
+        let codes = (0..<RecoveryCode.count).map { _ in RecoveryCode.generate() }
+        let digests = codes.compactMap { RecoveryCode.normalized($0).map { mfa.keys.recoveryDigest($0, userID: user.id) } }
+        guard try await mfa.store.replaceRecoveryCodes(userID: user.id, digests: digests) else { throw IdentityError.mfaNotEnabled }
+        self.record(.mfaRecoveryCodesReplaced, user: user, request.client, context)
+        var reply = WireRecoveryCodes()
+        reply.codes = codes
+        return reply
+    }
+
+    /// Turns the factor off: the password and a code (or a recovery code). Answers the user.
+    func disableTOTP(_ request: WireDisableTotpRequest, _ context: WireRequest) async throws -> WireUser {
+        let mfa = try self.requireSecondFactor()
+        guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
+        try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+        _ = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
+        guard try await mfa.store.disable(userID: user.id) else { throw IdentityError.mfaNotEnabled }
+        self.record(.mfaDisabled, user: user, request.client, context)
+        await self.sendNotice(.mfaDisabled, to: user.email, for: user, request.client, context)
+        guard let updated = try await self.users.find(id: user.id) else { throw IdentityError.accountInactive }
+        return updated.wire
+    }
+
+    /// Opens a login challenge for a user whose password was right: its token, bound to `route`.
+    func openLoginChallenge(for user: UserRecord, route: String, _ client: WireClientInfo, _ context: WireRequest) async throws -> SecretText {
+        let mfa = try self.requireSecondFactor()
+        let token = AccountChallenge.base64URL(Sodium.randomBytes(32))
+        try await mfa.store.createChallenge(
+            digest: mfa.keys.challengeDigest(token),
+            userID: user.id,
+            route: SecondFactor.routes.contains(route) ? route : "login",
+            lifetimeSeconds: SecondFactor.challengeLifetimeSeconds
+        )
+        self.record(.mfaChallenged, user: user, client, context, detail: ["route": route])
+        return SecretText(token)
+    }
+
+    /// The second step of a login: the challenge's token and a code. Answers the user, the route
+    /// the login came from and how the user authenticated.
+    func completeMFALogin(_ request: WireCompleteMfaLoginRequest, _ context: WireRequest) async throws -> WireMfaLogin {
+        let mfa = try self.requireSecondFactor()
+        guard !request.mfaToken.isEmpty, request.mfaToken.utf8.count <= 128 else { throw IdentityError.badMFAToken }
+        let digest = mfa.keys.challengeDigest(request.mfaToken)
+        guard let (userID, route) = try await mfa.store.attemptChallenge(digest: digest, maximumAttempts: SecondFactor.challengeAttempts),
+            let user = try await self.users.find(id: userID), user.canLogIn
+        else { throw IdentityError.badMFAToken }
+        let method = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
+        guard try await mfa.store.consumeChallenge(digest: digest) else { throw IdentityError.badMFAToken }
+        self.record(.loginSuccess, user: user, request.client, context, detail: ["mfa": method])
+        var reply = WireMfaLogin()
+        reply.user = user.wire
+        reply.route = route
+        reply.amr = ["pwd", method]
+        return reply
+    }
+
+    /// Checks a TOTP code or a recovery code of the user's confirmed factor and spends it:
+    /// `otp` or `mfa` (RFC 8176), for the `amr` claim. Neither given → `mfa_required`.
+    func checkSecondFactor(
+        _ given: WireSecondFactor,
+        of user: UserRecord,
+        _ mfa: SecondFactor,
+        _ client: WireClientInfo,
+        _ context: WireRequest
+    ) async throws -> String {
+        guard !given.code.isEmpty || !given.recoveryCode.isEmpty else { throw IdentityError.mfaRequired(challenge: nil) }
+        guard let factor = try await mfa.store.factor(userID: user.id), factor.confirmed else { throw IdentityError.mfaNotEnabled }
+        if let lockedUntil = factor.lockedUntil, lockedUntil > self.now() { throw IdentityError.mfaLocked }
+        if !given.code.isEmpty {
+            if let secret = mfa.keys.open(factor.sealedSecret, userID: user.id),
+                let step = TOTP.matchingStep(secret: secret, code: given.code, now: self.now(), after: factor.lastStep),
+                try await mfa.store.useStep(userID: user.id, step: step)
+            {
+                return "otp"
+            }
+        } else if let normalized = RecoveryCode.normalized(given.recoveryCode),
+            let left = try await mfa.store.useRecoveryCode(userID: user.id, digest: mfa.keys.recoveryDigest(normalized, userID: user.id))
+        {
+            self.record(.mfaRecoveryCodeUsed, user: user, client, context, detail: ["codes_left": String(left)])
+            await self.sendNotice(.recoveryCodeUsed, to: user.email, for: user, client, context)
+            return "mfa"
+        }
+        try await self.countWrongCode(user, mfa, client, context, purpose: given.code.isEmpty ? "recovery_code" : "code")
+        throw IdentityError.badMFACode
+    }
+
+    private func countWrongCode(_ user: UserRecord, _ mfa: SecondFactor, _ client: WireClientInfo, _ context: WireRequest, purpose: String) async throws {
+        let lockedNow = try await mfa.store.recordFailure(
+            userID: user.id,
+            maximumFailures: SecondFactor.maximumFailures,
+            windowSeconds: SecondFactor.failureWindowSeconds,
+            lockSeconds: SecondFactor.lockSeconds
+        )
+        self.record(.mfaFailure, user: user, client, context, detail: ["kind": purpose])
+        if lockedNow { self.record(.mfaLocked, user: user, client, context) }
+    }
+}
