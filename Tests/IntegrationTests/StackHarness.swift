@@ -43,6 +43,7 @@ final class Stack: @unchecked Sendable {
         environment["ACCESS_SECRET"] = randomSecret()
         environment["REFRESH_SECRET"] = randomSecret()
         environment["API_KEY_SECRET"] = randomSecret()
+        environment["MFA_ENCRYPTION_KEY"] = randomSecret()
         environment["IDENTITY_SOCKET"] = self.directory.appending("identity.sock")
         if identityInstances > 1 {
             let directory = self.directory

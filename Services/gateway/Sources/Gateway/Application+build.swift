@@ -93,7 +93,8 @@ func buildRouter(
     let registration = Registration(identity: identity, limits: limits)
     let authenticator = Authenticator(identity: identity, token: token, limits: limits, locations: configuration.tokenLocations)
     let cookies = configuration.sessionCookies
-    AuthRoutes(registration: registration, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits).register(in: registrar)
+    let authRoutes = AuthRoutes(registration: registration, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits)
+    authRoutes.register(in: registrar)
     OAuthRoutes(identity: identity, sessions: sessions, authenticator: authenticator, cookies: cookies, limits: limits).register(in: registrar)
     ProfileRoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits).register(in: registrar)
     AccountEmailRoutes(identity: identity, sessions: sessions, limits: limits).register(in: registrar)
@@ -110,7 +111,7 @@ func buildRouter(
         let document = EncodedDocument(logger: logger) { try APIDocument.json(authRouterPrefix: prefix) }
         DocumentationRoutes(document: document, assetsDirectory: configuration.viewerAssetsDirectory, logger: logger).register(in: registrar)
     }
-    if let prefix = configuration.authRouter.prefix {
+    let authKitRoutes = configuration.authRouter.prefix.map { prefix in
         AuthKitRoutes(
             prefix: prefix,
             registration: registration,
@@ -120,7 +121,18 @@ func buildRouter(
             limits: limits,
             setCookies: configuration.authRouter.setCookieOnLogin
         )
-        .register(in: registrar)
     }
+    authKitRoutes?.register(in: registrar)
+    // The second step of a login answers as its first step's route would have.
+    MFARoutes(identity: identity, sessions: sessions, authenticator: authenticator, limits: limits) { route, pair, decision in
+        switch route {
+        case .token: OAuthRoutes.tokenResponse(pair, rateLimit: decision)
+        case .auth:
+            authKitRoutes.map { $0.tokenResponse(pair, rateLimit: decision, setCookies: $0.setCookies) }
+                ?? authRoutes.tokenResponse(pair, rateLimit: decision)
+        case .login: authRoutes.tokenResponse(pair, rateLimit: decision)
+        }
+    }
+    .register(in: registrar)
     return (router, routes, backends.services + [audit, changes])
 }

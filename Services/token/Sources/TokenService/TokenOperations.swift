@@ -94,6 +94,7 @@ public struct TokenOperations: Sendable {
             role: request.role,
             scope: request.scope,
             tier: request.tier,
+            amr: SessionGrant.amr(stored: Self.methods(request.amr).joined(separator: " ")),
             startedAt: now
         )
         let refresh = RefreshToken.make(userID: request.userID)
@@ -337,6 +338,11 @@ public struct TokenOperations: Sendable {
         return reply
     }
 
+    /// The `amr` values a session keeps: at most four short lower-case words (RFC 8176's are).
+    static func methods(_ amr: [String]) -> [String] {
+        Array(amr.filter { (1...16).contains($0.utf8.count) && $0.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7A } }.prefix(4))
+    }
+
     private func pair(for grant: SessionGrant, refresh: RefreshToken, refreshLifetime: Int, now: Double) async throws -> WireTokenPair {
         let issuedAt = (now * 1000).rounded(.down) / 1000
         let claims = AccessTokenClaims(
@@ -351,7 +357,9 @@ public struct TokenOperations: Sendable {
             exp: Int(now) + self.accessLifetime,
             jti: Base64URL.encode(RefreshToken.randomBytes(16)),
             tier: grant.tier.isEmpty ? nil : grant.tier,
-            sid: refresh.familyID
+            sid: refresh.familyID,
+            amr: grant.amr,
+            authTime: Int(grant.startedAt)
         )
         var pair = WireTokenPair()
         pair.accessToken = try await self.keyRing.sign(claims)
@@ -384,6 +392,8 @@ public struct TokenOperations: Sendable {
         wire.expiresAt = Int64(claims.exp)
         wire.tier = claims.tier ?? ""
         wire.sessionID = claims.sid ?? ""
+        wire.amr = claims.amr ?? []
+        wire.authTime = Int64(claims.authTime ?? 0)
         return wire
     }
 }

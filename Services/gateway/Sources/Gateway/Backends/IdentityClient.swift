@@ -54,6 +54,26 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.verifyEmail, request, as: WireUser.self, requestID: requestID)
     }
 
+    public func enrollTOTP(_ request: WireEnrollTotpRequest, requestID: String) async throws -> WireTotpEnrollment {
+        try await self.pool.request(.enrollTOTP, request, as: WireTotpEnrollment.self, requestID: requestID)
+    }
+
+    public func confirmTOTP(_ request: WireConfirmTotpRequest, requestID: String) async throws -> WireRecoveryCodes {
+        try await self.pool.request(.confirmTOTP, request, as: WireRecoveryCodes.self, requestID: requestID)
+    }
+
+    public func regenerateRecoveryCodes(_ request: WireRegenerateRecoveryCodesRequest, requestID: String) async throws -> WireRecoveryCodes {
+        try await self.pool.request(.regenerateRecoveryCodes, request, as: WireRecoveryCodes.self, requestID: requestID)
+    }
+
+    public func disableTOTP(_ request: WireDisableTotpRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.disableTOTP, request, as: WireUser.self, requestID: requestID)
+    }
+
+    public func completeMFALogin(_ request: WireCompleteMfaLoginRequest, requestID: String) async throws -> WireMfaLogin {
+        try await self.pool.request(.completeMFALogin, request, as: WireMfaLogin.self, requestID: requestID)
+    }
+
     public func endAllSessions(_ request: WireEndAllSessionsRequest, requestID: String) async throws -> WireUser {
         try await self.pool.request(.endAllSessions, request, as: WireUser.self, requestID: requestID)
     }

@@ -11,11 +11,14 @@ public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var detail: String
     public var headers: HTTPFields
+    /// String members the body carries after `detail` (`mfa_token` beside `mfa_required`).
+    public var fields: [(name: String, value: String)]
 
-    public init(_ status: HTTPResponse.Status, _ detail: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, _ detail: String, headers: HTTPFields = [:], fields: [(name: String, value: String)] = []) {
         self.status = status
         self.detail = detail
         self.headers = headers
+        self.fields = fields
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -29,6 +32,12 @@ public struct APIError: HTTPResponseError, Sendable {
         var body = ByteBuffer()
         body.writeString("{\"detail\":")
         body.writeJSONString(self.detail)
+        for field in self.fields {
+            body.writeString(",")
+            body.writeJSONString(field.name)
+            body.writeString(":")
+            body.writeJSONString(field.value)
+        }
         body.writeString("}")
         return Response(status: self.status, headers: headers, body: .init(byteBuffer: body))
     }

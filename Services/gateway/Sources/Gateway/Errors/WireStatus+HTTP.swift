@@ -13,6 +13,11 @@ extension APIError {
         case .remote(let status, let message, let metadata):
             // A limit the operation checked itself (refresh, logout): the usual 429 with its headers.
             if status == .rateLimited, let decision = WireRateLimitDecision(metadata: metadata) { return RateLimits.tooMany(decision) }
+            // The right password of an account with a second factor: the login goes on at
+            // `mfa/verify` with this challenge.
+            if status == .permissionDenied, message == "mfa_required", let token = metadata["mfa_token"] {
+                return APIError(.forbidden, message, headers: [.cacheControl: "no-store"], fields: [("mfa_token", token)])
+            }
             return Self.from(status: status, message: message, service: service)
         case .deadlineExceeded:
             return APIError(.gatewayTimeout, "\(service) service timed out")

@@ -174,7 +174,7 @@ extension APIDocument {
             object([
                 ("id", .integer), ("username", .string), ("email", .string(format: .email)), ("full_name", Self.nullableString),
                 ("role", .string(allowedValues: Role.allCases.map { .init($0.rawValue) })), ("tier", Self.nullableString),
-                ("is_active", .boolean), ("is_verified", .boolean), ("created_at", Self.timestamp),
+                ("is_active", .boolean), ("is_verified", .boolean), ("mfa_enabled", .boolean), ("created_at", Self.timestamp),
             ])
         ),
         ("UserList", .array(items: Self.reference("User"))),
@@ -205,6 +205,30 @@ extension APIDocument {
             ])
         ),
         ("RefreshRequest", object([("refresh_token", .string)])),
+        ("TOTPEnrollment", object([("secret", .string(description: "Base32, 160 bits")), ("otpauth_uri", .string)])),
+        ("RecoveryCodes", object([("recovery_codes", .array(items: .string))])),
+        ("MFACode", object([("code", .string(description: "The app's 6 digits"))])),
+        (
+            "MFAConfirmation",
+            object([
+                ("current_password", .string), ("code", .string(required: false, description: "The app's 6 digits; or `recovery_code`")),
+                ("recovery_code", Self.optionalString),
+            ])
+        ),
+        (
+            "MFAVerify",
+            object([
+                ("mfa_token", .string), ("code", .string(required: false, description: "The app's 6 digits; or `recovery_code`")),
+                ("recovery_code", Self.optionalString),
+            ])
+        ),
+        (
+            "MFARequired",
+            object([
+                ("detail", .string(allowedValues: ["mfa_required"])), ("mfa_token", .string(description: "5 minutes, 5 attempts, single use")),
+                ("error", .string(required: false, description: "`mfa_required`, on the OAuth2 token endpoint")),
+            ])
+        ),
         ("PasswordChange", object([("current_password", .string), ("new_password", .string)])),
         ("ProfileUpdate", object([("full_name", Self.optionalString), ("email", Self.optionalString), ("current_password", Self.optionalString)])),
         (

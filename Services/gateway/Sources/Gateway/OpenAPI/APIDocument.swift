@@ -75,6 +75,7 @@ enum APIDocument {
             answers: [
                 .init(status: 200, description: "Logged in; `Set-Cookie` carries the refresh token", schema: "AccessToken"),
                 .init(status: 401, description: "Incorrect username or password", schema: "Error"),
+                .init(status: 403, description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify", schema: "MFARequired"),
             ]
         ),
         .init(
@@ -125,6 +126,7 @@ enum APIDocument {
                 .init(status: 200, description: "A token pair", schema: "TokenPair"),
                 .init(status: 400, description: "unsupported_grant_type", schema: "Error"),
                 .init(status: 401, description: "Incorrect credentials, or an invalid or reused refresh token", schema: "Error"),
+                .init(status: 403, description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify", schema: "MFARequired"),
             ]
         ),
         .init(
@@ -201,6 +203,70 @@ enum APIDocument {
             answers: [
                 .init(status: 200, description: "Verified", schema: "User"),
                 .init(status: 400, description: "VERIFY_USER_BAD_TOKEN or VERIFY_USER_ALREADY_VERIFIED", schema: "Error"),
+            ]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/mfa/totp/enroll",
+            tag: "Two-step sign-in",
+            summary: "Start TOTP enrolment (the password again): a secret and its otpauth URI, pending until confirmed",
+            caller: .bearer,
+            scopes: [Scope.profileWrite],
+            body: .json("PasswordConfirmation"),
+            answers: [
+                .init(status: 200, description: "The secret (base32) and the otpauth:// URI an app reads", schema: "TOTPEnrollment"),
+                .init(status: 400, description: "Current password is incorrect", schema: "Error"),
+                .init(status: 409, description: "MFA_ALREADY_ENABLED", schema: "Error"),
+            ]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/mfa/totp/confirm",
+            tag: "Two-step sign-in",
+            summary: "Confirm enrolment with the app's first code: the factor is on; ten recovery codes, shown once",
+            caller: .bearer,
+            scopes: [Scope.profileWrite],
+            body: .json("MFACode"),
+            answers: [
+                .init(status: 200, description: "The recovery codes", schema: "RecoveryCodes"),
+                .init(status: 400, description: "MFA_BAD_CODE or MFA_NOT_ENABLED (nothing pending)", schema: "Error"),
+            ]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/mfa/recovery-codes",
+            tag: "Two-step sign-in",
+            summary: "A new set of recovery codes (the password and a code); the old set dies",
+            caller: .bearer,
+            scopes: [Scope.profileWrite],
+            body: .json("MFAConfirmation"),
+            answers: [
+                .init(status: 200, description: "The recovery codes", schema: "RecoveryCodes"),
+                .init(status: 400, description: "Current password is incorrect, MFA_BAD_CODE or MFA_NOT_ENABLED", schema: "Error"),
+            ]
+        ),
+        .init(
+            method: .delete,
+            path: "/api/v1/auth/mfa/totp",
+            tag: "Two-step sign-in",
+            summary: "Turn the second factor off (the password and a code or a recovery code)",
+            caller: .bearer,
+            scopes: [Scope.profileWrite],
+            body: .json("MFAConfirmation"),
+            answers: [
+                .init(status: 200, description: "The user, without a factor", schema: "User"),
+                .init(status: 400, description: "Current password is incorrect, MFA_BAD_CODE or MFA_NOT_ENABLED", schema: "Error"),
+            ]
+        ),
+        .init(
+            method: .post,
+            path: "/api/v1/auth/mfa/verify",
+            tag: "Two-step sign-in",
+            summary: "The second step of a login that answered mfa_required: what that login route would have answered",
+            body: .json("MFAVerify"),
+            answers: [
+                .init(status: 200, description: "As the login route answers (tokens, and its cookies)", schema: "TokenPair"),
+                .init(status: 400, description: "MFA_BAD_CODE, or MFA_BAD_TOKEN (unknown, used, expired or out of attempts)", schema: "Error"),
             ]
         ),
         .init(
@@ -495,6 +561,7 @@ enum APIDocument {
                 answers: [
                     .init(status: 200, description: "Logged in", schema: "AuthKitTokens"),
                     .init(status: 401, description: "Invalid credentials", schema: "Error"),
+                    .init(status: 403, description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify", schema: "MFARequired"),
                 ]
             ),
             .init(

@@ -81,6 +81,7 @@ struct AuthKitRoutes {
                 field: "username_or_email",
                 password: try Field.required(body.password, "password"),
                 requestedScopes: [],
+                route: .auth,
                 client: self.limits.client(request, context),
                 context: context
             )
@@ -167,7 +168,7 @@ struct AuthKitRoutes {
     }
 
     /// `{access_token, refresh_token}`, and with `setCookies` the access and refresh cookies.
-    private func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?, setCookies: Bool) -> Response {
+    func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?, setCookies: Bool) -> Response {
         var body = ByteBuffer()
         body.writeString(#"{"access_token":"#)
         body.writeJSONString(pair.accessToken)

@@ -51,7 +51,8 @@ struct AuthRoutes {
             login: try Field.required(body.username, "username"),
             password: try Field.required(body.password, "password"),
             requestedScopes: [],
-            client: self.limits.client(request, context),
+            route: .login,
+                client: self.limits.client(request, context),
             context: context
         )
         return self.tokenResponse(pair, rateLimit: decision)
@@ -105,7 +106,7 @@ struct AuthRoutes {
         return JSONBody.response(.ok, UserJSON.body(caller.user), headers: headers)
     }
 
-    private func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?) -> Response {
+    func tokenResponse(_ pair: WireTokenPair, rateLimit: WireRateLimitDecision?) -> Response {
         var body = ByteBuffer()
         body.writeString(#"{"access_token":"#)
         body.writeJSONString(pair.accessToken)

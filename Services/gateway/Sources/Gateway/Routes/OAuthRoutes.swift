@@ -30,14 +30,21 @@ struct OAuthRoutes {
         let client = self.limits.client(request, context)
         switch body.grantType?.value ?? "" {
         case "", "password":
-            let (pair, decision) = try await self.sessions.logIn(
-                login: try Field.required(body.username, "username"),
-                password: try Field.required(body.password, "password"),
-                requestedScopes: Scope.parse(body.scope?.value ?? ""),
-                client: client,
-                context: context
-            )
-            return Self.tokenResponse(pair, rateLimit: decision)
+            do {
+                let (pair, decision) = try await self.sessions.logIn(
+                    login: try Field.required(body.username, "username"),
+                    password: try Field.required(body.password, "password"),
+                    requestedScopes: Scope.parse(body.scope?.value ?? ""),
+                    route: .token,
+                    client: client,
+                    context: context
+                )
+                return Self.tokenResponse(pair, rateLimit: decision)
+            } catch var error as APIError where error.status == .forbidden && error.detail == "mfa_required" {
+                // OAuth2 clients read `error`.
+                error.fields.insert(("error", "mfa_required"), at: 0)
+                throw error
+            }
         case "refresh_token":
             let (pair, decision) = try await self.sessions.rotate(
                 try Field.required(body.refreshToken, "refresh_token"),

@@ -24,6 +24,8 @@ public enum UserJSON {
         body.writeString(user.isActive ? "true" : "false")
         body.writeString(#","is_verified":"#)
         body.writeString(user.isVerified ? "true" : "false")
+        body.writeString(#","mfa_enabled":"#)
+        body.writeString(user.mfaEnabled ? "true" : "false")
         body.writeString(#","created_at":"#)
         body.writeJSONString(user.createdAt)
         body.writeString("}")

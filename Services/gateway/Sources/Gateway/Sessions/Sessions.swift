@@ -5,6 +5,12 @@ import WireProtocol
 
 /// The session steps both sets of routes share (seed 000's cookie flow and seed 001's OAuth2
 /// flow): log in, rotate, end one session, end them all. Routes only read and write HTTP.
+/// The login routes, each answering in its own shape: seed 000's `/api/v1/login`, OAuth2's
+/// `/api/v1/auth/token`, seed 003's `/auth/login`. A second-factor challenge remembers which.
+enum LoginRoute: String, Sendable {
+    case login, token, auth
+}
+
 struct Sessions: Sendable {
     let identity: IdentityClient
     let token: TokenClient
@@ -21,12 +27,15 @@ struct Sessions: Sendable {
     ///
     /// The account's attempts are counted under the account identity resolves the login to, so
     /// its username in any case, its email and stray spaces all count together.
+    /// With a second factor on the account, the right password is answered 403 `mfa_required`
+    /// with a challenge for `route` (and the scopes asked for), completed by ``completeMFA(_:context:)``.
     /// - Parameter field: the name the route's client gives the login, for a 422.
     func logIn(
         login: String,
         field: String = "username",
         password: String,
         requestedScopes: [String],
+        route: LoginRoute,
         client: WireClientInfo,
         context: GatewayRequestContext
     ) async throws -> (WireTokenPair, WireRateLimitDecision?) {
@@ -38,6 +47,7 @@ struct Sessions: Sendable {
         credentials.login = trimmed
         credentials.password = password
         credentials.client = client
+        credentials.route = ([route.rawValue] + requestedScopes.prefix(32).map { String($0.prefix(64)) }).joined(separator: " ")
         var decision: WireRateLimitDecision?
         if self.limits.configuration.enabled {
             let account = try await BackendCall.run("identity") { try await self.identity.resolveLogin(trimmed, requestID: context.requestID) }
@@ -53,15 +63,54 @@ struct Sessions: Sendable {
         }
         let pair = try await RateLimits.reporting(decision) {
             let user = try await BackendCall.run("identity") { try await self.identity.verifyCredentials(credentials, requestID: context.requestID) }
-            var issue = WireIssueTokensRequest()
-            issue.userID = user.id
-            issue.username = user.username
-            issue.role = user.role
-            issue.scope = Scope.granted(requested: requestedScopes, role: Role(rawValue: user.role) ?? .user).joined(separator: " ")
-            issue.client = client
-            if user.hasTier { issue.tier = user.tier }
-            return try await BackendCall.run("token") { try await self.token.issue(issue, requestID: context.requestID) }
+            return try await self.startSession(user: user, requestedScopes: requestedScopes, amr: ["pwd"], client: client, context: context)
         }
+        return (pair, decision)
+    }
+
+    /// The second step of a login that answered `mfa_required`: the challenge's token and a code
+    /// (or a recovery code) → the session the login would have started, and the route it came
+    /// from (whose answer the caller gives). Each try counts against the login limit per address.
+    func completeMFA(_ message: WireCompleteMfaLoginRequest, context: GatewayRequestContext) async throws
+        -> (WireTokenPair, LoginRoute, WireRateLimitDecision?)
+    {
+        let decision = try await self.limits.check(
+            [self.limits.rule(RateLimits.addressKey("mfa", message.client.ip), self.limits.configuration.login)],
+            failClosed: true,
+            context: context
+        )
+        let (pair, route) = try await RateLimits.reporting(decision) {
+            let login = try await BackendCall.run("identity") { try await self.identity.completeMFALogin(message, requestID: context.requestID) }
+            let words = login.route.split(separator: " ").map(String.init)
+            let pair = try await self.startSession(
+                user: login.user,
+                requestedScopes: Array(words.dropFirst()),
+                amr: login.amr,
+                client: message.client,
+                context: context
+            )
+            return (pair, words.first.flatMap(LoginRoute.init(rawValue:)) ?? .login)
+        }
+        return (pair, route, decision)
+    }
+
+    /// Starts a session for `user`, whose access tokens carry `requestedScopes` as the role allows.
+    private func startSession(
+        user: WireUser,
+        requestedScopes: [String],
+        amr: [String],
+        client: WireClientInfo,
+        context: GatewayRequestContext
+    ) async throws -> WireTokenPair {
+        var issue = WireIssueTokensRequest()
+        issue.userID = user.id
+        issue.username = user.username
+        issue.role = user.role
+        issue.scope = Scope.granted(requested: requestedScopes, role: Role(rawValue: user.role) ?? .user).joined(separator: " ")
+        issue.client = client
+        issue.amr = amr
+        if user.hasTier { issue.tier = user.tier }
+        let pair = try await BackendCall.run("token") { try await self.token.issue(issue, requestID: context.requestID) }
         if pair.sessionsEvicted > 0 {
             // The user held MAX_SESSIONS_PER_USER sessions: the least recently used ended to make room.
             self.audit.report(
@@ -72,7 +121,7 @@ struct Sessions: Sendable {
                 detail: ["sessions_ended": String(pair.sessionsEvicted)]
             )
         }
-        return (pair, decision)
+        return pair
     }
 
     /// The rate-limit key of an account's login attempts (`u:<id>` from identity).

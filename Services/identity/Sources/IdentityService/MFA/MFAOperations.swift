@@ -51,6 +51,7 @@ extension IdentityOperations {
             try await self.countWrongCode(user, mfa, request.client, context, purpose: "confirm")
             throw IdentityError.badMFACode
         }
+        self.users.changedElsewhere(id: user.id)
         self.record(.mfaEnabled, user: user, request.client, context)
         await self.sendNotice(.mfaEnabled, to: user.email, for: user, request.client, context)
         var reply = WireRecoveryCodes()
@@ -79,7 +80,9 @@ extension IdentityOperations {
         guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
         try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
         _ = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
-        guard try await mfa.store.disable(userID: user.id) else { throw IdentityError.mfaNotEnabled }
+        let removed = try await mfa.store.disable(userID: user.id)
+        self.users.changedElsewhere(id: user.id)
+        guard removed else { throw IdentityError.mfaNotEnabled }
         self.record(.mfaDisabled, user: user, request.client, context)
         await self.sendNotice(.mfaDisabled, to: user.email, for: user, request.client, context)
         guard let updated = try await self.users.find(id: user.id) else { throw IdentityError.accountInactive }
@@ -93,11 +96,20 @@ extension IdentityOperations {
         try await mfa.store.createChallenge(
             digest: mfa.keys.challengeDigest(token),
             userID: user.id,
-            route: SecondFactor.routes.contains(route) ? route : "login",
+            route: Self.challengeRoute(route),
             lifetimeSeconds: SecondFactor.challengeLifetimeSeconds
         )
-        self.record(.mfaChallenged, user: user, client, context, detail: ["route": route])
+        self.record(.mfaChallenged, user: user, client, context, detail: ["route": String(route.prefix { $0 != " " })])
         return SecretText(token)
+    }
+
+    /// What a challenge remembers of the login: its route (`login`, `token`, `auth`), then the
+    /// scopes it asked for, space-separated; anything else is a plain `login`.
+    static func challengeRoute(_ route: String) -> String {
+        guard route.utf8.count <= 4096, let first = route.split(separator: " ").first, SecondFactor.routes.contains(String(first)) else {
+            return "login"
+        }
+        return route
     }
 
     /// The second step of a login: the challenge's token and a code. Answers the user, the route

@@ -86,6 +86,10 @@ public struct CachedUserStore: UserStore {
         return try await self.base.setTier(id: id, tier: tier)
     }
 
+    public func changedElsewhere(id: Int64) {
+        self.cache.invalidate(id)
+    }
+
     public func statistics() async throws -> UserStatistics {
         try await self.base.statistics()
     }

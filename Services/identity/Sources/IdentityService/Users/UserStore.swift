@@ -57,10 +57,19 @@ public protocol UserStore: Sendable {
 
     func statistics() async throws -> UserStatistics
 
+    /// A statement outside this store changed the user (the second factor's turn `mfa_enabled`
+    /// on and off): any copy kept of it is dropped.
+    func changedElsewhere(id: Int64)
+
     /// Users whose last revocation of everything (`tokens_valid_after`) the token service has not
     /// confirmed yet, oldest first: each with that moment in milliseconds.
     func pendingRevocations(limit: Int) async throws -> [(userID: Int64, tokensValidAfterMilliseconds: Int64)]
 
     /// Records that the token service ended every session of the user up to `tokensValidAfterMilliseconds`.
     func confirmRevocation(id: Int64, tokensValidAfterMilliseconds: Int64) async throws
+}
+
+extension UserStore {
+    /// Nothing is kept: nothing to drop.
+    public func changedElsewhere(id: Int64) {}
 }

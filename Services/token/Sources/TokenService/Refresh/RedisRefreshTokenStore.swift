@@ -75,7 +75,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
           end
         end
         redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'username', ARGV[2], 'role', ARGV[3], 'scope', ARGV[4],
-          'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8], 'tier', ARGV[10])
+          'created', ARGV[5], 'last_used', ARGV[5], 'ua', ARGV[7], 'ip', ARGV[8], 'tier', ARGV[10], 'amr', ARGV[15])
         redis.call('EXPIRE', KEYS[1], ARGV[6])
         redis.call('SET', KEYS[2], 'c', 'EX', ARGV[6])
         redis.call('SADD', KEYS[3], ARGV[9])
@@ -95,7 +95,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
             String(grant.userID), grant.username, grant.role, grant.scope, ScriptTime.format(now), String(lifetime),
             String(client.userAgent.prefix(256)), String(client.ip.prefix(64)), token.familyID, grant.tier,
             self.userKey(grant.userID, "fam:"), String(self.maximumSessions), self.userKey(grant.userID, "ended:"),
-            String(self.endedMarkerSeconds),
+            String(self.endedMarkerSeconds), grant.amr.joined(separator: " "),
         ]
         let reply = try await self.redis.run(Self.start, keys: keys, arguments: arguments)
         return reply.integer.map(Int.init) ?? 0
@@ -111,7 +111,7 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         """
         local state = redis.call('GET', KEYS[2])
         if not state then return {'invalid'} end
-        local fam = redis.call('HMGET', KEYS[1], 'uid', 'username', 'role', 'scope', 'created', 'tier')
+        local fam = redis.call('HMGET', KEYS[1], 'uid', 'username', 'role', 'scope', 'created', 'tier', 'amr')
         if not fam[1] then return {'invalid'} end
         local now = tonumber(ARGV[1])
         local epoch = tonumber(redis.call('GET', KEYS[4]) or '0')
@@ -121,14 +121,14 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
           redis.call('SREM', KEYS[5], ARGV[3])
           return {'invalid'}
         end
-        local granted = {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or '', fam[5], tostring(ttl)}
+        local granted = {'ok', fam[1], fam[2], fam[3], fam[4], fam[6] or '', fam[5], tostring(ttl), fam[7] or ''}
         if state ~= 'c' then
           local consumed = tonumber(string.sub(state, 3)) or 0
           if tonumber(ARGV[4]) > 0 and now - consumed <= tonumber(ARGV[4]) then
             local sealed = redis.call('GET', KEYS[6])
             if sealed then
               granted[1] = 'replay'
-              granted[9] = sealed
+              granted[10] = sealed
               return granted
             end
           end
@@ -177,16 +177,25 @@ public struct RedisRefreshTokenStore: RefreshTokenStore {
         )
         let fields = reply.array?.compactMap(\.string) ?? []
         func grant() -> (SessionGrant, Int)? {
-            guard fields.count >= 8, let userID = Int64(fields[1]), userID == id, let startedAt = Double(fields[6]), let ttl = Int(fields[7])
+            guard fields.count >= 9, let userID = Int64(fields[1]), userID == id, let startedAt = Double(fields[6]), let ttl = Int(fields[7])
             else { return nil }
-            return (SessionGrant(userID: userID, username: fields[2], role: fields[3], scope: fields[4], tier: fields[5], startedAt: startedAt), ttl)
+            let grant = SessionGrant(
+                userID: userID,
+                username: fields[2],
+                role: fields[3],
+                scope: fields[4],
+                tier: fields[5],
+                amr: SessionGrant.amr(stored: fields[8]),
+                startedAt: startedAt
+            )
+            return (grant, ttl)
         }
         switch fields.first {
         case "ok":
             guard let (grant, ttl) = grant() else { return .invalid }
             return .rotated(grant, lifetime: ttl)
         case "replay":
-            guard let (grant, ttl) = grant(), fields.count == 9, let value = self.successorSeal.open(fields[8]),
+            guard let (grant, ttl) = grant(), fields.count == 10, let value = self.successorSeal.open(fields[9]),
                 let successor = RefreshToken(parsing: value), successor.userID == id, successor.familyID == presented.familyID
             else { return .invalid }
             return .replayed(grant, successor: successor, lifetime: ttl)

@@ -25,6 +25,10 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
     public var tier: String?
     /// The session (refresh family) the token was issued in.
     public var sid: String?
+    /// How the user authenticated (RFC 8176), kept for the session.
+    public var amr: [String]?
+    /// When the user authenticated (the session's login), seconds since 1970 (OpenID Connect).
+    public var authTime: Int?
 
     public init(
         iss: String,
@@ -38,7 +42,9 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         exp: Int,
         jti: String,
         tier: String? = nil,
-        sid: String? = nil
+        sid: String? = nil,
+        amr: [String]? = nil,
+        authTime: Int? = nil
     ) {
         self.iss = iss
         self.aud = aud
@@ -53,11 +59,14 @@ public struct AccessTokenClaims: JWTPayload, Sendable, Hashable {
         self.jti = jti
         self.tier = tier
         self.sid = sid
+        self.amr = amr
+        self.authTime = authTime
     }
 
     enum CodingKeys: String, CodingKey {
-        case iss, aud, sub, username, role, scope, iat, nbf, exp, jti, tier, sid
+        case iss, aud, sub, username, role, scope, iat, nbf, exp, jti, tier, sid, amr
         case iatMs = "iat_ms"
+        case authTime = "auth_time"
     }
 
     /// When the token was issued, to the millisecond when it says so (seconds since 1970).
