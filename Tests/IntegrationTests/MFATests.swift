@@ -33,9 +33,19 @@ struct MFATests {
         let login = try await SeedFlowTests.login(client, name)
         let access = try #require(login.json?["access_token"] as? String)
         let bearer = [("Authorization", "Bearer \(access)")] + Self.json
-        let wrong = try await HTTP.send(.POST, stack.baseURL + "/api/v1/auth/mfa/totp/enroll", headers: bearer, body: #"{"current_password":"Wrong12345"}"#)
+        let wrong = try await HTTP.send(
+            .POST,
+            stack.baseURL + "/api/v1/auth/mfa/totp/enroll",
+            headers: bearer,
+            body: #"{"current_password":"Wrong12345"}"#
+        )
         #expect(wrong.status == 400, "\(wrong.body)")
-        let enroll = try await HTTP.send(.POST, stack.baseURL + "/api/v1/auth/mfa/totp/enroll", headers: bearer, body: #"{"current_password":"StrongPass123"}"#)
+        let enroll = try await HTTP.send(
+            .POST,
+            stack.baseURL + "/api/v1/auth/mfa/totp/enroll",
+            headers: bearer,
+            body: #"{"current_password":"StrongPass123"}"#
+        )
         #expect(enroll.status == 200 && enroll.headers.first(name: "cache-control") == "no-store", "\(enroll.body)")
         let secret = try #require(enroll.json?["secret"] as? String)
         let uri = try #require(enroll.json?["otpauth_uri"] as? String)
@@ -67,17 +77,32 @@ struct MFATests {
 
         // The confirming code's step is spent; the next one signs in, once.
         let confirming = try await Self.code(account.secret)
-        let reused = try await client.send(.POST, "/api/v1/auth/mfa/verify", headers: Self.json, body: #"{"mfa_token":"\#(mfaToken)","code":"\#(confirming)"}"#)
+        let reused = try await client.send(
+            .POST,
+            "/api/v1/auth/mfa/verify",
+            headers: Self.json,
+            body: #"{"mfa_token":"\#(mfaToken)","code":"\#(confirming)"}"#
+        )
         #expect(reused.status == 400 && reused.json?["detail"] as? String == "MFA_BAD_CODE", "\(reused.body)")
         let next = try await Self.code(account.secret, in: 30)
-        let verified = try await client.send(.POST, "/api/v1/auth/mfa/verify", headers: Self.json, body: #"{"mfa_token":"\#(mfaToken)","code":"\#(next)"}"#)
+        let verified = try await client.send(
+            .POST,
+            "/api/v1/auth/mfa/verify",
+            headers: Self.json,
+            body: #"{"mfa_token":"\#(mfaToken)","code":"\#(next)"}"#
+        )
         #expect(verified.status == 200, "\(verified.body)")
         let access = try #require(verified.json?["access_token"] as? String)
         #expect(client.refreshCookie != nil, "the login route's cookie comes with the second step")
         let claims = Self.claims(access)
         #expect(claims["amr"] as? [String] == ["pwd", "otp"])
         let authTime = try #require(claims["auth_time"] as? Int)
-        let again = try await client.send(.POST, "/api/v1/auth/mfa/verify", headers: Self.json, body: #"{"mfa_token":"\#(mfaToken)","code":"\#(next)"}"#)
+        let again = try await client.send(
+            .POST,
+            "/api/v1/auth/mfa/verify",
+            headers: Self.json,
+            body: #"{"mfa_token":"\#(mfaToken)","code":"\#(next)"}"#
+        )
         #expect(again.status == 400 && again.json?["detail"] as? String == "MFA_BAD_TOKEN", "a challenge is single-use")
 
         // A refresh keeps how the session was signed in.
@@ -95,7 +120,11 @@ struct MFATests {
         #expect(token.status == 403 && token.json?["error"] as? String == "mfa_required" && token.json?["detail"] as? String == "mfa_required")
         let tokenChallenge = try #require(token.json?["mfa_token"] as? String)
         let replayed = try await HTTP.send(
-            .POST, stack.baseURL + "/api/v1/auth/mfa/verify", headers: Self.json, body: #"{"mfa_token":"\#(tokenChallenge)","code":"\#(next)"}"#)
+            .POST,
+            stack.baseURL + "/api/v1/auth/mfa/verify",
+            headers: Self.json,
+            body: #"{"mfa_token":"\#(tokenChallenge)","code":"\#(next)"}"#
+        )
         #expect(replayed.status == 400, "a code is accepted once, whichever identity instance is asked")
         let recovered = try await HTTP.send(
             .POST,
@@ -103,17 +132,29 @@ struct MFATests {
             headers: Self.json,
             body: #"{"mfa_token":"\#(tokenChallenge)","recovery_code":"\#(account.recovery[0])"}"#
         )
-        #expect(recovered.status == 200 && recovered.json?["refresh_token"] is String && recovered.json?["scope"] as? String == "profile:read", "\(recovered.body)")
+        #expect(
+            recovered.status == 200 && recovered.json?["refresh_token"] is String && recovered.json?["scope"] as? String == "profile:read",
+            "\(recovered.body)"
+        )
         #expect(Self.claims(recovered.json?["access_token"] as? String ?? "")["amr"] as? [String] == ["pwd", "mfa"])
 
         // Seed 003's router asks too.
         let authKit = try await HTTP.send(
-            .POST, stack.baseURL + "/auth/login", headers: Self.json, body: #"{"username_or_email":"\#(name)","password":"StrongPass123"}"#)
+            .POST,
+            stack.baseURL + "/auth/login",
+            headers: Self.json,
+            body: #"{"username_or_email":"\#(name)","password":"StrongPass123"}"#
+        )
         #expect(authKit.status == 403 && authKit.json?["mfa_token"] is String, "\(authKit.body)")
 
         // Turning it off needs the password and a code; then the password alone signs in again.
         let bearer = [("Authorization", "Bearer \(access)")] + Self.json
-        let missing = try await HTTP.send(.DELETE, stack.baseURL + "/api/v1/auth/mfa/totp", headers: bearer, body: #"{"current_password":"StrongPass123"}"#)
+        let missing = try await HTTP.send(
+            .DELETE,
+            stack.baseURL + "/api/v1/auth/mfa/totp",
+            headers: bearer,
+            body: #"{"current_password":"StrongPass123"}"#
+        )
         #expect(missing.status == 422)
         let off = try await HTTP.send(
             .DELETE,
@@ -151,7 +192,10 @@ struct MFATests {
             for challenge in challenges {
                 group.addTask {
                     try await HTTP.send(
-                        .POST, stack.baseURL + "/api/v1/auth/mfa/verify", headers: Self.json, body: #"{"mfa_token":"\#(challenge)","code":"\#(code)"}"#
+                        .POST,
+                        stack.baseURL + "/api/v1/auth/mfa/verify",
+                        headers: Self.json,
+                        body: #"{"mfa_token":"\#(challenge)","code":"\#(code)"}"#
                     ).status
                 }
             }

@@ -16,7 +16,9 @@ struct SecondFactorTests {
     /// RFC 6238 appendix B, SHA-1, cut to 6 digits.
     @Test func rfc6238Vectors() {
         let secret = Array("12345678901234567890".utf8)
-        let vectors: [(Double, String)] = [(59, "287082"), (1_111_111_109, "081804"), (1_111_111_111, "050471"), (1_234_567_890, "005924"), (2_000_000_000, "279037")]
+        let vectors: [(Double, String)] = [
+            (59, "287082"), (1_111_111_109, "081804"), (1_111_111_111, "050471"), (1_234_567_890, "005924"), (2_000_000_000, "279037"),
+        ]
         for (time, code) in vectors {
             #expect(TOTP.code(secret: secret, step: TOTP.step(at: time)) == code, "at \(time)")
         }
@@ -34,7 +36,9 @@ struct SecondFactorTests {
         for _ in 0..<1000 {
             let code = RecoveryCode.generate()
             #expect(code.count == 14 && code.split(separator: "-").count == 3)
-            #expect(RecoveryCode.normalized(code.uppercased().replacingOccurrences(of: "-", with: " ")) == code.replacingOccurrences(of: "-", with: ""))
+            #expect(
+                RecoveryCode.normalized(code.uppercased().replacingOccurrences(of: "-", with: " ")) == code.replacingOccurrences(of: "-", with: "")
+            )
             seen.insert(code)
         }
         #expect(seen.count == 1000)
@@ -95,7 +99,11 @@ struct SecondFactorTests {
         confirm.code = TOTP.code(secret: secret, step: TOTP.step(at: clock.now))
         let codes = try await operations.confirmTOTP(confirm, IdentityFixtures.context)
         #expect(codes.codes.count == 10 && Set(codes.codes).count == 10)
-        let after = try await operations.getUser({ var r = WireGetUserRequest(); r.id = user.id; return r }())
+        let after = try await operations.getUser(
+            {
+                var r = WireGetUserRequest(); r.id = user.id; return r
+            }()
+        )
         #expect(after.mfaEnabled)
         return Enrolled(operations: operations, clock: clock, user: user, secret: secret, recoveryCodes: codes.codes)
     }

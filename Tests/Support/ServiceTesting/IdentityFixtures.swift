@@ -33,7 +33,8 @@ public enum IdentityFixtures {
             hashingPool: BlockingPool(threads: 2, maximumPending: 1000),
             rules: RegistrationRules(),
             lockout: LockoutPolicy(maximumAttempts: 5, durationSeconds: 1800),
-            secondFactor: secondFactor ? SecondFactor(secret: Self.mfaKey, store: PostgresMFAStore(pool: database.pool), issuer: "auth-service") : nil,
+            secondFactor: secondFactor
+                ? SecondFactor(secret: Self.mfaKey, store: PostgresMFAStore(pool: database.pool), issuer: "auth-service") : nil,
             now: now
         )
     }

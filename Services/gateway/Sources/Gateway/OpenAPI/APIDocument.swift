@@ -75,7 +75,11 @@ enum APIDocument {
             answers: [
                 .init(status: 200, description: "Logged in; `Set-Cookie` carries the refresh token", schema: "AccessToken"),
                 .init(status: 401, description: "Incorrect username or password", schema: "Error"),
-                .init(status: 403, description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify", schema: "MFARequired"),
+                .init(
+                    status: 403,
+                    description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify",
+                    schema: "MFARequired"
+                ),
             ]
         ),
         .init(
@@ -126,7 +130,11 @@ enum APIDocument {
                 .init(status: 200, description: "A token pair", schema: "TokenPair"),
                 .init(status: 400, description: "unsupported_grant_type", schema: "Error"),
                 .init(status: 401, description: "Incorrect credentials, or an invalid or reused refresh token", schema: "Error"),
-                .init(status: 403, description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify", schema: "MFARequired"),
+                .init(
+                    status: 403,
+                    description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify",
+                    schema: "MFARequired"
+                ),
             ]
         ),
         .init(
@@ -561,7 +569,11 @@ enum APIDocument {
                 answers: [
                     .init(status: 200, description: "Logged in", schema: "AuthKitTokens"),
                     .init(status: 401, description: "Invalid credentials", schema: "Error"),
-                    .init(status: 403, description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify", schema: "MFARequired"),
+                    .init(
+                        status: 403,
+                        description: "mfa_required: the account has a second factor; go on at /api/v1/auth/mfa/verify",
+                        schema: "MFARequired"
+                    ),
                 ]
             ),
             .init(

@@ -52,7 +52,7 @@ struct AuthRoutes {
             password: try Field.required(body.password, "password"),
             requestedScopes: [],
             route: .login,
-                client: self.limits.client(request, context),
+            client: self.limits.client(request, context),
             context: context
         )
         return self.tokenResponse(pair, rateLimit: decision)

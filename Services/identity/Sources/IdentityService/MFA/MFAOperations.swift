@@ -161,7 +161,9 @@ extension IdentityOperations {
         throw IdentityError.badMFACode
     }
 
-    private func countWrongCode(_ user: UserRecord, _ mfa: SecondFactor, _ client: WireClientInfo, _ context: WireRequest, purpose: String) async throws {
+    private func countWrongCode(_ user: UserRecord, _ mfa: SecondFactor, _ client: WireClientInfo, _ context: WireRequest, purpose: String)
+        async throws
+    {
         let lockedNow = try await mfa.store.recordFailure(
             userID: user.id,
             maximumFailures: SecondFactor.maximumFailures,

@@ -246,7 +246,9 @@ public struct PostgresMFAStore: MFAStore {
     }
 
     public func replaceRecoveryCodes(userID: Int64, digests: [String]) async throws -> Bool {
-        try await self.pool.run { try $0.query(Self.replaceRecoveryCodesStatement, [String(userID), Self.textArray(digests)]).first("replaced") == "1" }
+        try await self.pool.run {
+            try $0.query(Self.replaceRecoveryCodesStatement, [String(userID), Self.textArray(digests)]).first("replaced") == "1"
+        }
     }
 
     public func disable(userID: Int64) async throws -> Bool {
