@@ -202,7 +202,8 @@ struct SlowClientTests {
         let status = await stack.gateway.stop(timeout: .seconds(30))
         let took = ContinuousClock.now - started
         #expect(status == 0, "the gateway exits 0\n\(stack.gateway.log)")
-        #expect(took < .seconds(5), "the stop took \(took) (the idle timeout is 60 s)")
+        // Under 8 s, the bound on a graceful stop: nothing held it (the idle timeout is 60 s).
+        #expect(took < .seconds(7), "the stop took \(took)")
         for connection in [silent, halfSent, h2Silent] { _ = try? await connection.value }
         _ = await stack.stop()
     }

@@ -336,7 +336,9 @@ public final class BackendPool: Service, Sendable {
                     self.setAddresses(found)
                 }
             }
-            try? await Task.sleep(for: .nanoseconds(self.configuration.probeInterval.nanoseconds))
+            // A stop ends the wait at once: the loop's condition sees it.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .nanoseconds(self.configuration.probeInterval.nanoseconds)) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
             self.recordInstances()
             let due = self.state.withLock { $0.machine.probeCandidates(now: .now()) }
             for address in due {
