@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import ServiceTesting
 import Testing
 import WireTesting
 
@@ -213,5 +214,34 @@ struct MFATests {
         )
         #expect(refused.status == 429 && refused.json?["detail"] as? String == "MFA_LOCKED", "\(refused.body)")
         _ = await stack.stop()
+    }
+
+    /// Without the key, identity stops (78, naming it) once an account has a factor; with none,
+    /// it serves and the routes answer 404.
+    @Test func identityWithoutTheKeyStopsOnceAFactorExists() async throws {
+        let database = try await TestDatabase()
+        defer { Task { await database.drop() } }
+        let stack = try await Stack(tokenInstances: 1, overrides: ["DATABASE_URL": database.url, "MFA_ENCRYPTION_KEY": ""])
+        try await stack.waitUntilReady()
+        let client = CookieClient(base: stack.baseURL)
+        let name = SeedFlowTests.unique("nokey")
+        #expect(try await SeedFlowTests.register(client, name).status == 201)
+        let access = try #require(try await SeedFlowTests.login(client, name).json?["access_token"] as? String)
+        let enroll = try await HTTP.send(
+            .POST,
+            stack.baseURL + "/api/v1/auth/mfa/totp/enroll",
+            headers: [("Authorization", "Bearer \(access)")] + Self.json,
+            body: #"{"current_password":"StrongPass123"}"#
+        )
+        #expect(enroll.status == 404, "\(enroll.body)")
+        _ = await stack.stop()
+
+        try await database.execute(
+            "INSERT INTO mfa_totp (user_id, secret_sealed, confirmed_at) SELECT id, 'v1.00', now() FROM users WHERE username = '\(name)'"
+        )
+        var environment = stack.environment
+        environment["IDENTITY_SOCKET"] = stack.directory.appending("nokey.sock")
+        let run = try await ChildProcess.run(Executables.path("identity"), ["serve"], environment: environment, timeout: .seconds(30))
+        #expect(run.status == 78 && run.output.contains("MFA_ENCRYPTION_KEY"), "\(run.output)")
     }
 }

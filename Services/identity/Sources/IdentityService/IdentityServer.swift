@@ -99,12 +99,15 @@ public struct IdentityServer: Sendable {
                 SecondFactor(secret: $0, store: PostgresMFAStore(pool: postgres), issuer: configuration.mfaIssuer)
             }
         )
+        var startupServices: [any Service] = []
         if let admin = configuration.bootstrapAdmin {
             let bootstrap = SuperuserBootstrap(users: users, hasher: hasher, hashingPool: self.hashingPool, rules: configuration.registration)
-            self.startupServices = [AdminBootstrapService(bootstrap: bootstrap, admin: admin, logger: logger)]
-        } else {
-            self.startupServices = []
+            startupServices.append(AdminBootstrapService(bootstrap: bootstrap, admin: admin, logger: logger))
         }
+        if configuration.mfaEncryptionKey == nil {
+            startupServices.append(SecondFactorKeyCheck(store: PostgresMFAStore(pool: self.postgres), logger: logger))
+        }
+        self.startupServices = startupServices
         operations.register(in: &dispatcher)
         self.wireServer = WireServer(
             configuration: .init(
