@@ -213,6 +213,7 @@ struct MFATests {
             body: #"{"mfa_token":"\#(locked.json?["mfa_token"] as? String ?? "")","code":"\#(try await Self.code(account.secret, in: 30))"}"#
         )
         #expect(refused.status == 429 && refused.json?["detail"] as? String == "MFA_LOCKED", "\(refused.body)")
+        #expect((refused.headers.first(name: "retry-after").flatMap { Int($0) } ?? 0) > 800, "the lock's own end")
         _ = await stack.stop()
     }
 
@@ -220,7 +221,6 @@ struct MFATests {
     /// it serves and the routes answer 404.
     @Test func identityWithoutTheKeyStopsOnceAFactorExists() async throws {
         let database = try await TestDatabase()
-        defer { Task { await database.drop() } }
         let stack = try await Stack(tokenInstances: 1, overrides: ["DATABASE_URL": database.url, "MFA_ENCRYPTION_KEY": ""])
         try await stack.waitUntilReady()
         let client = CookieClient(base: stack.baseURL)
@@ -243,5 +243,6 @@ struct MFATests {
         environment["IDENTITY_SOCKET"] = stack.directory.appending("nokey.sock")
         let run = try await ChildProcess.run(Executables.path("identity"), ["serve"], environment: environment, timeout: .seconds(30))
         #expect(run.status == 78 && run.output.contains("MFA_ENCRYPTION_KEY"), "\(run.output)")
+        await database.drop()
     }
 }

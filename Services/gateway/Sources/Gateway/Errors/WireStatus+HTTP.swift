@@ -13,6 +13,10 @@ extension APIError {
         case .remote(let status, let message, let metadata):
             // A limit the operation checked itself (refresh, logout): the usual 429 with its headers.
             if status == .rateLimited, let decision = WireRateLimitDecision(metadata: metadata) { return RateLimits.tooMany(decision) }
+            // A lock with its own end (a second factor's codes after too many wrong ones).
+            if status == .rateLimited, let seconds = metadata["retry_after"].flatMap(Int.init), seconds > 0 {
+                return APIError(.tooManyRequests, message, headers: [.retryAfter: String(seconds)])
+            }
             // The right password of an account with a second factor: the login goes on at
             // `mfa/verify` with this challenge.
             if status == .permissionDenied, message == "mfa_required", let token = metadata["mfa_token"] {

@@ -47,7 +47,9 @@ struct Sessions: Sendable {
         credentials.login = trimmed
         credentials.password = password
         credentials.client = client
-        credentials.route = ([route.rawValue] + requestedScopes.prefix(32).map { String($0.prefix(64)) }).joined(separator: " ")
+        // Only scope names we know travel with the challenge: what the token route asked for.
+        let knownScopes = requestedScopes.filter { Scope.all.contains($0) }
+        credentials.route = ([route.rawValue] + knownScopes.prefix(Scope.all.count)).joined(separator: " ")
         var decision: WireRateLimitDecision?
         if self.limits.configuration.enabled {
             let account = try await BackendCall.run("identity") { try await self.identity.resolveLogin(trimmed, requestID: context.requestID) }

@@ -64,6 +64,7 @@ extension IdentityError: WireErrorConvertible {
         switch self {
         case .invalidField(let field, _): ["field": field]
         case .mfaRequired(let challenge?): ["mfa_token": challenge.value]
+        case .mfaLocked(let seconds): ["retry_after": String(seconds)]
         default: [:]
         }
     }

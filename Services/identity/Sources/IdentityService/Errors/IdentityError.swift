@@ -53,7 +53,7 @@ public enum IdentityError: Error, Sendable, Hashable {
     /// A login challenge that is unknown, used, expired or out of attempts.
     case badMFAToken
     /// Too many wrong codes lately: codes are refused for a while.
-    case mfaLocked
+    case mfaLocked(retryAfterSeconds: Int)
     /// The hashing pool is full; answered at once rather than queued.
     case overloaded
     /// PostgreSQL is not answering.

@@ -41,12 +41,13 @@ extension IdentityOperations {
         let mfa = try self.requireSecondFactor()
         guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
         guard let factor = try await mfa.store.factor(userID: user.id), !factor.confirmed else { throw IdentityError.mfaNotEnabled }
-        if let lockedUntil = factor.lockedUntil, lockedUntil > self.now() { throw IdentityError.mfaLocked }
+        try self.checkNotLocked(factor)
         guard let secret = mfa.keys.open(factor.sealedSecret, userID: user.id) else { throw IdentityError.mfaNotEnabled }
         let codes = (0..<RecoveryCode.count).map { _ in RecoveryCode.generate() }
         let digests = codes.compactMap { RecoveryCode.normalized($0).map { mfa.keys.recoveryDigest($0, userID: user.id) } }
+        // Bound to the secret the code was checked against: an enrolment meanwhile replaced it.
         guard let step = TOTP.matchingStep(secret: secret, code: request.code, now: self.now(), after: factor.lastStep),
-            try await mfa.store.confirm(userID: user.id, step: step, recoveryDigests: digests)
+            try await mfa.store.confirm(userID: user.id, sealedSecret: factor.sealedSecret, step: step, recoveryDigests: digests)
         else {
             try await self.countWrongCode(user, mfa, request.client, context, purpose: "confirm")
             throw IdentityError.badMFACode
@@ -96,7 +97,8 @@ extension IdentityOperations {
         try await mfa.store.createChallenge(
             digest: mfa.keys.challengeDigest(token),
             userID: user.id,
-            route: Self.challengeRoute(route),
+            route: try Self.challengeRoute(route),
+            tokensValidAfterMilliseconds: user.tokensValidAfterMilliseconds,
             lifetimeSeconds: SecondFactor.challengeLifetimeSeconds
         )
         self.record(.mfaChallenged, user: user, client, context, detail: ["route": String(route.prefix { $0 != " " })])
@@ -105,9 +107,10 @@ extension IdentityOperations {
 
     /// What a challenge remembers of the login: its route (`login`, `token`, `auth`), then the
     /// scopes it asked for, space-separated; anything else is a plain `login`.
-    static func challengeRoute(_ route: String) -> String {
-        guard route.utf8.count <= 4096, let first = route.split(separator: " ").first, SecondFactor.routes.contains(String(first)) else {
-            return "login"
+    static func challengeRoute(_ route: String) throws -> String {
+        if route.isEmpty { return "login" }  // a gateway from before routes were sent
+        guard route.utf8.count <= 1024, let first = route.split(separator: " ").first, SecondFactor.routes.contains(String(first)) else {
+            throw IdentityError.invalidField(field: "route", reason: "must be login, token or auth, then at most 1 KiB of scopes")
         }
         return route
     }
@@ -118,15 +121,29 @@ extension IdentityOperations {
         let mfa = try self.requireSecondFactor()
         guard !request.mfaToken.isEmpty, request.mfaToken.utf8.count <= 128 else { throw IdentityError.badMFAToken }
         let digest = mfa.keys.challengeDigest(request.mfaToken)
-        guard let (userID, route) = try await mfa.store.attemptChallenge(digest: digest, maximumAttempts: SecondFactor.challengeAttempts),
-            let user = try await self.users.find(id: userID), user.canLogIn
-        else { throw IdentityError.badMFAToken }
-        let method = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
-        guard try await mfa.store.consumeChallenge(digest: digest) else { throw IdentityError.badMFAToken }
+        guard let challenge = try await mfa.store.attemptChallenge(digest: digest, maximumAttempts: SecondFactor.challengeAttempts) else {
+            throw IdentityError.badMFAToken
+        }
+        // A challenge won before the password changed or was reset, or before "log out
+        // everywhere", is dead: its password no longer opens the account.
+        guard let user = try await self.users.find(id: challenge.userID), user.canLogIn,
+            challenge.tokensValidAfterMilliseconds == user.tokensValidAfterMilliseconds
+        else {
+            try await mfa.store.consumeChallenge(digest: digest)
+            throw IdentityError.badMFAToken
+        }
+        let method: String
+        do {
+            method = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
+        } catch {
+            try await mfa.store.releaseChallenge(digest: digest)
+            throw error
+        }
+        try await mfa.store.consumeChallenge(digest: digest)
         self.record(.loginSuccess, user: user, request.client, context, detail: ["mfa": method])
         var reply = WireMfaLogin()
         reply.user = user.wire
-        reply.route = route
+        reply.route = challenge.route
         reply.amr = ["pwd", method]
         return reply
     }
@@ -142,7 +159,7 @@ extension IdentityOperations {
     ) async throws -> String {
         guard !given.code.isEmpty || !given.recoveryCode.isEmpty else { throw IdentityError.mfaRequired(challenge: nil) }
         guard let factor = try await mfa.store.factor(userID: user.id), factor.confirmed else { throw IdentityError.mfaNotEnabled }
-        if let lockedUntil = factor.lockedUntil, lockedUntil > self.now() { throw IdentityError.mfaLocked }
+        try self.checkNotLocked(factor)
         if !given.code.isEmpty {
             if let secret = mfa.keys.open(factor.sealedSecret, userID: user.id),
                 let step = TOTP.matchingStep(secret: secret, code: given.code, now: self.now(), after: factor.lastStep),
@@ -159,6 +176,13 @@ extension IdentityOperations {
         }
         try await self.countWrongCode(user, mfa, client, context, purpose: given.code.isEmpty ? "recovery_code" : "code")
         throw IdentityError.badMFACode
+    }
+
+    /// Refuses while the factor's codes are locked, saying until when.
+    private func checkNotLocked(_ factor: TOTPFactor) throws {
+        guard let lockedUntil = factor.lockedUntil else { return }
+        let left = lockedUntil - self.now()
+        if left > 0 { throw IdentityError.mfaLocked(retryAfterSeconds: Int(left.rounded(.up))) }
     }
 
     private func countWrongCode(_ user: UserRecord, _ mfa: SecondFactor, _ client: WireClientInfo, _ context: WireRequest, purpose: String)

@@ -56,6 +56,19 @@ final class LibPQConnection: BlockingConnection, @unchecked Sendable {
         try self.check(result)
     }
 
+    /// Runs `work` in a transaction: committed when it returns, rolled back when it throws.
+    func transaction<Result>(_ work: () throws -> Result) throws -> Result {
+        try self.executeScript("BEGIN")
+        do {
+            let result = try work()
+            try self.executeScript("COMMIT")
+            return result
+        } catch {
+            try? self.executeScript("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Runs a statement with parameters, preparing it on this connection the first time.
     ///
     /// Values travel as text parameters, never spliced into SQL.

@@ -197,9 +197,10 @@ public struct Migration: Sendable {
             name: "a second factor: TOTP, recovery codes and login challenges",
             // `users.mfa_enabled` mirrors a confirmed `mfa_totp` row so the user (and its cache)
             // knows without a join. The secret is sealed under MFA_ENCRYPTION_KEY; `last_step` is
-            // the time step of the last code accepted, so no code is ever accepted twice; wrong
-            // codes are counted per account apart from the password's lockout. Recovery codes and
-            // challenge tokens are stored as keyed hashes only.
+            // the time step of the last code accepted, so no code is ever accepted twice; the times
+            // of recent wrong codes are kept per account, apart from the password's lockout. A
+            // challenge is claimed while one request checks its code. Recovery codes and challenge
+            // tokens are stored as keyed hashes only.
             sql: """
                 ALTER TABLE users ADD COLUMN mfa_enabled boolean NOT NULL DEFAULT false;
                 CREATE TABLE mfa_totp (
@@ -207,8 +208,7 @@ public struct Migration: Sendable {
                     secret_sealed text NOT NULL,
                     confirmed_at timestamptz,
                     last_step bigint NOT NULL DEFAULT 0,
-                    failures integer NOT NULL DEFAULT 0,
-                    failures_since timestamptz,
+                    failure_times timestamptz[] NOT NULL DEFAULT '{}',
                     locked_until timestamptz,
                     created_at timestamptz NOT NULL DEFAULT now()
                 );
@@ -222,9 +222,12 @@ public struct Migration: Sendable {
                     user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
                     route text NOT NULL,
                     attempts integer NOT NULL DEFAULT 0,
+                    claimed_until timestamptz,
+                    tokens_valid_after_ms bigint NOT NULL,
                     expires_at timestamptz NOT NULL
                 );
                 CREATE INDEX mfa_challenges_expiry_idx ON mfa_challenges (expires_at);
+                CREATE INDEX mfa_challenges_user_idx ON mfa_challenges (user_id);
                 """
         ),
     ]
