@@ -28,7 +28,7 @@ struct MFATests {
     }
 
     /// A registered user with a confirmed factor: its access token, secret and recovery codes.
-    static func enrolled(_ stack: Stack, _ name: String) async throws -> (access: String, secret: String, recovery: [String]) {
+    static func enrolled(_ stack: Stack, _ name: String) async throws -> (access: String, secret: String, recovery: [String], confirming: String) {
         let client = CookieClient(base: stack.baseURL)
         #expect(try await SeedFlowTests.register(client, name).status == 201)
         let login = try await SeedFlowTests.login(client, name)
@@ -59,7 +59,7 @@ struct MFATests {
         #expect(recovery.count == 10)
         let me = try await HTTP.get(stack.baseURL + "/api/v1/users/me", headers: bearer)
         #expect(me.json?["mfa_enabled"] as? Bool == true)
-        return (access, secret, recovery)
+        return (access, secret, recovery, code)
     }
 
     @Test func everyLoginRouteAsksForASecondFactorAndACodeWorksOnce() async throws {
@@ -77,7 +77,7 @@ struct MFATests {
         let mfaToken = try #require(login.json?["mfa_token"] as? String)
 
         // The confirming code's step is spent; the next one signs in, once.
-        let confirming = try await Self.code(account.secret)
+        let confirming = account.confirming
         let reused = try await client.send(
             .POST,
             "/api/v1/auth/mfa/verify",

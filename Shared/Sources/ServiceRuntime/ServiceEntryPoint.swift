@@ -47,17 +47,31 @@ extension ServiceEntryPoint {
     /// Runs `services` in one `ServiceGroup` until SIGTERM or SIGINT, then shuts them down
     /// gracefully in reverse order: servers stop taking work first, pools close last.
     public static func run(services: [any Service], logger: Logger) async throws {
+        // Last, so the first told: its line marks when the stop began.
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
+            services: (services + [StopNotice(logger: logger)]).map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         // Below a container's default 10 s stop timeout, so we exit before being killed.
         configuration.maximumGracefulShutdownDuration = .seconds(8)
-        // Then the tasks are cancelled; one that ignores it must not keep the process alive.
+        // Then the tasks are cancelled; one that ignores it must not keep the process alive
+        // (the group stops the process with a message after this).
         configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
+        let started = ContinuousClock.now
         try await group.run()
+        logger.info("every service stopped", metadata: ["uptime_s": "\((ContinuousClock.now - started).components.seconds)"])
+    }
+}
+
+/// Logs the moment a stop was asked for (SIGTERM, SIGINT), so a slow stop shows in the log.
+struct StopNotice: Service {
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        self.logger.info("stop requested")
     }
 }
 

@@ -43,6 +43,9 @@ public final class ChildProcess: @unchecked Sendable {
     public func waitForExit(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while self.process.isRunning {
+            // Foundation learns of the exit from a SIGCHLD handler on a dispatch queue, which a
+            // loaded test process serves seconds late: the kernel already knows.
+            if let status = Self.exitStatusOfZombie(self.process.processIdentifier) { return status }
             if ContinuousClock.now > deadline {
                 kill(self.process.processIdentifier, SIGKILL)
                 return nil
@@ -50,6 +53,21 @@ public final class ChildProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         return self.process.terminationStatus
+    }
+
+    /// The exit status of `pid` when it has exited and is not reaped yet (state `Z` in
+    /// `/proc/PID/stat`, whose 52nd field is the status as `waitpid` reports it); else `nil`.
+    static func exitStatusOfZombie(_ pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm) ": field 3 is the state; the comm may hold spaces, hence the last ")".
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.first == "Z", fields.count >= 50, let raw = Int32(fields[49].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return nil
+        }
+        // A normal exit: its code; killed by a signal: the signal's number, as Foundation gives it.
+        return raw & 0x7F == 0 ? (raw >> 8) & 0xFF : raw & 0x7F
     }
 
     /// Runs `executable` to its end (killed after `timeout`): its exit status and everything it
