@@ -101,7 +101,8 @@ struct RedisClientTests {
                 continue
             }
         }
-        #expect(clock.now - started < .seconds(2), "given up after the timeout, not left waiting")
+        // The timeout is 300 ms; a loaded full run measured 3.3 s once: the bound is "not left waiting".
+        #expect(clock.now - started < .seconds(6), "given up after the timeout, not left waiting")
 
         server.resume()
         var answered = false
