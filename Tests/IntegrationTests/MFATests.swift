@@ -245,4 +245,78 @@ struct MFATests {
         #expect(run.status == 78 && run.output.contains("MFA_ENCRYPTION_KEY"), "\(run.output)")
         await database.drop()
     }
+
+    /// With a factor on, the password alone no longer changes the password or the address, makes
+    /// an API key, deletes the account or resets the password by mail; an administrator can turn
+    /// the factor off, which ends the user's sessions.
+    @Test func aFactorGuardsWhatThePasswordAloneChanged() async throws {
+        let admin = [
+            "BOOTSTRAP_ADMIN_USERNAME": "mfaadmin", "BOOTSTRAP_ADMIN_EMAIL": "mfaadmin@example.com", "BOOTSTRAP_ADMIN_PASSWORD": "AdminPass123!",
+        ]
+        let mail = try await AccountEmailTests.MailStack(admin.merging(["EMAIL_VERIFICATION": "off", "RATE_LIMIT_ENABLED": "false"]) { $1 })
+        let api = mail.api
+        let name = SeedFlowTests.unique("guard")
+        let account = try await Self.enrolled(mail.stack, name)
+        let user = try #require(try await api.me(bearer: account.access).json?["id"] as? Int)
+
+        let keyWithout = try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123"], bearer: account.access)
+        #expect(keyWithout.status == 403 && keyWithout.detail == "mfa_required" && keyWithout.json?["mfa_token"] == nil, "\(keyWithout.body)")
+        let code = try await Self.code(account.secret, in: 30)
+        let key = try await api.json(.POST, "/api/v1/api-keys/generate", ["current_password": "StrongPass123", "code": code], bearer: account.access)
+        #expect(key.status == 201, "\(key.body)")
+        let moved = try await api.json(
+            .PUT,
+            "/api/v1/users/me",
+            ["email": "moved_\(name)@example.com", "current_password": "StrongPass123"],
+            bearer: account.access
+        )
+        #expect(moved.status == 403 && moved.detail == "mfa_required", "\(moved.body)")
+        let gone = try await api.json(.DELETE, "/api/v1/users/me", ["current_password": "StrongPass123"], bearer: account.access)
+        #expect(gone.status == 403 && gone.detail == "mfa_required", "\(gone.body)")
+        let change = ["current_password": "StrongPass123", "new_password": "ChangedPass456"]
+        let changeWithout = try await api.json(.POST, "/api/v1/auth/change-password", change, bearer: account.access)
+        #expect(changeWithout.status == 403 && changeWithout.detail == "mfa_required", "\(changeWithout.body)")
+        let changed = try await api.json(
+            .POST,
+            "/api/v1/auth/change-password",
+            change.merging(["recovery_code": account.recovery[0]]) { $1 },
+            bearer: account.access
+        )
+        #expect(changed.status == 200, "\(changed.body)")
+
+        // The mailbox alone does not reset it either.
+        let address = "\(name)@example.com"
+        #expect(try await api.json(.POST, "/api/v1/auth/forgot-password", ["email": address]).status == 202)
+        try await waitUntil("the reset message", within: .seconds(20), interval: .milliseconds(50)) {
+            mail.messages(to: address).contains { $0.contains("Subject: Reset your password") }
+        }
+        let message = try #require(mail.messages(to: address).last { $0.contains("Subject: Reset your password") })
+        let resetCode = try #require(AccountEmailTests.code(in: message))
+        let reset = ["email": address, "code": resetCode, "password": "ResetPass789"]
+        let resetWithout = try await api.json(.POST, "/api/v1/auth/reset-password", reset)
+        #expect(resetWithout.status == 403 && resetWithout.detail == "mfa_required", "\(resetWithout.body)")
+        let resetDone = try await api.json(.POST, "/api/v1/auth/reset-password", reset.merging(["recovery_code": account.recovery[1]]) { $1 })
+        #expect(resetDone.status == 200, "\(resetDone.body)")
+
+        // An administrator turns it off: the user's sessions end, the password alone signs in again.
+        let challenge = try await SeedFlowTests.login(CookieClient(base: mail.stack.baseURL), name, password: "ResetPass789")
+        #expect(challenge.status == 403, "still a second factor: \(challenge.body)")
+        let session = try await api.json(
+            .POST,
+            "/api/v1/auth/mfa/verify",
+            ["mfa_token": challenge.json?["mfa_token"] as? String ?? "", "recovery_code": account.recovery[2]]
+        )
+        let sessionToken = try #require(session.json?["access_token"] as? String, "\(session.body)")
+        let adminToken = try await api.tokens("mfaadmin", password: "AdminPass123!").access
+        let off = try await api.json(.DELETE, "/api/v1/admin/users/\(user)/mfa", bearer: adminToken)
+        #expect(off.status == 200 && off.json?["mfa_enabled"] as? Bool == false, "\(off.body)")
+        let again = try await api.json(.DELETE, "/api/v1/admin/users/\(user)/mfa", bearer: adminToken)
+        #expect(again.status == 400 && again.detail == "MFA_NOT_ENABLED")
+        #expect(try await api.me(bearer: sessionToken).status == 401, "the user's sessions ended")
+        let plain = try await SeedFlowTests.login(CookieClient(base: mail.stack.baseURL), name, password: "ResetPass789")
+        #expect(plain.status == 200, "\(plain.body)")
+        try await waitUntil("the notice", within: .seconds(20), interval: .milliseconds(50)) {
+            mail.messages(to: address).contains { $0.contains("Subject: Two-step sign-in was turned off") }
+        }
+    }
 }

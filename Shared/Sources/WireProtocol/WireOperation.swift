@@ -40,6 +40,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
     public static let regenerateRecoveryCodes = WireOperation(rawValue: 123)
     public static let disableTOTP = WireOperation(rawValue: 124)
     public static let completeMFALogin = WireOperation(rawValue: 125)
+    public static let resetMFA = WireOperation(rawValue: 126)
 
     // Token operations: 200...299.
     public static let issueTokens = WireOperation(rawValue: 200)
@@ -62,6 +63,7 @@ public struct WireOperation: RawRepresentable, Sendable, Hashable, CustomStringC
         114: "pendingRevocations", 115: "confirmRevocation", 116: "resolveLogin", 117: "endAllSessions",
         118: "requestAccountChallenge", 119: "resetPassword", 120: "verifyEmail", 121: "enrollTOTP",
         122: "confirmTOTP", 123: "regenerateRecoveryCodes", 124: "disableTOTP", 125: "completeMFALogin",
+        126: "resetMFA",
         200: "issueTokens", 201: "refreshTokens", 202: "verifyAccessToken", 203: "revokeSession", 204: "checkRateLimit",
         205: "revokeUser", 206: "setSessionTier", 207: "listSessions", 208: "endSession", 209: "endOtherSessions",
         210: "publicKeys",

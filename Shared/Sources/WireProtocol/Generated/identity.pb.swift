@@ -190,11 +190,22 @@ public nonisolated struct WireChangePasswordRequest: Sendable {
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
 
+  /// Required when the account has a confirmed second factor (else permissionDenied `mfa_required`).
+  public var factor: WireSecondFactor {
+    get {_factor ?? WireSecondFactor()}
+    set {_factor = newValue}
+  }
+  /// Returns true if `factor` has been explicitly set.
+  public var hasFactor: Bool {self._factor != nil}
+  /// Clears the value of `factor`. Subsequent reads from it will return its default value.
+  public mutating func clearFactor() {self._factor = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _client: WireClientInfo? = nil
+  fileprivate var _factor: WireSecondFactor? = nil
 }
 
 /// updateProfile (104): only the fields present change.
@@ -243,6 +254,16 @@ public nonisolated struct WireUpdateProfileRequest: Sendable {
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
 
+  /// Required with a new `email` when the account has a confirmed second factor.
+  public var factor: WireSecondFactor {
+    get {_factor ?? WireSecondFactor()}
+    set {_factor = newValue}
+  }
+  /// Returns true if `factor` has been explicitly set.
+  public var hasFactor: Bool {self._factor != nil}
+  /// Clears the value of `factor`. Subsequent reads from it will return its default value.
+  public mutating func clearFactor() {self._factor = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -251,6 +272,7 @@ public nonisolated struct WireUpdateProfileRequest: Sendable {
   fileprivate var _email: String? = nil
   fileprivate var _currentPassword: String? = nil
   fileprivate var _client: WireClientInfo? = nil
+  fileprivate var _factor: WireSecondFactor? = nil
 }
 
 /// deactivateAccount (105): soft delete; answers the user as it is now.
@@ -273,11 +295,22 @@ public nonisolated struct WireDeactivateAccountRequest: Sendable {
   /// The password typed again: a stolen access token alone cannot delete the account.
   public var currentPassword: String = String()
 
+  /// Required when the account has a confirmed second factor.
+  public var factor: WireSecondFactor {
+    get {_factor ?? WireSecondFactor()}
+    set {_factor = newValue}
+  }
+  /// Returns true if `factor` has been explicitly set.
+  public var hasFactor: Bool {self._factor != nil}
+  /// Clears the value of `factor`. Subsequent reads from it will return its default value.
+  public mutating func clearFactor() {self._factor = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _client: WireClientInfo? = nil
+  fileprivate var _factor: WireSecondFactor? = nil
 }
 
 /// listUsers (106)
@@ -457,12 +490,23 @@ public nonisolated struct WireCreateApiKeyRequest: Sendable {
   /// The password typed again: a stolen access token alone cannot mint a key that outlives it.
   public var currentPassword: String = String()
 
+  /// Required when the account has a confirmed second factor.
+  public var factor: WireSecondFactor {
+    get {_factor ?? WireSecondFactor()}
+    set {_factor = newValue}
+  }
+  /// Returns true if `factor` has been explicitly set.
+  public var hasFactor: Bool {self._factor != nil}
+  /// Clears the value of `factor`. Subsequent reads from it will return its default value.
+  public mutating func clearFactor() {self._factor = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _name: String? = nil
   fileprivate var _client: WireClientInfo? = nil
+  fileprivate var _factor: WireSecondFactor? = nil
 }
 
 public nonisolated struct WireCreatedApiKey: Sendable {
@@ -746,11 +790,22 @@ public nonisolated struct WireResetPasswordRequest: Sendable {
   /// Clears the value of `client`. Subsequent reads from it will return its default value.
   public mutating func clearClient() {self._client = nil}
 
+  /// Required when the account has a confirmed second factor: the mailbox alone does not reset it.
+  public var factor: WireSecondFactor {
+    get {_factor ?? WireSecondFactor()}
+    set {_factor = newValue}
+  }
+  /// Returns true if `factor` has been explicitly set.
+  public var hasFactor: Bool {self._factor != nil}
+  /// Clears the value of `factor`. Subsequent reads from it will return its default value.
+  public mutating func clearFactor() {self._factor = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _client: WireClientInfo? = nil
+  fileprivate var _factor: WireSecondFactor? = nil
 }
 
 /// verifyEmail (120): by the link's `token`, or by `email` and `code`. Answers the user, verified.
@@ -1008,6 +1063,34 @@ public nonisolated struct WireMfaLogin: Sendable {
   public init() {}
 
   fileprivate var _user: WireUser? = nil
+}
+
+/// resetMfa (126): an administrator turns a user's second factor off (a lost device); the user's
+/// sessions, tokens and API keys end. `actor_id` is the caller: a super admin's factor only by a
+/// super admin. Answers the user, with tokens_valid_after_ms now.
+public nonisolated struct WireResetMfaRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var actorID: Int64 = 0
+
+  public var userID: Int64 = 0
+
+  public var client: WireClientInfo {
+    get {_client ?? WireClientInfo()}
+    set {_client = newValue}
+  }
+  /// Returns true if `client` has been explicitly set.
+  public var hasClient: Bool {self._client != nil}
+  /// Clears the value of `client`. Subsequent reads from it will return its default value.
+  public mutating func clearClient() {self._client = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _client: WireClientInfo? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1268,7 +1351,7 @@ nonisolated extension WireGetUserRequest: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension WireChangePasswordRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChangePasswordRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}current_password\0\u{3}new_password\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}current_password\0\u{3}new_password\0\u{1}client\0\u{1}factor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1280,6 +1363,7 @@ nonisolated extension WireChangePasswordRequest: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularStringField(value: &self.currentPassword) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.newPassword) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._factor) }()
       default: break
       }
     }
@@ -1302,6 +1386,9 @@ nonisolated extension WireChangePasswordRequest: SwiftProtobuf.Message, SwiftPro
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._factor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1310,6 +1397,7 @@ nonisolated extension WireChangePasswordRequest: SwiftProtobuf.Message, SwiftPro
     if lhs.currentPassword != rhs.currentPassword {return false}
     if lhs.newPassword != rhs.newPassword {return false}
     if lhs._client != rhs._client {return false}
+    if lhs._factor != rhs._factor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1317,7 +1405,7 @@ nonisolated extension WireChangePasswordRequest: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".UpdateProfileRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}full_name\0\u{1}email\0\u{3}current_password\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}full_name\0\u{1}email\0\u{3}current_password\0\u{1}client\0\u{1}factor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1330,6 +1418,7 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularStringField(value: &self._email) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self._currentPassword) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._factor) }()
       default: break
       }
     }
@@ -1355,6 +1444,9 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    try { if let v = self._factor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1364,6 +1456,7 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
     if lhs._email != rhs._email {return false}
     if lhs._currentPassword != rhs._currentPassword {return false}
     if lhs._client != rhs._client {return false}
+    if lhs._factor != rhs._factor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1371,7 +1464,7 @@ nonisolated extension WireUpdateProfileRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeactivateAccountRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}client\0\u{3}current_password\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}client\0\u{3}current_password\0\u{1}factor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1382,6 +1475,7 @@ nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, Swift
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._client) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.currentPassword) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._factor) }()
       default: break
       }
     }
@@ -1401,6 +1495,9 @@ nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, Swift
     if !self.currentPassword.isEmpty {
       try visitor.visitSingularStringField(value: self.currentPassword, fieldNumber: 3)
     }
+    try { if let v = self._factor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1408,6 +1505,7 @@ nonisolated extension WireDeactivateAccountRequest: SwiftProtobuf.Message, Swift
     if lhs.userID != rhs.userID {return false}
     if lhs._client != rhs._client {return false}
     if lhs.currentPassword != rhs.currentPassword {return false}
+    if lhs._factor != rhs._factor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1682,7 +1780,7 @@ nonisolated extension WireApiKey: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CreateApiKeyRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}name\0\u{1}scopes\0\u{3}expires_in_seconds\0\u{1}client\0\u{3}current_password\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}name\0\u{1}scopes\0\u{3}expires_in_seconds\0\u{1}client\0\u{3}current_password\0\u{1}factor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1696,6 +1794,7 @@ nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.expiresInSeconds) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.currentPassword) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._factor) }()
       default: break
       }
     }
@@ -1724,6 +1823,9 @@ nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProto
     if !self.currentPassword.isEmpty {
       try visitor.visitSingularStringField(value: self.currentPassword, fieldNumber: 6)
     }
+    try { if let v = self._factor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1734,6 +1836,7 @@ nonisolated extension WireCreateApiKeyRequest: SwiftProtobuf.Message, SwiftProto
     if lhs.expiresInSeconds != rhs.expiresInSeconds {return false}
     if lhs._client != rhs._client {return false}
     if lhs.currentPassword != rhs.currentPassword {return false}
+    if lhs._factor != rhs._factor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2225,7 +2328,7 @@ nonisolated extension WireAccountChallengeRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension WireResetPasswordRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ResetPasswordRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}email\0\u{1}code\0\u{1}password\0\u{1}client\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}token\0\u{1}email\0\u{1}code\0\u{1}password\0\u{1}client\0\u{1}factor\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2238,6 +2341,7 @@ nonisolated extension WireResetPasswordRequest: SwiftProtobuf.Message, SwiftProt
       case 3: try { try decoder.decodeSingularStringField(value: &self.code) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.password) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._factor) }()
       default: break
       }
     }
@@ -2263,6 +2367,9 @@ nonisolated extension WireResetPasswordRequest: SwiftProtobuf.Message, SwiftProt
     try { if let v = self._client {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    try { if let v = self._factor {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2272,6 +2379,7 @@ nonisolated extension WireResetPasswordRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.code != rhs.code {return false}
     if lhs.password != rhs.password {return false}
     if lhs._client != rhs._client {return false}
+    if lhs._factor != rhs._factor {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2695,6 +2803,50 @@ nonisolated extension WireMfaLogin: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if lhs._user != rhs._user {return false}
     if lhs.route != rhs.route {return false}
     if lhs.amr != rhs.amr {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireResetMfaRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ResetMfaRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}actor_id\0\u{3}user_id\0\u{1}client\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.actorID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._client) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.actorID != 0 {
+      try visitor.visitSingularInt64Field(value: self.actorID, fieldNumber: 1)
+    }
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 2)
+    }
+    try { if let v = self._client {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireResetMfaRequest, rhs: WireResetMfaRequest) -> Bool {
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.userID != rhs.userID {return false}
+    if lhs._client != rhs._client {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

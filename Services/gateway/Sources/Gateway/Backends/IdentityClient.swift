@@ -70,6 +70,10 @@ public struct IdentityClient: Sendable {
         try await self.pool.request(.disableTOTP, request, as: WireUser.self, requestID: requestID)
     }
 
+    public func resetMFA(_ request: WireResetMfaRequest, requestID: String) async throws -> WireUser {
+        try await self.pool.request(.resetMFA, request, as: WireUser.self, requestID: requestID)
+    }
+
     public func completeMFALogin(_ request: WireCompleteMfaLoginRequest, requestID: String) async throws -> WireMfaLogin {
         try await self.pool.request(.completeMFALogin, request, as: WireMfaLogin.self, requestID: requestID)
     }

@@ -161,6 +161,11 @@ extension APIDocument {
     static func reference(_ name: String, required: Bool = true) -> JSONSchema { .reference(.component(named: name), required: required) }
 
     static let optionalString = JSONSchema.string(required: false)
+    /// What a change a second factor guards takes beside the password when the account has one.
+    static let secondFactorFields: [(String, JSONSchema)] = [
+        ("code", .string(required: false, description: "With a second factor on the account: the app's 6 digits; or `recovery_code`")),
+        ("recovery_code", .string(required: false)),
+    ]
     static let nullableString = JSONSchema.string(nullable: true)
     static let timestamp = JSONSchema.string(format: .dateTime)
 
@@ -229,18 +234,26 @@ extension APIDocument {
                 ("error", .string(required: false, description: "`mfa_required`, on the OAuth2 token endpoint")),
             ])
         ),
-        ("PasswordChange", object([("current_password", .string), ("new_password", .string)])),
-        ("ProfileUpdate", object([("full_name", Self.optionalString), ("email", Self.optionalString), ("current_password", Self.optionalString)])),
+        ("PasswordChange", object([("current_password", .string), ("new_password", .string)] + Self.secondFactorFields)),
+        (
+            "ProfileUpdate",
+            object(
+                [("full_name", Self.optionalString), ("email", Self.optionalString), ("current_password", Self.optionalString)]
+                    + Self.secondFactorFields
+            )
+        ),
         (
             "Revocation",
             object([("token", .string), ("token_type_hint", .string(required: false, allowedValues: ["access_token", "refresh_token"]))])
         ),
         (
             "APIKeyCreate",
-            object([
-                ("current_password", .string), ("name", Self.optionalString), ("scopes", .array(required: false, items: .string)),
-                ("expires_in_days", .integer(required: false, minimum: (1, exclusive: false))),
-            ])
+            object(
+                [
+                    ("current_password", .string), ("name", Self.optionalString), ("scopes", .array(required: false, items: .string)),
+                    ("expires_in_days", .integer(required: false, minimum: (1, exclusive: false))),
+                ] + Self.secondFactorFields
+            )
         ),
         (
             "APIKeyCreated",
@@ -273,6 +286,7 @@ extension APIDocument {
         ),
         ("RevokeAllSessions", object([("keep_current", .boolean(required: false))])),
         ("PasswordConfirmation", object([("current_password", .string)])),
+        ("AccountDeletion", object([("current_password", .string)] + Self.secondFactorFields)),
         ("Null", .null()),
         ("EmailRequest", object([("email", .string(format: .email))])),
         (
@@ -281,6 +295,8 @@ extension APIDocument {
                 ("token", .string(required: false, description: "The link's token; or `email` and `code`")),
                 ("email", .string(format: .email, required: false)), ("code", .string(required: false, description: "The message's 8 digits")),
                 ("password", .string),
+                ("mfa_code", .string(required: false, description: "With a second factor on the account: the app's 6 digits; or `recovery_code`")),
+                ("recovery_code", Self.optionalString),
             ])
         ),
         (

@@ -324,7 +324,7 @@ enum APIDocument {
             summary: "Deactivate the account (the password typed again); every token and API key of it ends",
             caller: .bearer,
             scopes: [Scope.profileWrite],
-            body: .json("PasswordConfirmation"),
+            body: .json("AccountDeletion"),
             answers: [
                 .init(status: 200, description: "Deactivated", schema: "Message"),
                 .init(status: 400, description: "Wrong current password", schema: "Error"),
@@ -429,6 +429,20 @@ enum APIDocument {
             scopes: [Scope.usersWrite],
             query: [("tier", "the tier's name; empty removes it", true)],
             answers: [.init(status: 200, description: "The user", schema: "User"), .init(status: 404, description: "No such user", schema: "Error")]
+        ),
+        .init(
+            method: .delete,
+            path: "/api/v1/admin/users/{id}/mfa",
+            tag: "admin",
+            summary: "Turn a user's second factor off (a lost device); the user's sessions, tokens and API keys end",
+            caller: .bearer,
+            scopes: [Scope.usersWrite],
+            answers: [
+                .init(status: 200, description: "The user, without a factor", schema: "User"),
+                .init(status: 400, description: "MFA_NOT_ENABLED", schema: "Error"),
+                .init(status: 403, description: "Not allowed (a super_admin's factor: a super_admin only)", schema: "Error"),
+                .init(status: 404, description: "No such user", schema: "Error"),
+            ]
         ),
         .init(
             method: .get,

@@ -30,6 +30,7 @@ struct APIKeyRoutes {
         var create = WireCreateApiKeyRequest()
         create.userID = caller.userID
         create.currentPassword = try Field.required(options.currentPassword, "current_password")
+        create.factor = SecondFactorFields.factor(code: options.code, recoveryCode: options.recoveryCode)
         create.client = self.limits.client(request, context)
         if let name = options.name { create.name = name.value }
         let allowed = caller.role.allowedScopes.filter(caller.scopes.contains)
@@ -90,11 +91,14 @@ struct APIKeyRoutes {
         var name: Text?
         var scopes: Words?
         var expiresInDays: WholeNumber?
+        var code: Text?
+        var recoveryCode: Text?
 
         enum CodingKeys: String, CodingKey {
-            case name, scopes
+            case name, scopes, code
             case currentPassword = "current_password"
             case expiresInDays = "expires_in_days"
+            case recoveryCode = "recovery_code"
         }
     }
 }

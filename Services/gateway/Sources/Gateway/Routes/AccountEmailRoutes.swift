@@ -58,6 +58,7 @@ struct AccountEmailRoutes {
         var message = WireResetPasswordRequest()
         try Self.fill(body, token: &message.token, email: &message.email, code: &message.code)
         message.password = try Field.required(body.password, "password")
+        message.factor = SecondFactorFields.factor(code: body.mfaCode, recoveryCode: body.recoveryCode)
         message.client = self.limits.client(request, context)
         let decision = try await self.checkGuess(context)
         let user: WireUser
@@ -123,5 +124,14 @@ struct AccountEmailRoutes {
         var email: Text?
         var code: Text?
         var password: Text?
+        /// The second factor's code, where one guards the account (`code` is the message's).
+        var mfaCode: Text?
+        var recoveryCode: Text?
+
+        enum CodingKeys: String, CodingKey {
+            case token, email, code, password
+            case mfaCode = "mfa_code"
+            case recoveryCode = "recovery_code"
+        }
     }
 }

@@ -19,6 +19,7 @@ struct AdminRoutes {
         routes.on(.put, "/api/v1/admin/users/{id}/role") { request, context in try await self.changeRole(request, context) }
         routes.on(.put, "/api/v1/admin/users/{id}/tier") { request, context in try await self.changeTier(request, context) }
         routes.on(.get, "/api/v1/admin/dashboard") { request, context in try await self.dashboard(request, context) }
+        routes.on(.delete, "/api/v1/admin/users/{id}/mfa") { request, context in try await self.resetMFA(request, context) }
         routes.on(.get, "/api/v1/admin/users/{id}/sessions") { request, context in try await self.userSessions(request, context) }
         routes.on(.delete, "/api/v1/admin/users/{id}/sessions") { request, context in try await self.endUserSessions(request, context) }
         routes.on(.delete, "/api/v1/admin/users/{id}/sessions/{session_id}") { request, context in
@@ -118,6 +119,20 @@ struct AdminRoutes {
         change.client = self.limits.client(request, context)
         let user = try await BackendCall.run("identity") { try await self.identity.setTier(change, requestID: context.requestID) }
         await self.sessions.setTier(userID: userID, tier: user.hasTier ? user.tier : "", context: context)
+        return JSONBody.response(.ok, UserJSON.body(user))
+    }
+
+    /// Turns the user's second factor off (a lost device; update-any-user permission, a
+    /// super_admin's only by a super_admin): audited, the user is told by mail, and every
+    /// session, token and API key of the user ends.
+    func resetMFA(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let caller = try await self.authenticator.principal(request, context, requiring: [.permission(.updateAnyUser), .scope(Scope.usersWrite)])
+        var reset = WireResetMfaRequest()
+        reset.actorID = caller.userID
+        reset.userID = try await self.targetUserID(caller: caller, context)
+        reset.client = self.limits.client(request, context)
+        let user = try await BackendCall.run("identity") { try await self.identity.resetMFA(reset, requestID: context.requestID) }
+        await self.sessions.endAll(user: user, context: context)
         return JSONBody.response(.ok, UserJSON.body(user))
     }
 

@@ -141,12 +141,8 @@ struct MFARoutes {
 
         /// A code or a recovery code: one is required (the code wins).
         func secondFactor() throws -> WireSecondFactor {
-            var factor = WireSecondFactor()
-            if let code = self.code?.value, !code.isEmpty {
-                factor.code = String(code.prefix(16))
-            } else if let recovery = self.recoveryCode?.value, !recovery.isEmpty {
-                factor.recoveryCode = String(recovery.prefix(64))
-            } else {
+            let factor = SecondFactorFields.factor(code: self.code, recoveryCode: self.recoveryCode)
+            guard !factor.code.isEmpty || !factor.recoveryCode.isEmpty else {
                 throw APIError(.unprocessableContent, "code: field required (or recovery_code)")
             }
             return factor

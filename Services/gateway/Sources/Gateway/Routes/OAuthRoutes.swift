@@ -131,6 +131,7 @@ struct OAuthRoutes {
         change.userID = caller.userID
         change.currentPassword = try Field.required(body.currentPassword, "current_password")
         change.newPassword = try Field.required(body.newPassword, "new_password")
+        change.factor = SecondFactorFields.factor(code: body.code, recoveryCode: body.recoveryCode)
         change.client = self.limits.client(request, context)
         let decision = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
         let user = try await RateLimits.reporting(decision) {
@@ -208,10 +209,14 @@ struct OAuthRoutes {
     struct PasswordChangeBody: Decodable {
         var currentPassword: Text?
         var newPassword: Text?
+        var code: Text?
+        var recoveryCode: Text?
 
         enum CodingKeys: String, CodingKey {
             case currentPassword = "current_password"
             case newPassword = "new_password"
+            case code
+            case recoveryCode = "recovery_code"
         }
     }
 }

@@ -27,6 +27,7 @@ struct ProfileRoutes {
         update.client = self.limits.client(request, context)
         if let fullName = body.fullName { update.fullName = fullName.value }
         if let email = body.email { update.email = email.value }
+        update.factor = SecondFactorFields.factor(code: body.code, recoveryCode: body.recoveryCode)
         if let password = body.currentPassword?.value {
             update.currentPassword = password
             _ = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
@@ -45,6 +46,7 @@ struct ProfileRoutes {
         var deactivate = WireDeactivateAccountRequest()
         deactivate.userID = caller.userID
         deactivate.currentPassword = try Field.required(body.currentPassword, "current_password")
+        deactivate.factor = SecondFactorFields.factor(code: body.code, recoveryCode: body.recoveryCode)
         deactivate.client = self.limits.client(request, context)
         let decision = try await self.limits.checkPasswordConfirmation(userID: caller.userID, context: context)
         let user = try await RateLimits.reporting(decision) {
@@ -56,9 +58,13 @@ struct ProfileRoutes {
 
     struct PasswordConfirmationBody: Decodable {
         var currentPassword: Text?
+        var code: Text?
+        var recoveryCode: Text?
 
         enum CodingKeys: String, CodingKey {
             case currentPassword = "current_password"
+            case code
+            case recoveryCode = "recovery_code"
         }
     }
 
@@ -66,11 +72,14 @@ struct ProfileRoutes {
         var fullName: Text?
         var email: Text?
         var currentPassword: Text?
+        var code: Text?
+        var recoveryCode: Text?
 
         enum CodingKeys: String, CodingKey {
             case fullName = "full_name"
-            case email
+            case email, code
             case currentPassword = "current_password"
+            case recoveryCode = "recovery_code"
         }
     }
 }

@@ -25,6 +25,7 @@ extension IdentityOperations {
         guard let owner = try await self.users.find(id: request.userID), owner.canLogIn else { throw IdentityError.accountInactive }
         // A key outlives logout and every session end: only the password, typed again, makes one.
         try await self.confirmPassword(request.currentPassword, of: owner, request.client, context)
+        try await self.requireSecondFactorIfEnabled(request.factor, of: owner, request.client, context)
         let key = APIKey.generate()
         let record = try await self.apiKeys.create(
             userID: owner.id,

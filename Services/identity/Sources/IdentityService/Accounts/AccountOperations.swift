@@ -59,6 +59,7 @@ extension IdentityOperations {
         guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
         try self.rules.checkPassword(request.newPassword, field: "new_password", username: user.username, email: user.email)
         try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+        try await self.requireSecondFactorIfEnabled(request.factor, of: user, request.client, context)
         let newPassword = request.newPassword
         let hash = try await self.hashing { try self.hasher.hash(newPassword) }
         guard let updated = try await self.users.changePassword(id: user.id, hash: hash, tokensValidAfterMilliseconds: self.revocationMoment())
@@ -113,6 +114,7 @@ extension IdentityOperations {
                     throw IdentityError.invalidField(field: "current_password", reason: "field required to change the email")
                 }
                 try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
+                try await self.requireSecondFactorIfEnabled(request.factor, of: user, request.client, context)
                 formerEmail = user.email
             }
         }
@@ -145,6 +147,7 @@ extension IdentityOperations {
     func deactivateAccount(_ request: WireDeactivateAccountRequest, _ context: WireRequest) async throws -> WireUser {
         guard let owner = try await self.users.find(id: request.userID), owner.canLogIn else { throw IdentityError.accountInactive }
         try await self.confirmPassword(request.currentPassword, of: owner, request.client, context)
+        try await self.requireSecondFactorIfEnabled(request.factor, of: owner, request.client, context)
         guard let user = try await self.users.deactivate(id: request.userID, tokensValidAfterMilliseconds: self.revocationMoment()) else {
             throw IdentityError.userNotFound
         }

@@ -67,6 +67,8 @@ extension IdentityOperations {
             consume = { try await mail.challenges.consume(userID: owner.id, codeDigest: digest, purpose: .resetPassword) }
         }
         try self.rules.checkPassword(request.password, field: "password", username: user.username, email: user.email)
+        // The mailbox alone does not reset an account a second factor guards.
+        try await self.requireSecondFactorIfEnabled(request.factor, of: user, request.client, context)
         let password = request.password
         let hash = try await self.hashing { try self.hasher.hash(password) }
         // The address is checked again in the write itself: it may have changed while the new

@@ -1,3 +1,4 @@
+import AccessControl
 import ServiceRuntime
 import WireProtocol
 import WireTransport
@@ -14,6 +15,23 @@ extension IdentityOperations {
         }
         dispatcher.on(.disableTOTP) { (request: WireDisableTotpRequest, context) in try await self.disableTOTP(request, context) }
         dispatcher.on(.completeMFALogin) { (request: WireCompleteMfaLoginRequest, context) in try await self.completeMFALogin(request, context) }
+        dispatcher.on(.resetMFA) { (request: WireResetMfaRequest, context) in try await self.resetMFA(request, context) }
+    }
+
+    /// With a confirmed factor on the account, a change the factor guards (the password, the
+    /// address, an API key, deleting the account, a reset by mail) needs a code or a recovery code
+    /// as well: missing → `mfa_required`. Read from the factor itself, not a cached user.
+    func requireSecondFactorIfEnabled(_ given: WireSecondFactor, of user: UserRecord, _ client: WireClientInfo, _ context: WireRequest)
+        async throws
+    {
+        guard let mfa = self.secondFactor else {
+            // Identity refuses to start without the key once a factor exists; a user who has one
+            // regardless is refused rather than let through on the password alone.
+            if user.mfaEnabled { throw IdentityError.mfaNotConfigured }
+            return
+        }
+        guard let factor = try await mfa.store.factor(userID: user.id), factor.confirmed else { return }
+        _ = try await self.checkSecondFactor(given, of: user, mfa, client, context)
     }
 
     func requireSecondFactor() throws -> SecondFactor {
@@ -87,6 +105,28 @@ extension IdentityOperations {
         self.record(.mfaDisabled, user: user, request.client, context)
         await self.sendNotice(.mfaDisabled, to: user.email, for: user, request.client, context)
         guard let updated = try await self.users.find(id: user.id) else { throw IdentityError.accountInactive }
+        return updated.wire
+    }
+
+    /// An administrator turns a user's factor off (a lost device): audited with who did it, the
+    /// user is told by mail, and every session, token and API key of the user ends. A super
+    /// admin's factor only by a super admin.
+    func resetMFA(_ request: WireResetMfaRequest, _ context: WireRequest) async throws -> WireUser {
+        let mfa = try self.requireSecondFactor()
+        guard let target = try await self.users.find(id: request.userID) else { throw IdentityError.userNotFound }
+        if target.role == Role.superAdmin.rawValue {
+            guard let actor = try await self.users.find(id: request.actorID), actor.role == Role.superAdmin.rawValue else {
+                throw IdentityError.superAdminImmutable
+            }
+        }
+        let removed = try await mfa.store.disable(userID: target.id)
+        self.users.changedElsewhere(id: target.id)
+        guard removed else { throw IdentityError.mfaNotEnabled }
+        guard let updated = try await self.users.endAllSessions(id: target.id, tokensValidAfterMilliseconds: self.revocationMoment()) else {
+            throw IdentityError.userNotFound
+        }
+        self.record(.mfaDisabled, user: updated, request.client, context, detail: ["by_user_id": String(request.actorID)])
+        await self.sendNotice(.mfaDisabled, to: updated.email, for: updated, request.client, context)
         return updated.wire
     }
 
