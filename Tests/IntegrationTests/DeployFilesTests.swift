@@ -86,7 +86,7 @@ struct DeployFilesTests {
     @Test func eachServiceSeesOnlyItsOwnSecrets() async throws {
         let services = try #require(try await Self.compose()["services"] as? [String: [String: Any]])
         let expected: [String: Set<String>] = [
-            "identity": ["database_url", "api_key_secret", "mail_url", "bootstrap_admin_password"],
+            "identity": ["database_url", "api_key_secret", "mail_url", "mfa_encryption_key", "bootstrap_admin_password"],
             "token": ["redis_url", "access_secret", "refresh_secret"],
             "gateway": [],
         ]

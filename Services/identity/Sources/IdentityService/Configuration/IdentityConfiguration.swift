@@ -136,7 +136,8 @@ public struct IdentityConfiguration: Sendable {
         self.maximumFrameLength = try environment.integer("MAX_FRAME_BYTES", default: 1 << 20, in: 4096...(64 << 20))
         self.apiKeySecret = serving ? try environment.secret("API_KEY_SECRET") : ""
         if serving { try environment.requireDistinct() }
-        let mfaKeyGiven = try environment.valueOrFile("MFA_ENCRYPTION_KEY") != nil
+        // An empty value (an empty secret file) turns the second factor off, as for mail.
+        let mfaKeyGiven = !(try environment.valueOrFile("MFA_ENCRYPTION_KEY") ?? "").isEmpty
         self.mfaEncryptionKey = serving && mfaKeyGiven ? try environment.secret("MFA_ENCRYPTION_KEY") : nil
         self.mfaIssuer = environment.string("MFA_ISSUER", default: "auth-service")
         guard (1...64).contains(self.mfaIssuer.count), !self.mfaIssuer.contains(":"), self.mfaIssuer.allSatisfy({ !$0.isNewline }) else {
