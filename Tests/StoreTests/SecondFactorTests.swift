@@ -251,6 +251,7 @@ struct SecondFactorTests {
         change.userID = account.user.id
         change.currentPassword = account.password
         change.newPassword = "AnotherStrong456"
+        change.factor.recoveryCode = account.recoveryCodes[5]
         _ = try await account.operations.changePassword(change, IdentityFixtures.context)
         await #expect(throws: IdentityError.badMFAToken) {
             try await account.complete(token, code: account.code(stepsFromNow: 1))

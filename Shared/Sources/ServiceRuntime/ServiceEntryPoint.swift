@@ -55,9 +55,6 @@ extension ServiceEntryPoint {
         )
         // Below a container's default 10 s stop timeout, so we exit before being killed.
         configuration.maximumGracefulShutdownDuration = .seconds(8)
-        // Then the tasks are cancelled; one that ignores it must not keep the process alive
-        // (the group stops the process with a message after this).
-        configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
         let started = ContinuousClock.now
         try await group.run()

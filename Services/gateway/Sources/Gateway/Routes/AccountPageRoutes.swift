@@ -83,6 +83,8 @@ struct AccountPageRoutes {
             \(codeFields)
             <p><label>New password <input id="password" type="password" autocomplete="new-password" required></label></p>
             <p><label>Repeat it <input id="repeat" type="password" autocomplete="new-password" required></label></p>
+            <p id="second-factor" hidden>Two-step sign-in guards this account: type the code your app shows, or one of your recovery codes.<br>
+            <label>Code <input id="mfa-code" autocomplete="one-time-code" maxlength="14"></label></p>
             <p><button type="submit">Set the new password</button></p>
             </form>
             """
@@ -116,8 +118,17 @@ struct AccountPageRoutes {
           var messages = {
             RESET_PASSWORD_BAD_TOKEN: "This link or code is not valid any more. Ask for a new message.",
             VERIFY_USER_BAD_TOKEN: "This link or code is not valid any more. Ask for a new message.",
-            VERIFY_USER_ALREADY_VERIFIED: "This address is already confirmed."
+            VERIFY_USER_ALREADY_VERIFIED: "This address is already confirmed.",
+            MFA_BAD_CODE: "That code is not right, or was used already. Type the next one your app shows.",
+            MFA_LOCKED: "Too many wrong codes. Wait a quarter of an hour and try again."
           };
+          // Six digits: the app's code; anything else: a recovery code.
+          function addSecondFactor(body) {
+            var field = document.getElementById("mfa-code");
+            var value = field ? field.value.trim() : "";
+            if (!value) { return; }
+            if (/^[0-9]{6}$/.test(value)) { body.mfa_code = value; } else { body.recovery_code = value; }
+          }
           form.addEventListener("submit", function (event) {
             event.preventDefault();
             var body = token ? { token: token } : {
@@ -131,6 +142,7 @@ struct AccountPageRoutes {
                 return;
               }
               body.password = password.value;
+              addSecondFactor(body);
             }
             var button = form.querySelector("button");
             button.disabled = true;
@@ -147,7 +159,10 @@ struct AccountPageRoutes {
                   return;
                 }
                 var detail = answer && answer.detail;
-                if (detail && detail.code === "RESET_PASSWORD_INVALID_PASSWORD") {
+                if (detail === "mfa_required") {
+                  document.getElementById("second-factor").hidden = false;
+                  show("This account has two-step sign-in: add a code below.", false);
+                } else if (detail && detail.code === "RESET_PASSWORD_INVALID_PASSWORD") {
                   show("That password cannot be used: " + detail.reason, false);
                 } else if (typeof detail === "string" && messages[detail]) {
                   show(messages[detail], false);

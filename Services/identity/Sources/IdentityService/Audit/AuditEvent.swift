@@ -33,6 +33,8 @@ public struct AuditEvent: Sendable, Hashable {
         case mfaChallenged = "mfa_challenged"
         case mfaEnabled = "mfa_enabled"
         case mfaDisabled = "mfa_disabled"
+        /// An administrator turned a user's factor off (`by_user_id` in the detail).
+        case mfaResetByAdministrator = "mfa_reset_by_admin"
         case mfaRecoveryCodesReplaced = "mfa_recovery_codes_replaced"
         case mfaRecoveryCodeUsed = "mfa_recovery_code_used"
         /// A wrong, used or malformed second-factor code.

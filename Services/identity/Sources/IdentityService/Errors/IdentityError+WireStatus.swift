@@ -14,7 +14,8 @@ extension IdentityError: WireErrorConvertible {
         case .notVerified, .mfaRequired: .permissionDenied
         case .mfaNotConfigured: .notFound
         case .mfaAlreadyEnabled: .conflict
-        case .mfaNotEnabled, .badMFACode, .badMFAToken: .failedPrecondition
+        case .mfaNotEnabled, .badMFACode, .badMFAToken, .ownFactor: .failedPrecondition
+        case .notPermitted: .permissionDenied
         case .mfaLocked: .rateLimited
         case .invalidCredentials: .invalidCredentials
         case .userNotFound: .notFound
@@ -49,6 +50,8 @@ extension IdentityError: WireErrorConvertible {
         case .mfaRequired: "mfa_required"
         case .mfaNotConfigured: "Two-factor sign-in is not set up on this server"
         case .mfaAlreadyEnabled: "MFA_ALREADY_ENABLED"
+        case .ownFactor: "Turn your own second factor off with DELETE /api/v1/auth/mfa/totp"
+        case .notPermitted: "Not allowed for a user of this role"
         case .mfaNotEnabled: "MFA_NOT_ENABLED"
         case .badMFACode: "MFA_BAD_CODE"
         case .badMFAToken: "MFA_BAD_TOKEN"

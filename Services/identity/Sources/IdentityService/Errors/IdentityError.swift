@@ -52,6 +52,11 @@ public enum IdentityError: Error, Sendable, Hashable {
     case badMFACode
     /// A login challenge that is unknown, used, expired or out of attempts.
     case badMFAToken
+    /// An administrator asked to reset their own factor (they turn it off themselves, with the
+    /// password and a code).
+    case ownFactor
+    /// The caller may not do this to that user (an administrator over a peer or a higher role).
+    case notPermitted
     /// Too many wrong codes lately: codes are refused for a while.
     case mfaLocked(retryAfterSeconds: Int)
     /// The hashing pool is full; answered at once rather than queued.

@@ -109,24 +109,26 @@ extension IdentityOperations {
     }
 
     /// An administrator turns a user's factor off (a lost device): audited with who did it, the
-    /// user is told by mail, and every session, token and API key of the user ends. A super
-    /// admin's factor only by a super admin.
+    /// user is told by mail, and every session, token and API key of the user ends, in the same
+    /// statement as the factor goes. Only over a lower role (an admin resets users' and
+    /// moderators', a super admin anyone's), never one's own (that is `DELETE /auth/mfa/totp`,
+    /// with the password and a code): one stolen administrator's token must not strip the factor
+    /// from its own account or a peer's.
     func resetMFA(_ request: WireResetMfaRequest, _ context: WireRequest) async throws -> WireUser {
         let mfa = try self.requireSecondFactor()
+        guard request.actorID != request.userID else { throw IdentityError.ownFactor }
+        guard let actor = try await self.users.find(id: request.actorID), actor.canLogIn, let actorRole = Role(rawValue: actor.role),
+            actorRole.permissions.contains(.updateAnyUser)
+        else { throw IdentityError.notPermitted }
         guard let target = try await self.users.find(id: request.userID) else { throw IdentityError.userNotFound }
-        if target.role == Role.superAdmin.rawValue {
-            guard let actor = try await self.users.find(id: request.actorID), actor.role == Role.superAdmin.rawValue else {
-                throw IdentityError.superAdminImmutable
-            }
+        guard let targetRole = Role(rawValue: target.role), actorRole > targetRole else {
+            throw target.role == Role.superAdmin.rawValue ? IdentityError.superAdminImmutable : IdentityError.notPermitted
         }
-        let removed = try await mfa.store.disable(userID: target.id)
+        let removed = try await mfa.store.resetByAdministrator(userID: target.id, tokensValidAfterMilliseconds: self.revocationMoment())
         self.users.changedElsewhere(id: target.id)
-        guard removed else { throw IdentityError.mfaNotEnabled }
-        guard let updated = try await self.users.endAllSessions(id: target.id, tokensValidAfterMilliseconds: self.revocationMoment()) else {
-            throw IdentityError.userNotFound
-        }
-        self.record(.mfaDisabled, user: updated, request.client, context, detail: ["by_user_id": String(request.actorID)])
-        await self.sendNotice(.mfaDisabled, to: updated.email, for: updated, request.client, context)
+        guard removed, let updated = try await self.users.find(id: target.id) else { throw IdentityError.mfaNotEnabled }
+        self.record(.mfaResetByAdministrator, user: updated, request.client, context, detail: ["by_user_id": String(request.actorID)])
+        await self.sendNotice(.mfaReset, to: updated.email, for: updated, request.client, context)
         return updated.wire
     }
 

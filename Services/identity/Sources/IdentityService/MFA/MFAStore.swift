@@ -33,6 +33,11 @@ public protocol MFAStore: Sendable {
     /// was no confirmed factor.
     func disable(userID: Int64) async throws -> Bool
 
+    /// An administrator's reset, in one statement: the confirmed factor, its recovery codes and
+    /// challenges go, `mfa_enabled` turns off, and the user's tokens (`token_epoch` moved to
+    /// `tokensValidAfterMilliseconds`) and API keys end; `false` when there was no confirmed factor.
+    func resetByAdministrator(userID: Int64, tokensValidAfterMilliseconds: Int64) async throws -> Bool
+
     /// Stores a login challenge waiting for a code, with the user's `tokens_valid_after_ms` as
     /// it was when the password was checked.
     func createChallenge(digest: String, userID: Int64, route: String, tokensValidAfterMilliseconds: Int64, lifetimeSeconds: Int) async throws
@@ -196,6 +201,25 @@ public struct PostgresMFAStore: MFAStore {
             """
     )
 
+    static let resetStatement = PreparedStatement(
+        name: "mfa_reset_by_administrator",
+        sql: """
+            WITH gone AS (
+                DELETE FROM mfa_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL RETURNING user_id
+            ), codes AS (
+                DELETE FROM mfa_recovery_codes WHERE user_id IN (SELECT user_id FROM gone)
+            ), challenges AS (
+                DELETE FROM mfa_challenges WHERE user_id IN (SELECT user_id FROM gone)
+            ), keys AS (
+                UPDATE api_keys SET revoked_at = now() WHERE user_id IN (SELECT user_id FROM gone) AND revoked_at IS NULL
+            ), flag AS (
+                UPDATE users SET mfa_enabled = false, token_epoch = greatest(token_epoch, $2), updated_at = now()
+                WHERE id IN (SELECT user_id FROM gone)
+            )
+            SELECT count(*) AS removed FROM gone
+            """
+    )
+
     // Expired challenges are swept by each new one (the index on expires_at keeps it cheap).
     static let createChallengeStatement = PreparedStatement(
         name: "mfa_create_challenge",
@@ -318,6 +342,12 @@ public struct PostgresMFAStore: MFAStore {
 
     public func releaseChallenge(digest: String) async throws {
         _ = try await self.pool.run { try $0.query(Self.releaseChallengeStatement, [digest]) }
+    }
+
+    public func resetByAdministrator(userID: Int64, tokensValidAfterMilliseconds: Int64) async throws -> Bool {
+        try await self.pool.run {
+            try $0.query(Self.resetStatement, [String(userID), String(tokensValidAfterMilliseconds)]).first("removed") == "1"
+        }
     }
 
     public func anyFactorExists() async throws -> Bool {

@@ -33,6 +33,8 @@ public struct MailTemplates: Sendable {
         case mfaDisabled = "mfa_disabled"
         /// A recovery code was used to sign in or confirm a change.
         case recoveryCodeUsed = "recovery_code_used"
+        /// An administrator turned the second factor off.
+        case mfaReset = "mfa_reset"
     }
 
     public enum Part: String, Sendable, CaseIterable {
@@ -210,6 +212,24 @@ public struct MailTemplates: Sendable {
                 <p>Hello {{username}},</p>
                 <p>Two-step sign-in was just turned off for your account: your password alone signs in again.</p>
                 <p>If you did not do this, reset your password now and contact support.</p>
+                """
+            )
+        case (.mfaReset, .subject): "An administrator turned off two-step sign-in"
+        case (.mfaReset, .text):
+            """
+            Hello {{{username}}},
+
+            An administrator turned off two-step sign-in for your account and signed out every session: your password alone signs in until you turn it on again.
+
+            If you did not ask for this, reset your password now and contact support.
+            """
+        case (.mfaReset, .html):
+            Self.html(
+                "An administrator turned off two-step sign-in",
+                """
+                <p>Hello {{username}},</p>
+                <p>An administrator turned off two-step sign-in for your account and signed out every session: your password alone signs in until you turn it on again.</p>
+                <p>If you did not ask for this, reset your password now and contact support.</p>
                 """
             )
         case (.recoveryCodeUsed, .subject): "A recovery code was used"
