@@ -182,9 +182,10 @@ struct SlowClientTests {
         let stack = try await Stack(tokenInstances: 1, overrides: ["IDLE_TIMEOUT_SECONDS": "1"])
         try await stack.waitUntilReady()
         let idle = try await Self.secondsUntilClosed(port: stack.port, sending: "")
-        #expect(idle < .seconds(5), "an idle connection is closed: \(idle)")
+        // The timeout is 1 s; the bound is "closed, not left open for the default 60 s".
+        #expect(idle < .seconds(15), "an idle connection is closed: \(idle)")
         let stalled = try await Self.secondsUntilClosed(port: stack.port, sending: "GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-        #expect(stalled < .seconds(5), "a client that stops mid-request is cut off: \(stalled)")
+        #expect(stalled < .seconds(15), "a client that stops mid-request is cut off: \(stalled)")
         #expect(try await HTTP.get(stack.baseURL + "/health/live").status == 200)
         _ = await stack.stop()
     }
