@@ -63,7 +63,7 @@ struct MFATests {
     }
 
     @Test func everyLoginRouteAsksForASecondFactorAndACodeWorksOnce() async throws {
-        let stack = try await Stack(tokenInstances: 1, identityInstances: 2, overrides: ["RATE_LIMIT_ENABLED": "false"])
+        let stack = try await Stack(tokenInstances: 1, identityInstances: 2, overrides: ["RATE_LIMIT_ENABLED": "false", "LOG_LEVEL": "debug"])
         try await stack.waitUntilReady()
         let name = SeedFlowTests.unique("mfa")
         let account = try await Self.enrolled(stack, name)
@@ -167,6 +167,11 @@ struct MFATests {
         let plain = try await SeedFlowTests.login(CookieClient(base: stack.baseURL), name)
         #expect(plain.status == 200 && Self.claims(plain.json?["access_token"] as? String ?? "")["amr"] as? [String] == ["pwd"])
         _ = await stack.stop()
+        // No secret, code or challenge in any process's log, at any level the stack ran at.
+        let logs = stack.logs
+        for secret in [account.secret, mfaToken, tokenChallenge, next, account.confirming] + account.recovery {
+            #expect(!logs.contains(secret), "a second factor's secret reached a log")
+        }
     }
 
     @Test func twentyConcurrentSubmissionsOfOneCodeOverTwoInstancesSucceedOnce() async throws {

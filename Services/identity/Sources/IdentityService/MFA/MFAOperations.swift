@@ -61,8 +61,7 @@ extension IdentityOperations {
         guard let factor = try await mfa.store.factor(userID: user.id), !factor.confirmed else { throw IdentityError.mfaNotEnabled }
         try self.checkNotLocked(factor)
         guard let secret = mfa.keys.open(factor.sealedSecret, userID: user.id) else { throw IdentityError.mfaNotEnabled }
-        let codes = (0..<RecoveryCode.count).map { _ in RecoveryCode.generate() }
-        let digests = codes.compactMap { RecoveryCode.normalized($0).map { mfa.keys.recoveryDigest($0, userID: user.id) } }
+        let (codes, digests) = mfa.newRecoveryCodes(userID: user.id)
         // Bound to the secret the code was checked against: an enrolment meanwhile replaced it.
         guard let step = TOTP.matchingStep(secret: secret, code: request.code, now: self.now(), after: factor.lastStep),
             try await mfa.store.confirm(userID: user.id, sealedSecret: factor.sealedSecret, step: step, recoveryDigests: digests)
@@ -84,8 +83,7 @@ extension IdentityOperations {
         guard let user = try await self.users.find(id: request.userID), user.canLogIn else { throw IdentityError.accountInactive }
         try await self.confirmPassword(request.currentPassword, of: user, request.client, context)
         _ = try await self.checkSecondFactor(request.factor, of: user, mfa, request.client, context)
-        let codes = (0..<RecoveryCode.count).map { _ in RecoveryCode.generate() }
-        let digests = codes.compactMap { RecoveryCode.normalized($0).map { mfa.keys.recoveryDigest($0, userID: user.id) } }
+        let (codes, digests) = mfa.newRecoveryCodes(userID: user.id)
         guard try await mfa.store.replaceRecoveryCodes(userID: user.id, digests: digests) else { throw IdentityError.mfaNotEnabled }
         self.record(.mfaRecoveryCodesReplaced, user: user, request.client, context)
         var reply = WireRecoveryCodes()

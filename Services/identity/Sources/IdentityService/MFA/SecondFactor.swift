@@ -24,6 +24,13 @@ public struct SecondFactor: Sendable {
         self.issuer = issuer
     }
 
+    /// A new set of recovery codes, as shown once, and what is stored of them.
+    func newRecoveryCodes(userID: Int64) -> (codes: [String], digests: [String]) {
+        let codes = (0..<RecoveryCode.count).map { _ in RecoveryCode.generate() }
+        let digests = codes.compactMap { RecoveryCode.normalized($0).map { self.keys.recoveryDigest($0, userID: userID) } }
+        return (codes, digests)
+    }
+
     /// The secret as apps take it: base32 without padding.
     static func base32(_ secret: [UInt8]) -> String {
         Base32.encodeToString(bytes: secret, options: .omitPaddingCharacter)
